@@ -1,0 +1,51 @@
+# GPUBROKER — the two commands: `make run` and `make test`. Both work on a fresh machine with only
+# Python 3.11+ and make; everything else is installed into .venv from pyproject.toml.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= gpubroker.settings.development
+
+.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_benchmarks
+
+## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with daphne
+run: demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/daphne -b $(HOST) -p $(PORT) gpubroker.asgi:application
+
+## make test: install and run the whole suite (on whatever DATABASE_URL / REDIS_URL say)
+test: install
+	DJANGO_SETTINGS_MODULE=gpubroker.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+## make schema: regenerate graphql/schema.graphql from the live schema
+schema: install
+	$(BIN)/python manage.py export_schema schema --path graphql/schema.graphql
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

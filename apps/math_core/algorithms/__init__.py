@@ -1,0 +1,1 @@
+"""Pure algorithm modules (numpy/scipy only, never Django): importable without settings."""

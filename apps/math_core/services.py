@@ -1,0 +1,175 @@
+"""Benchmark reads and the idempotent loader of the shipped GPU dataset."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from gpubroker.errors import NotFound, ValidationFailed
+
+from .algorithms.gpu_names import AMD, NVIDIA, canonical_gpu_name
+from .algorithms.throughput import (
+    LLAMA3_8B_PARAMS_BILLION,
+    decode_efficiency,
+    estimate_decode_tokens_per_second,
+)
+from .models import GPUBenchmark
+
+DATASET = Path(__file__).resolve().parent / "data" / "gpu_benchmarks.csv"
+VENDORS = (NVIDIA, AMD)
+MAX_VRAM_FILTER_GB = 4096
+
+#: Public ordering keys → model fields (a leading "-" in the request means descending).
+BENCHMARK_ORDERING = {
+    "gpu_model": "gpu_model",
+    "vram_gb": "vram_gb",
+    "tflops_fp32": "tflops_fp32",
+    "tflops_fp16": "tflops_fp16",
+    "memory_bandwidth_gbps": "memory_bandwidth_gbps",
+    "tokens_per_second_7b": "tokens_per_second_7b",
+}
+
+
+def list_benchmarks(
+    *,
+    vendor: str | None = None,
+    min_vram_gb: int | None = None,
+    order_by: str = "gpu_model",
+    descending: bool = False,
+) -> QuerySet[GPUBenchmark]:
+    """Benchmarks filtered by vendor and minimum VRAM, ordered with a stable tie-break."""
+    qs = GPUBenchmark.objects.all()
+    if vendor is not None:
+        normalized = vendor.strip().upper()
+        if normalized not in VENDORS:
+            raise ValidationFailed(
+                f"vendor must be one of {', '.join(VENDORS)}; got {vendor!r}", field="vendor"
+            )
+        qs = qs.filter(vendor=normalized)
+    if min_vram_gb is not None:
+        if not 0 <= min_vram_gb <= MAX_VRAM_FILTER_GB:
+            raise ValidationFailed(
+                f"min_vram_gb must be between 0 and {MAX_VRAM_FILTER_GB}", field="min_vram_gb"
+            )
+        qs = qs.filter(vram_gb__gte=min_vram_gb)
+    field = BENCHMARK_ORDERING.get(order_by)
+    if field is None:
+        raise ValidationFailed(
+            f"order_by must be one of {', '.join(BENCHMARK_ORDERING)}; got {order_by!r}",
+            field="order_by",
+        )
+    prefix = "-" if descending else ""
+    return qs.order_by(f"{prefix}{field}", "gpu_model")
+
+
+def get_benchmark(gpu: str) -> GPUBenchmark:
+    """The benchmark for any spelling the normaliser knows ("H100_SXM5", "GeForce RTX 4090")."""
+    name = (gpu or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed("gpu must be a GPU model name of 1-200 characters", field="gpu")
+    canonical = canonical_gpu_name(name) or name
+    found = GPUBenchmark.objects.filter(gpu_model__iexact=canonical).first()
+    if found is None:
+        raise NotFound(f"No benchmark for GPU {name!r}.", field="gpu")
+    return found
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    created: int
+    updated: int
+    unchanged: int
+    offers_linked: int
+
+
+def _number(value: str, cast: Any = float) -> Any:
+    return cast(float(value)) if value not in ("", None) else None
+
+
+def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
+    measured_7b = _number(row["llamacpp_8b_f16_tok_s"])
+    bandwidth = float(row["memory_bandwidth_gbps"])
+    if measured_7b is None:
+        tokens_7b = estimate_decode_tokens_per_second(
+            memory_bandwidth_gbps=bandwidth,
+            params_billion=LLAMA3_8B_PARAMS_BILLION,
+            bytes_per_param=2.0,
+            efficiency=decode_efficiency(row["memory_type"]),
+        )
+    else:
+        tokens_7b = measured_7b
+    perf_source = row["perf_source"] or ""
+    if measured_7b is None:
+        perf_source = (perf_source + "; " if perf_source else "") + (
+            "tokens_per_second_7b estimated from memory bandwidth "
+            "(apps/math_core/algorithms/throughput.py)"
+        )
+    return {
+        "vendor": row["vendor"].upper(),
+        "architecture": row["architecture"],
+        "form_factor": row["form_factor"],
+        "vram_gb": int(row["vram_gb"]),
+        "memory_bandwidth_gbps": bandwidth,
+        "tflops_fp32": float(row["tflops_fp32"]),
+        "tflops_fp16": _number(row["tflops_fp16"]),
+        "tflops_fp8": _number(row["tflops_fp8"]),
+        "tflops_int8": _number(row["tflops_int8"]),
+        "tdp_w": _number(row["tdp_w"], int),
+        "tokens_per_second_7b": round(tokens_7b),
+        "tokens_per_second_7b_is_estimate": measured_7b is None,
+        "tokens_per_second_70b": _number(row["llamacpp_70b_q4km_tok_s"], round),
+        "server_tokens_per_second_8b": _number(row["trtllm_8b_fp8_tok_s"], round),
+        "source": row["source"][:255],
+        "perf_source": perf_source[:255],
+        "notes": f"spec confidence: {row['spec_confidence']}. {row['notes']}".strip(),
+    }
+
+
+def read_dataset(path: Path = DATASET) -> list[tuple[str, dict[str, Any]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    result = []
+    for row in rows:
+        model = row["gpu_model"]
+        if canonical_gpu_name(model) != model:
+            raise ValueError(f"dataset row {model!r} is not a canonical GPU name")
+        if not row["source"]:
+            raise ValueError(f"dataset row {model!r} has no source")
+        result.append((model, _row_to_fields(row)))
+    return result
+
+
+@transaction.atomic
+def load_benchmarks(path: Path = DATASET) -> LoadResult:
+    """Create or update one row per dataset entry (idempotent), then link offers to benchmarks."""
+    from apps.providers.models import GPUOffer
+
+    created = updated = unchanged = 0
+    existing = {b.gpu_model: b for b in GPUBenchmark.objects.all()}
+    for model, fields in read_dataset(path):
+        current = existing.get(model)
+        if current is None:
+            GPUBenchmark.objects.create(gpu_model=model, **fields)
+            created += 1
+            continue
+        changed = [name for name, value in fields.items() if getattr(current, name) != value]
+        if changed:
+            for name in changed:
+                setattr(current, name, fields[name])
+            current.save(update_fields=changed)
+            updated += 1
+        else:
+            unchanged += 1
+    linked = 0
+    for bench in GPUBenchmark.objects.only("id", "gpu_model"):
+        linked += (
+            GPUOffer.objects.filter(gpu_type=bench.gpu_model)
+            .exclude(benchmark=bench)
+            .update(benchmark=bench)
+        )
+    return LoadResult(created, updated, unchanged, linked)

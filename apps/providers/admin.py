@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from .models import GPUOffer, PriceHistory, Provider
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "display_name",
+        "status",
+        "reliability_score",
+        "last_sync_at",
+        "error_count",
+        "is_sample_data",
+    )
+    list_filter = ("status", "is_sample_data")
+    search_fields = ("name", "display_name")
+
+
+@admin.register(GPUOffer)
+class GPUOfferAdmin(admin.ModelAdmin):
+    list_display = (
+        "gpu_type",
+        "gpu_count",
+        "provider",
+        "region",
+        "price_per_hour",
+        "availability_status",
+        "is_spot",
+        "last_seen_at",
+    )
+    list_filter = ("provider", "availability_status", "is_spot", "is_datacenter", "gpu_type")
+    search_fields = ("gpu_type", "raw_gpu_name", "external_id", "region")
+    list_select_related = ("provider",)
+    raw_id_fields = ("benchmark",)
+
+
+@admin.register(PriceHistory)
+class PriceHistoryAdmin(admin.ModelAdmin):
+    list_display = ("offer", "price_per_hour", "availability_status", "recorded_at")
+    list_filter = ("availability_status",)
+    search_fields = ("offer__gpu_type", "offer__external_id")
+    list_select_related = ("offer", "offer__provider")
+    raw_id_fields = ("offer",)

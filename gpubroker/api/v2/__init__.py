@@ -1,0 +1,22 @@
+"""The REST facade: one NinjaAPI instance mounted at ``/api/v2/`` (OpenAPI docs at
+``/api/v2/docs``), one router module per domain. Endpoints stay thin: they parse, authorise and
+shape; the rules live in ``apps/*/services.py``."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from .errors import install_error_handlers
+from .math import router as math_router
+
+api = NinjaAPI(
+    title="GPUBROKER API v2",
+    version="2.0.0",
+    urls_namespace="api-v2",
+    description=(
+        "Legacy REST facade of GPUBROKER. Errors use the envelope "
+        '`{"error": {"code", "message", "details", "trace_id"}}`.'
+    ),
+)
+install_error_handlers(api)
+api.add_router("/math/", math_router, tags=["math"])

@@ -1,0 +1,81 @@
+"""The seed's REST error envelope (D9), registered for every error class, ``Exception`` included,
+so no request ever gets Django's HTML error page or a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from gpubroker.errors import DomainError, RateLimited
+from gpubroker.observability import current_trace_id
+
+logger = logging.getLogger("gpubroker.api")
+
+
+def error_response(code: str, message: str, status: int, details: Any = None) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "details": details,
+                "trace_id": current_trace_id(),
+            }
+        },
+        status=status,
+    )
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    details = []
+    for item in errors:
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
+        details.append(
+            {
+                "field": ".".join(loc) or None,
+                "message": item.get("msg", "invalid value"),
+                "type": item.get("type"),
+            }
+        )
+    return details
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        response = error_response(exc.code, exc.message, exc.http_status, exc.as_details())
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return error_response(
+            "VALIDATION_ERROR", "Request validation failed", 422, _validation_details(exc.errors)
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = error_response("UNAUTHENTICATED", "Authentication required.", 401)
+        response["WWW-Authenticate"] = 'Bearer realm="gpubroker"'
+        return response
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response("NOT_FOUND", "Not found.", 404)
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
+        return error_response(
+            code.get(exc.status_code, "HTTP_ERROR"), str(exc.message), exc.status_code
+        )
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response("INTERNAL_ERROR", "An internal error occurred.", 500)

@@ -1,0 +1,92 @@
+"""GraphQL: GPU benchmarks (types and queries) over ``apps.math_core.services``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+from apps.math_core import models, services
+from gpubroker.errors import NotFound
+
+from .errors import NotFoundError
+
+
+@strawberry.enum(description="GPU vendor.")
+class Vendor(Enum):
+    NVIDIA = "NVIDIA"
+    AMD = "AMD"
+
+
+@strawberry.enum(description="Fields benchmarks can be ordered by.")
+class BenchmarkOrderField(Enum):
+    GPU_MODEL = "gpu_model"
+    VRAM_GB = "vram_gb"
+    TFLOPS_FP32 = "tflops_fp32"
+    TFLOPS_FP16 = "tflops_fp16"
+    MEMORY_BANDWIDTH_GBPS = "memory_bandwidth_gbps"
+    TOKENS_PER_SECOND_7B = "tokens_per_second_7b"
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry_django.type(models.GPUBenchmark, name="GPUBenchmark")
+class GPUBenchmarkType:
+    id: auto
+    gpu_model: auto
+    vendor: auto
+    architecture: auto
+    form_factor: auto
+    vram_gb: auto
+    memory_bandwidth_gbps: auto
+    tflops_fp32: auto
+    tflops_fp16: auto
+    tflops_fp8: auto
+    tflops_int8: auto
+    tdp_w: auto
+    tokens_per_second_7b: auto
+    tokens_per_second_7b_is_estimate: auto
+    tokens_per_second_13b: auto
+    tokens_per_second_70b: auto
+    server_tokens_per_second_8b: auto
+    image_gen_per_minute: auto
+    source: auto
+    perf_source: auto
+    notes: auto
+
+
+BenchmarkResult = Annotated[GPUBenchmarkType | NotFoundError, strawberry.union("BenchmarkResult")]
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field(description="GPU benchmarks, optionally filtered and ordered.")
+    def benchmarks(
+        self,
+        vendor: Vendor | None = None,
+        min_vram_gb: int | None = None,
+        order_by: BenchmarkOrderField = BenchmarkOrderField.GPU_MODEL,
+        direction: SortDirection = SortDirection.ASC,
+    ) -> list[GPUBenchmarkType]:
+        return services.list_benchmarks(  # type: ignore[return-value]
+            vendor=vendor.value if vendor else None,
+            min_vram_gb=min_vram_gb,
+            order_by=order_by.value,
+            descending=direction is SortDirection.DESC,
+        )
+
+    @strawberry_django.field(
+        description="One GPU's benchmark; accepts any spelling the normaliser knows."
+    )
+    def benchmark(self, gpu_model: str) -> BenchmarkResult:
+        try:
+            return services.get_benchmark(gpu_model)  # type: ignore[return-value]
+        except NotFound as exc:
+            return NotFoundError.from_domain(exc)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (shared Redis in CI's second run)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def benchmarks(db):
+    from apps.math_core.services import load_benchmarks
+
+    load_benchmarks()
+
+
+def services_required() -> bool:
+    return bool(getattr(settings, "REQUIRE_SERVICES", False))

@@ -65,7 +65,7 @@ def sign(
     *,
     alg: str = "RS256",
     key: rsa.RSAPrivateKey | None = None,
-    kid: str | None | type[Ellipsis] = None,
+    kid: Any = None,
     extra_header: dict[str, Any] | None = None,
 ) -> str:
     """Sign like a real issuer would, with full control over header, algorithm and key."""

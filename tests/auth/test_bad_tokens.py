@@ -17,7 +17,7 @@ STRANGER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _tamper_payload(token: str) -> str:
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     forged = b64(b'{"sub":"00000000-0000-0000-0000-000000000000","typ":"access"}')
     return ".".join([header, forged, signature])
 

@@ -1,5 +1,5 @@
-"""``manage.py verify_audit_chain [--tenant ID|NAME|platform]``: recompute every audit chain (or one)
-and report the first broken link of each; exits non-zero when any chain is broken."""
+"""``manage.py verify_audit_chain [--tenant ID|NAME|platform]``: recompute every audit chain
+(or one) and report the first broken link of each; exits non-zero when any chain is broken."""
 
 from __future__ import annotations
 

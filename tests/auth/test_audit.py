@@ -117,6 +117,7 @@ def test_security_actions_are_audited(client, tenant_admin):
     post(client, "/api/v2/auth/login", {"email": tenant_admin.email, "password": "wrong password"})
     post(client, "/api/v2/auth/login", {"email": "nobody@nowhere.example", "password": "x"})
     pair = services.login(email=tenant_admin.email, password="correct horse battery staple 42")
+    assert isinstance(pair, dict)
     post(client, "/api/v2/auth/refresh", {"refresh_token": pair["refresh_token"]})
     post(client, "/api/v2/auth/invitations", {"email": "n@acme.example"}, **headers)
     post(client, "/api/v2/auth/logout", {}, **headers)

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -16,6 +17,14 @@ from apps.auth_app import services
 from gpubroker.errors import Unauthenticated
 from schema import schema
 from schema.permissions import WS_USER_SCOPE_KEY
+
+
+@pytest.fixture(autouse=True)
+async def _close_executor_connections():
+    """ORM calls made through sync_to_async run in asgiref's executor thread; close its
+    connection so the test database can be dropped."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def _app_with_user(user):

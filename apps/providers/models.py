@@ -137,3 +137,19 @@ class PriceHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer_id} {self.price_per_hour} {self.availability_status}"
+
+
+class SyncLease(models.Model):
+    """A time-limited claim on syncing one provider, for databases without advisory locks
+    (SQLite). One row per provider while a sync runs; a crashed holder's lease expires."""
+
+    provider_name = models.CharField(max_length=100, primary_key=True)
+    owner = models.CharField(max_length=64, help_text="Random token of the holding process.")
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "provider_sync_leases"
+
+    def __str__(self) -> str:
+        return f"{self.provider_name} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -12,14 +12,16 @@ For each provider, under a cross-process lock (``sync_lock``):
    the provider's ``last_sync_at``/``error_count``/``reliability_score`` are updated; and every
    change is handed to ``events.publish_offer_changes`` (sent after commit).
 
-The statement count does not grow with the number of offers: one SELECT of the provider's offers,
-one UPDATE that refreshes ``last_seen_at`` of every still-listed unchanged offer, and bulk
-INSERT/UPDATE in fixed-size batches for what changed (``bench/sync_bench.py`` prints the counts).
+The statement count does not grow with the number of offers: one SELECT of the provider's offers
+(diffed in memory by ``sync_plan``), bulk INSERT/UPDATE in fixed-size batches for what changed,
+and one UPDATE that refreshes ``last_seen_at`` of unchanged offers (``bench/sync_bench.py``
+prints the counts for 2,000 and 20,000 offers).
 
-``last_seen_at`` bookkeeping: ``Provider.last_sync_at`` is the *start* time of the last successful
-sync, and every offer listed in that sync has ``last_seen_at >= last_sync_at``. So the offers that
-were listed last time are found by that predicate — no id lists — and the next sync refreshes them
-with a single UPDATE; offers that come back after being unlisted are rewritten individually.
+``last_seen_at`` has a resolution of :data:`LAST_SEEN_RESOLUTION`: an unchanged offer's timestamp
+is refreshed once it is older than that, by the single UPDATE above (after vanished offers were
+marked unavailable, every offer still rentable is a listed one, so no id list is needed). Rewriting
+every row on every sync would multiply write traffic (WAL, table bloat) for no information; a
+changed, new or returning offer always gets the exact time.
 
 ``reliability_score`` is an exponentially weighted moving average of sync outcomes (1 success,
 0 failure) with weight :data:`RELIABILITY_ALPHA` = 0.1 — roughly the success ratio of the last ten
@@ -31,18 +33,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Literal
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-
-from apps.math_core.models import GPUBenchmark
 
 from .adapters import (
     BaseProviderAdapter,
@@ -53,40 +52,28 @@ from .adapters import (
     ProviderRegistry,
     ProviderUnavailable,
 )
-from .events import OfferChange, publish_offer_changes
+from .events import publish_offer_changes
 from .models import Availability, GPUOffer, PriceHistory, Provider, ProviderStatus
 from .sync_lock import provider_sync_lock
+from .sync_plan import (
+    ID_BATCH,
+    INSERT_BATCH,
+    UPDATE_BATCH,
+    SyncPlan,
+    chunked,
+    plan_sync,
+    rewrite_groups,
+)
 from .sync_sources import LIVE, SyncSource, build_adapter
 
 logger = logging.getLogger("gpubroker.providers.sync")
 
 RELIABILITY_ALPHA = 0.1
-INSERT_BATCH = 1000
-UPDATE_BATCH = 500
+#: ``last_seen_at`` of an unchanged offer is refreshed once it is older than this: accurate to
+#: within the resolution without rewriting every row on every sync.
+LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 #: Upper bound for one provider's whole fetch (all requests and retries).
 FETCH_DEADLINE_SECONDS = 180.0
-
-#: Offer columns a sync writes (besides ids and timestamps), in comparison order.
-FIELDS = (
-    "gpu_type",
-    "raw_gpu_name",
-    "benchmark_id",
-    "gpu_memory_gb",
-    "gpu_count",
-    "cpu_cores",
-    "ram_gb",
-    "storage_gb",
-    "price_per_hour",
-    "currency",
-    "region",
-    "country",
-    "availability_status",
-    "is_spot",
-    "is_datacenter",
-    "compliance_tags",
-)
-PRICE = FIELDS.index("price_per_hour")
-AVAIL = FIELDS.index("availability_status")
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -116,17 +103,6 @@ class SyncReport:
         return self.status == "ok"
 
 
-@dataclass(slots=True)
-class _Plan:
-    new: list[GPUOffer] = field(default_factory=list)
-    rewrite: list[GPUOffer] = field(default_factory=list)
-    vanish: list[GPUOffer] = field(default_factory=list)
-    history: list[PriceHistory] = field(default_factory=list)
-    changes: list[OfferChange] = field(default_factory=list)
-    changed: int = 0
-    unchanged: int = 0
-
-
 def ensure_provider(name: str) -> Provider:
     adapter_class = ProviderRegistry.adapter_class(name)
     provider, _ = Provider.objects.get_or_create(
@@ -139,142 +115,9 @@ def ensure_provider(name: str) -> Provider:
     return provider
 
 
-def _offer_values(offer: ProviderOffer, benchmark_id: Any) -> tuple[Any, ...]:
-    return (
-        offer.gpu_type[:100],
-        offer.raw_gpu_name[:255],
-        benchmark_id,
-        offer.gpu_memory_gb,
-        offer.gpu_count,
-        offer.cpu_cores,
-        offer.ram_gb,
-        offer.storage_gb,
-        offer.price_per_hour,
-        offer.currency[:3],
-        offer.region[:100],
-        offer.country[:2],
-        offer.availability,
-        offer.is_spot,
-        offer.is_datacenter,
-        list(offer.compliance_tags),
-    )
-
-
-def _change(
-    kind: Literal["new", "changed", "vanished"],
-    offer_id: Any,
-    provider: str,
-    values: Sequence[Any],
-    old: Sequence[Any] | None,
-    now: datetime,
-    external_id: str,
-) -> OfferChange:
-    return OfferChange(
-        kind=kind,
-        offer_id=str(offer_id),
-        provider=provider,
-        gpu_model=values[0],
-        gpu_count=values[4],
-        region=values[10],
-        country=values[11],
-        is_spot=values[13],
-        old_price_per_hour=None if old is None else Decimal(old[PRICE]),
-        new_price_per_hour=Decimal(values[PRICE]),
-        old_availability=None if old is None else old[AVAIL],
-        new_availability=values[AVAIL],
-        changed_at=now,
-        extra={"external_id": external_id, "raw_gpu_name": values[1]},
-    )
-
-
-def _plan(provider: Provider, offers: Iterable[ProviderOffer], now: datetime) -> _Plan:
-    benchmarks = dict(GPUBenchmark.objects.values_list("gpu_model", "id"))
-    existing: dict[str, tuple[Any, ...]] = {
-        row[1]: row
-        for row in GPUOffer.objects.filter(provider=provider).values_list(
-            "id", "external_id", *FIELDS, "last_seen_at", "updated_at"
-        )
-    }
-    listed_since = provider.last_sync_at
-    plan = _Plan()
-    seen: set[str] = set()
-    for offer in offers:
-        seen.add(offer.external_id)
-        values = _offer_values(offer, benchmarks.get(offer.gpu_type))
-        row = existing.get(offer.external_id)
-        if row is None:
-            created = GPUOffer(
-                provider=provider, external_id=offer.external_id, **dict(zip(FIELDS, values, strict=True))
-            )
-            plan.new.append(created)
-            plan.history.append(
-                PriceHistory(
-                    offer=created,
-                    price_per_hour=offer.price_per_hour,
-                    availability_status=offer.availability,
-                )
-            )
-            plan.changes.append(
-                _change("new", created.id, provider.name, values, None, now, offer.external_id)
-            )
-            continue
-        old = row[2 : 2 + len(FIELDS)]
-        last_seen, updated = row[-2], row[-1]
-        moved = old[PRICE] != values[PRICE] or old[AVAIL] != values[AVAIL]
-        if moved:
-            plan.changed += 1
-            plan.history.append(
-                PriceHistory(
-                    offer_id=row[0],
-                    price_per_hour=offer.price_per_hour,
-                    availability_status=offer.availability,
-                )
-            )
-            plan.changes.append(
-                _change("changed", row[0], provider.name, values, old, now, offer.external_id)
-            )
-        else:
-            plan.unchanged += 1
-        data_changed = moved or tuple(old) != values
-        returning = listed_since is None or last_seen < listed_since
-        if data_changed or returning:
-            plan.rewrite.append(
-                GPUOffer(
-                    id=row[0],
-                    **dict(zip(FIELDS, values, strict=True)),
-                    last_seen_at=now,
-                    updated_at=now if data_changed else updated,
-                )
-            )
-    for external_id, row in existing.items():
-        if external_id in seen or row[2 + AVAIL] == Availability.UNAVAILABLE:
-            continue
-        old = row[2 : 2 + len(FIELDS)]
-        values = (*old[:AVAIL], Availability.UNAVAILABLE.value, *old[AVAIL + 1 :])
-        plan.vanish.append(
-            GPUOffer(
-                id=row[0],
-                availability_status=Availability.UNAVAILABLE,
-                last_seen_at=row[-2],
-                updated_at=now,
-            )
-        )
-        plan.history.append(
-            PriceHistory(
-                offer_id=row[0],
-                price_per_hour=old[PRICE],
-                availability_status=Availability.UNAVAILABLE,
-            )
-        )
-        plan.changes.append(
-            _change("vanished", row[0], provider.name, values, old, now, external_id)
-        )
-    return plan
-
-
 def apply_offers(
     provider: Provider, offers: Sequence[ProviderOffer], *, sample: bool, now: datetime
-) -> _Plan:
+) -> SyncPlan:
     """Write one provider's fetched offers (call inside a transaction)."""
     if provider.is_sample_data != sample and provider.last_sync_at is not None:
         # Sample offers never mix with live ones (or their history): the switch starts afresh.
@@ -284,17 +127,21 @@ def apply_offers(
             extra={"provider": provider.name, "now_sample": sample, "removed_rows": dropped},
         )
         provider.last_sync_at = None
-    plan = _plan(provider, offers, now)
-    if provider.last_sync_at is not None:
-        GPUOffer.objects.filter(provider=provider, last_seen_at__gte=provider.last_sync_at).update(
-            last_seen_at=now
+    stale_before = now - LAST_SEEN_RESOLUTION
+    plan = plan_sync(provider, offers, now, stale_before)
+    for ids in chunked(plan.vanish, ID_BATCH):
+        GPUOffer.objects.filter(pk__in=ids).update(
+            availability_status=Availability.UNAVAILABLE, updated_at=now
         )
-    GPUOffer.objects.bulk_update(
-        plan.rewrite, [*FIELDS, "last_seen_at", "updated_at"], batch_size=UPDATE_BATCH
-    )
-    GPUOffer.objects.bulk_update(
-        plan.vanish, ["availability_status", "last_seen_at", "updated_at"], batch_size=UPDATE_BATCH
-    )
+    for columns, rows in rewrite_groups(plan.rewrite):
+        GPUOffer.objects.bulk_update(rows, columns, batch_size=UPDATE_BATCH)
+    # Every offer still rentable is listed now (the rest were just marked unavailable): one
+    # statement refreshes those whose last_seen_at is older than the resolution.
+    GPUOffer.objects.filter(provider=provider, last_seen_at__lt=stale_before).exclude(
+        availability_status=Availability.UNAVAILABLE
+    ).update(last_seen_at=now)
+    for ids in chunked(plan.touch, ID_BATCH):
+        GPUOffer.objects.filter(pk__in=ids).update(last_seen_at=now)
     GPUOffer.objects.bulk_create(plan.new, batch_size=INSERT_BATCH)
     PriceHistory.objects.bulk_create(plan.history, batch_size=INSERT_BATCH)
     Provider.objects.filter(pk=provider.pk).update(

@@ -13,7 +13,6 @@ tests observe the backoff without waiting.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from .errors import (
     ProviderAuthError,
@@ -106,8 +106,8 @@ def decode_json(provider: str, response: httpx.Response) -> Any:
             "empty response body", provider=provider, status_code=response.status_code
         )
     try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(content)
+    except (orjson.JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:15].lower()
         if head.startswith((b"<!doctype", b"<html", b"<")):
             what = "an HTML page instead of JSON"

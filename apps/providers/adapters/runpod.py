@@ -6,6 +6,8 @@ data-centre id (``US-TX-3``), Community Cloud only by country code. Units:
 
 * ``lowestPrice.uninterruptablePrice`` / ``minimumBidPrice`` are USD/h **per GPU**; the stored
   price is for the whole offer: ``per-GPU × gpu_count`` (per-GPU is derived again downstream).
+  When a location in stock quotes no on-demand price, the type's ``securePrice`` /
+  ``communityPrice`` list price is used; spot offers exist only where a bid price is quoted.
 * ``memoryInGb`` is VRAM per GPU in GB. ``lowestPrice.minVcpu``/``minMemory`` are the vCPUs and
   RAM (GB) the cheapest 1-GPU pod comes with; pods scale them per GPU, so they are multiplied by
   the count (RunPod changes them within minutes — SkyPilot PR #6824 — so treat them as indicative).
@@ -217,11 +219,9 @@ class RunPodAdapter(BaseProviderAdapter):
             record.get("securePrice" if cloud == SECURE else "communityPrice"),
             "uninterruptablePrice",
         )
-        spot = self._per_gpu_price(
-            lowest.get("minimumBidPrice"),
-            record.get("secureSpotPrice" if cloud == SECURE else "communitySpotPrice"),
-            "minimumBidPrice",
-        )
+        # Spot only where this location quotes a bid: the type's list spot price says nothing
+        # about whether interruptible capacity exists here.
+        spot = self._per_gpu_price(lowest.get("minimumBidPrice"), None, "minimumBidPrice")
         if on_demand is None and spot is None:
             raise RecordRejected("missing:uninterruptablePrice")
 

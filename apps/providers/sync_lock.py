@@ -17,6 +17,7 @@ Both are non-blocking: a busy provider is reported as skipped, never waited for.
 from __future__ import annotations
 
 import secrets
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ from .models import SyncLease
 #: First key of the two-int advisory lock: "GPUB", so other users of advisory locks don't clash.
 ADVISORY_NAMESPACE = 0x47505542
 DEFAULT_LEASE_TTL = timedelta(minutes=15)
+
+_held: set[str] = set()
+_held_guard = threading.Lock()
 
 
 def advisory_key(provider_name: str) -> int:
@@ -83,11 +87,28 @@ def lease_lock(provider_name: str, ttl: timedelta = DEFAULT_LEASE_TTL) -> Iterat
 
 
 @contextmanager
+def _in_process(provider_name: str) -> Iterator[bool]:
+    """Advisory locks are re-entrant within one database session, so the same thread could take
+    one twice; this set makes "already syncing here" a refusal on every backend."""
+    with _held_guard:
+        acquired = provider_name not in _held
+        _held.add(provider_name)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with _held_guard:
+                _held.discard(provider_name)
+
+
+@contextmanager
 def provider_sync_lock(provider_name: str) -> Iterator[bool]:
-    """``with provider_sync_lock("vastai") as acquired:`` — False means another process holds it."""
-    if connection.vendor == "postgresql":
-        with advisory_lock(provider_name) as acquired:
-            yield acquired
-    else:
-        with lease_lock(provider_name) as acquired:
+    """``with provider_sync_lock("vastai") as acquired:`` — False means another sync (in this or
+    another process, on this or another host) holds it."""
+    with _in_process(provider_name) as local:
+        if not local:
+            yield False
+            return
+        database_lock = advisory_lock if connection.vendor == "postgresql" else lease_lock
+        with database_lock(provider_name) as acquired:
             yield acquired

@@ -46,6 +46,7 @@ from django.utils import timezone
 from .adapters import (
     BaseProviderAdapter,
     FetchResult,
+    ProviderAuthError,
     ProviderError,
     ProviderOffer,
     ProviderPayloadError,
@@ -64,7 +65,7 @@ from .sync_plan import (
     plan_sync,
     rewrite_groups,
 )
-from .sync_sources import LIVE, SyncSource, build_adapter
+from .sync_sources import LIVE, Credentials, SyncSource, build_adapter
 
 logger = logging.getLogger("gpubroker.providers.sync")
 
@@ -190,8 +191,11 @@ def sync_provider(
             logger.info("provider sync skipped: locked", extra={"provider": name})
             return _finish(report, started)
         now = timezone.now()
+        credentials = Credentials()
         try:
-            result = fetch(adapter or build_adapter(name, source))
+            if adapter is None:
+                adapter, credentials = build_adapter(name, source)
+            result = fetch(adapter)
             report.fetched = result.records_seen
             report.rejected = result.rejected
             report.rejection_reasons = dict(result.rejection_reasons)
@@ -202,6 +206,10 @@ def sync_provider(
                     provider=name,
                 )
         except (ProviderError, LookupError) as exc:
+            if isinstance(exc, ProviderAuthError) and credentials.integration_id is not None:
+                from .integrations import mark_refused_by_provider
+
+                mark_refused_by_provider(credentials.integration_id, exc.message)
             return _fail(report, provider, exc, started)
         except Exception as exc:  # an adapter bug must not stop the other providers
             logger.exception("provider fetch crashed", extra={"provider": name})

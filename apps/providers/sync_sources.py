@@ -5,7 +5,7 @@ served to the same adapter). Also the one place the network edge can be swapped 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,8 +20,6 @@ SourceKind = Literal["live", "replay"]
 REPLAY_API_KEY = "replay-sample-key"
 
 _transport_overrides: dict[str, httpx.AsyncBaseTransport] = {}
-#: Finds a stored API key for a provider (set by the integrations module; env var first).
-_credential_finders: list[Callable[[str], str | None]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +59,11 @@ def use_transport(provider: str, transport: httpx.AsyncBaseTransport) -> Iterato
             _transport_overrides[provider] = previous
 
 
-def register_credential_finder(finder: Callable[[str], str | None]) -> None:
-    if finder not in _credential_finders:
-        _credential_finders.append(finder)
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    api_key: str | None = None
+    #: Set when the key is a stored integration's (so a refusal can be recorded on it).
+    integration_id: Any = None
 
 
 def environment_api_key(provider: str) -> str | None:
@@ -71,16 +71,16 @@ def environment_api_key(provider: str) -> str | None:
     return os.environ.get(f"GPUBROKER_{provider.upper()}_API_KEY") or None
 
 
-def catalogue_api_key(provider: str) -> str | None:
-    """The key a catalogue sync uses: the environment's, else a stored integration's."""
+def catalogue_credentials(provider: str) -> Credentials:
+    """The key a catalogue sync uses: the platform's (environment), else a stored integration's
+    that its owner allowed for the catalogue (``integrations.catalogue_key``), else none."""
     key = environment_api_key(provider)
     if key:
-        return key
-    for finder in _credential_finders:
-        key = finder(provider)
-        if key:
-            return key
-    return None
+        return Credentials(key)
+    from .integrations import catalogue_key  # the integrations module imports this one
+
+    found = catalogue_key(provider)
+    return Credentials(found.api_key, found.integration_id) if found else Credentials()
 
 
 def live_adapter(
@@ -99,12 +99,14 @@ def replay_cassette(provider: str, source: SyncSource) -> dict[str, Any]:
     return perturbed_cassette(cassette, source.step) if source.step is not None else cassette
 
 
-def build_adapter(provider: str, source: SyncSource) -> BaseProviderAdapter:
+def build_adapter(provider: str, source: SyncSource) -> tuple[BaseProviderAdapter, Credentials]:
     if source.kind == "live":
-        return live_adapter(provider, api_key=catalogue_api_key(provider))
+        credentials = catalogue_credentials(provider)
+        return live_adapter(provider, api_key=credentials.api_key), credentials
     adapter_class = ProviderRegistry.adapter_class(provider)
     key = REPLAY_API_KEY if adapter_class.REQUIRES_CREDENTIALS else None
-    return adapter_class(api_key=key, transport=ReplayTransport(replay_cassette(provider, source)))
+    transport = ReplayTransport(replay_cassette(provider, source))
+    return adapter_class(api_key=key, transport=transport), Credentials(key)
 
 
 def replay_providers(snapshot: int | None = None) -> list[str]:

@@ -161,3 +161,41 @@ def test_a_provider_locked_by_another_process_is_skipped_untouched():
     assert report.status == "skipped" and report.error_code == "locked"
     after = Provider.objects.get(name="vastai")
     assert (after.last_sync_at, after.error_count) == (before.last_sync_at, before.error_count)
+
+
+def test_a_rate_limit_with_retry_after_is_waited_out(monkeypatch):
+    waited = []
+
+    async def record(delay: float) -> None:
+        waited.append(delay)
+
+    monkeypatch.setattr("apps.providers.adapters.http.asyncio.sleep", record)
+    limited = FakeProvider().on(
+        "POST",
+        "/api/v0/bundles/",
+        httpx.Response(429, headers={"Retry-After": "2"}, json={"msg": "too many requests"}),
+        ok("vastai/bundles.json"),
+    )
+    with use_transport("vastai", limited.transport):
+        report = sync_provider("vastai")
+    assert report.ok and report.new == 3
+    assert waited == [2.0]
+
+
+def test_switched_off_providers_are_left_out_of_a_full_sync():
+    from apps.providers.sync import providers_to_sync
+    from apps.providers.sync_sources import SyncSource
+
+    Provider.objects.create(
+        name="runpod",
+        display_name="RunPod",
+        api_base_url="https://api.runpod.io",
+        status="inactive",
+    )
+    Provider.objects.create(
+        name="lambda", display_name="Lambda", api_base_url="https://x", status="maintenance"
+    )
+    assert providers_to_sync() == ["shadeform", "tensordock", "vastai"]
+    assert providers_to_sync(["runpod"]) == ["runpod"]  # asked for by name: synced anyway
+    reports = sync_providers(source=SyncSource("replay"))
+    assert [r.provider for r in reports] == ["shadeform", "tensordock", "vastai"]

@@ -4,6 +4,7 @@ a PostgreSQL advisory lock, or a lease row on SQLite."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -146,3 +147,27 @@ def test_another_process_skips_a_provider_being_synced(tmp_path):
     assert "vastai: skipped: another process is syncing this provider" in blocked.stdout
     assert free.returncode == 0, free.stderr
     assert "vastai: ok, 30 offers" in free.stdout
+    _watch_stops_cleanly_on_sigterm(env)
+
+
+def _watch_stops_cleanly_on_sigterm(env: dict[str, str]) -> None:
+    """A pod shutdown (SIGTERM) ends ``--watch`` after the current round, exit status 0."""
+    args = ["--source", "replay", "--provider", "tensordock", "--watch", "600"]
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sync_offers", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:  # the first round's summary, then the 600 s wait begins
+        seen.append(line)
+        if "providers synced" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, seen
+    assert "1/1 providers synced" in "".join(seen) and rest.strip().endswith("stopped")

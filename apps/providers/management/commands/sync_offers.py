@@ -2,11 +2,14 @@
 
 Exit status: 0 when at least one provider synced (or all were skipped because another process
 holds their lock), 1 when every provider failed. ``--watch`` repeats forever (or ``--max-runs``
-times) and exits with the last round's status.
+times) and exits with the last round's status; SIGTERM or Ctrl-C ends it after the current round
+(exit 0, "stopped").
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Any
 
@@ -106,20 +109,35 @@ class Command(BaseCommand):
         max_runs = options["max_runs"] if watch is not None else 1
         if max_runs is not None and max_runs < 1:
             raise CommandError("--max-runs must be at least 1")
+        stop = threading.Event()
+        previous = self._on_sigterm(stop)
         rounds = 0
         try:
             while True:
                 started = time.monotonic()
                 reports = self._round(names, source)
                 rounds += 1
-                if max_runs is not None and rounds >= max_runs:
+                if (max_runs is not None and rounds >= max_runs) or stop.is_set():
                     break
-                time.sleep(max(0.0, watch - (time.monotonic() - started)))  # type: ignore[operator]
+                if stop.wait(max(0.0, watch - (time.monotonic() - started))):  # type: ignore[operator]
+                    break
         except KeyboardInterrupt:
+            stop.set()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        if stop.is_set():
             self.stdout.write("stopped")
             return
         if reports and not any(r.status != "failed" for r in reports):
             raise CommandError("every provider failed to sync")
+
+    @staticmethod
+    def _on_sigterm(stop: threading.Event) -> Any:
+        """SIGTERM (a CronJob/pod shutdown) finishes the current round, then exits cleanly."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
     def _source(self, options: dict[str, Any]) -> SyncSource:
         if options["source"] == "live":

@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.db.models import QuerySet
@@ -34,13 +35,16 @@ from apps.auth_app.models import User
 from apps.auth_app.permissions import AUTHENTICATED, TENANT_ADMIN
 from gpubroker.errors import NotFound, ValidationFailed
 
-from .adapters import ProviderError, ProviderRegistry, UnknownProvider
+from .adapters import ProviderError, ProviderRegistry, RetryPolicy, UnknownProvider
 from .models import IntegrationStatus, ProviderIntegration
 from .sync import ensure_provider
 from .sync_sources import live_adapter
 
 logger = logging.getLogger("gpubroker.providers.integrations")
 
+#: A person waits for this answer: fewer, shorter tries than a background sync.
+VALIDATION_RETRY = RetryPolicy(attempts=2, base_delay=0.5)
+VALIDATION_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
 RESOURCE = "provider_integration"
@@ -123,7 +127,7 @@ def _view(integration: ProviderIntegration) -> IntegrationView:
 
 def _validate(provider: str, api_key: str) -> tuple[str, str]:
     """``(status, last_error)`` from asking the provider; network trouble → unverified."""
-    adapter = live_adapter(provider)
+    adapter = live_adapter(provider, retry=VALIDATION_RETRY, timeout=VALIDATION_TIMEOUT)
     try:
         accepted = async_to_sync(adapter.validate_credentials)({"api_key": api_key})
     except ProviderError as exc:

@@ -76,7 +76,8 @@ def test_bad_weights_are_rejected(weights):
 
 
 def test_min_max():
-    assert min_max(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
+    scaled = min_max(np.array([2.0, 4.0, 3.0]))
+    assert scaled is not None and scaled.tolist() == [0.0, 1.0, 0.5]
     assert min_max(np.array([7.0, 7.0])) is None
 
 

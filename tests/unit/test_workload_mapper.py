@@ -1,5 +1,7 @@
 """Every workload formula against a hand calculation (sources in workload_mapper's docstring)."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,12 @@ from apps.math_core.algorithms.workload_mapper import (
 
 # Llama-2-7B's published shape: 6.74B parameters, 32 layers, hidden 4096, 32 heads of 128,
 # multi-head attention (32 KV heads).
-LLAMA2_7B = {"params_billion": 6.74, "num_layers": 32, "hidden_size": 4096, "num_kv_heads": 32}
+LLAMA2_7B: dict[str, Any] = {
+    "params_billion": 6.74,
+    "num_layers": 32,
+    "hidden_size": 4096,
+    "num_kv_heads": 32,
+}
 H100 = {"vram": 80.0, "bandwidth": 3350.0, "peak": 989.5, "eta": 0.45}
 
 
@@ -58,6 +65,7 @@ def test_inference_memory_and_time_by_hand():
     prefill = 2 * 6.74e9 * 358_400 / (INFERENCE_MFU * 989.5e12)
     hours = (51_200 * memory_step + prefill) / 3600
     assert estimate.duration_hours[0] == pytest.approx(hours)
+    assert estimate.total_cost is not None
     assert estimate.total_cost[0] == pytest.approx(hours * 2.0)
 
 
@@ -86,6 +94,7 @@ def test_full_fine_tuning_is_sixteen_bytes_per_parameter_and_six_n_d():
     assert estimate.fits.tolist() == [False, True, True]
     seconds = 6 * n * 1e9 / (TRAINING_MFU * 8 * 989.5e12 * MULTI_GPU_SCALING)
     assert estimate.duration_hours[2] == pytest.approx(seconds / 3600)
+    assert estimate.total_cost is not None
     assert np.isinf(estimate.duration_hours[0]) and np.isinf(estimate.total_cost[0])
 
 
@@ -171,12 +180,13 @@ def test_shape_is_derived_from_the_parameter_count():
 
 
 def test_deadline_and_budget_decide_feasibility():
-    base = {"tokens": 1e9, "batch_size": 8, **LLAMA2_7B}
+    base: dict[str, Any] = {"tokens": 1e9, "batch_size": 8, **LLAMA2_7B}
     hardware = one_gpu_kind(count=(2, 8), price=(4.0, 16.0))
     hours = evaluate(plan_workload(Workload(WorkloadType.FINE_TUNE_FULL, **base)), hardware)
     d2, d8 = hours.duration_hours
     tight = Workload(WorkloadType.FINE_TUNE_FULL, deadline_hours=(d2 + d8) / 2, **base)
     assert evaluate(plan_workload(tight), hardware).feasible.tolist() == [False, True]
+    assert hours.total_cost is not None
     c2, c8 = hours.total_cost
     poor = Workload(WorkloadType.FINE_TUNE_FULL, budget_usd=min(c2, c8) * 0.99, **base)
     result = evaluate(plan_workload(poor), hardware)

@@ -21,10 +21,12 @@ scaled to [0, 1]) instead; with no interactions at all every score is 0 (source 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 
 from .errors import InvalidInput
@@ -36,8 +38,8 @@ Source = Literal["item_item", "popularity", "none"]
 
 
 def interaction_weights(
-    kinds: np.ndarray | list[str],
-    age_days: np.ndarray,
+    kinds: Iterable[str],
+    age_days: ArrayLike,
     *,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> np.ndarray:
@@ -53,9 +55,9 @@ def interaction_weights(
 
 
 def interaction_matrix(
-    user_index: np.ndarray,
-    item_index: np.ndarray,
-    weights: np.ndarray,
+    user_index: ArrayLike,
+    item_index: ArrayLike,
+    weights: ArrayLike,
     *,
     n_users: int,
     n_items: int,
@@ -124,7 +126,7 @@ def recommend(matrix: sparse.csr_matrix, user: int | None) -> CollaborativeScore
 
 
 def nearest_neighbours(
-    matrix: sparse.csr_matrix, item: int, candidates: np.ndarray, *, k: int = 3
+    matrix: sparse.csr_matrix, item: int, candidates: ArrayLike, *, k: int = 3
 ) -> list[tuple[int, float]]:
     """The ``k`` items among ``candidates`` most similar to ``item`` (similarity > 0),
     most similar first — the "because you used …" part of an explanation."""

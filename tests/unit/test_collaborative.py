@@ -101,3 +101,9 @@ def test_bad_interactions_are_rejected():
         cf.interaction_weights(["view"], np.zeros(1), half_life_days=0)
     with pytest.raises(InvalidInput):
         cf.interaction_matrix([0], [0], [float("nan")], n_users=1, n_items=1)
+
+
+def test_one_users_confidence_in_one_offer_is_capped():
+    weights = cf.interaction_weights(["book"] * 50, np.zeros(50))
+    matrix = cf.interaction_matrix([0] * 50, [0] * 50, weights, n_users=1, n_items=1)
+    assert matrix[0, 0] == cf.MAX_CONFIDENCE

@@ -33,6 +33,9 @@ from .errors import InvalidInput
 
 INTERACTION_WEIGHTS: dict[str, float] = {"view": 1.0, "select": 3.0, "book": 5.0}
 DEFAULT_HALF_LIFE_DAYS = 30.0
+#: One user's summed confidence in one offer is capped, so nobody can inflate an offer's
+#: popularity or similarity by repeating an interaction.
+MAX_CONFIDENCE = 10.0
 
 Source = Literal["item_item", "popularity", "none"]
 
@@ -62,7 +65,8 @@ def interaction_matrix(
     n_users: int,
     n_items: int,
 ) -> sparse.csr_matrix:
-    """User × item CSR matrix; weights of repeated (user, item) pairs are summed."""
+    """User × item CSR matrix; weights of repeated (user, item) pairs are summed (capped at
+    ``MAX_CONFIDENCE``)."""
     users = np.asarray(user_index, dtype=np.int64)
     items = np.asarray(item_index, dtype=np.int64)
     values = np.asarray(weights, dtype=np.float64)
@@ -72,10 +76,12 @@ def interaction_matrix(
         raise InvalidInput("interaction weights must be finite and non-negative", field="weights")
     matrix = sparse.coo_matrix((values, (users, items)), shape=(n_users, n_items)).tocsr()
     matrix.sum_duplicates()
+    np.minimum(matrix.data, MAX_CONFIDENCE, out=matrix.data)
     return matrix
 
 
-def _column_normalised(matrix: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+def column_normalised(matrix: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """``X̂`` (each item column scaled to unit length) and the columns' norms."""
     squared = matrix.multiply(matrix).sum(axis=0)
     norms = np.sqrt(np.asarray(squared).ravel())
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
@@ -84,13 +90,13 @@ def _column_normalised(matrix: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np
 
 def item_similarity(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     """The full item × item cosine similarity (for inspection and small catalogues)."""
-    normalised, _ = _column_normalised(matrix)
+    normalised, _ = column_normalised(matrix)
     return sparse.csr_matrix(normalised.T @ normalised)
 
 
 def item_item_scores(matrix: sparse.csr_matrix, user_row: np.ndarray) -> np.ndarray:
     """``Σ_{i≠j} r_i · sim(i, j)`` for every item j, given the user's confidence row ``r``."""
-    normalised, norms = _column_normalised(matrix)
+    normalised, norms = column_normalised(matrix)
     r = np.asarray(user_row, dtype=np.float64).ravel()
     scores = normalised.T @ (normalised @ r)
     self_similarity = (norms > 0).astype(np.float64)
@@ -126,11 +132,18 @@ def recommend(matrix: sparse.csr_matrix, user: int | None) -> CollaborativeScore
 
 
 def nearest_neighbours(
-    matrix: sparse.csr_matrix, item: int, candidates: ArrayLike, *, k: int = 3
+    matrix: sparse.csr_matrix,
+    item: int,
+    candidates: ArrayLike,
+    *,
+    k: int = 3,
+    normalised: sparse.csr_matrix | None = None,
 ) -> list[tuple[int, float]]:
     """The ``k`` items among ``candidates`` most similar to ``item`` (similarity > 0),
-    most similar first — the "because you used …" part of an explanation."""
-    normalised, _ = _column_normalised(matrix)
+    most similar first — the "because you used …" part of an explanation. Pass ``normalised``
+    (from :func:`column_normalised`) when asking for many items of one matrix."""
+    if normalised is None:
+        normalised, _ = column_normalised(matrix)
     column = normalised.getcol(item)
     pool = np.asarray(candidates, dtype=np.int64)
     pool = pool[pool != item]

@@ -53,7 +53,7 @@ def test_estimate_workload_prices_every_offer_feasible_first(catalogue):
     assert not by_id[str(catalogue["h100x1"].id)].feasible
     assert by_id[str(catalogue["h100x1"].id)].reasons == ["insufficient_memory"]
     assert by_id[str(catalogue["h100x8"].id)].feasible
-    costs = [o.total_cost for o in feasible]
+    costs = [o.total_cost or Decimal(0) for o in feasible]
     assert costs == sorted(costs)
     assert [o.feasible for o in result.offers] == sorted(
         (o.feasible for o in result.offers), reverse=True
@@ -69,6 +69,7 @@ def test_impossible_workload_names_why(catalogue):
     )
     result = workloads.estimate_workload(workload=workload)
     assert not result.feasible and result.feasible_count == 0
+    assert result.reason is not None
     assert "The job needs 4,102.6 GB of GPU memory (weights 4,000.0 GB" in result.reason
     assert "the largest candidate offer has 640 GB (8 x 80 GB H100 SXM 80GB)" in result.reason
 
@@ -78,7 +79,7 @@ def test_deadline_that_no_offer_meets(catalogue):
         workload_type="llm_training", params_billion=7, tokens=1e12, deadline_hours=1
     )
     result = workloads.estimate_workload(workload=workload)
-    assert not result.feasible
+    assert not result.feasible and result.reason is not None
     assert result.reason.startswith("No offer finishes within the deadline of 1 h")
 
 
@@ -116,7 +117,7 @@ def test_ensemble_recommends_feasible_offers_with_explanations(catalogue, people
     assert result.collaborative_source == "none"
     assert result.effective_weights["collaborative"] == 0
     top = result.recommendations[0]
-    assert top.rank == 1 and top.total_cost is not None and top.duration_hours > 0
+    assert top.rank == 1 and top.total_cost is not None and (top.duration_hours or 0) > 0
     names = [c.name for c in top.explanation.components]
     assert names == ["topsis", "collaborative", "content"]
     assert any(
@@ -134,7 +135,7 @@ def test_ensemble_answers_an_impossible_workload_with_the_reason(catalogue):
     )
     result = recommendations.ensemble_recommend(workload=workload)
     assert not result.feasible and result.recommendations == []
-    assert "GPU memory" in result.reason
+    assert result.reason is not None and "GPU memory" in result.reason
     assert result.excluded["insufficient_memory"] == len(catalogue)
     assert RecommendationRun.objects.get(pk=result.run_id).feasible is False
 
@@ -186,11 +187,11 @@ def test_record_interaction_rules(catalogue, people):
             user=people[0], offer_id="00000000-0000-0000-0000-000000000000", kind="view"
         )
     run = recommendations.ensemble_recommend(user=people[1]).run_id
-    with pytest.raises(NotFound) as excinfo:  # someone else's run
+    with pytest.raises(NotFound) as not_found:  # someone else's run
         recommendations.record_interaction(
             user=people[0], offer_id=offer_id, kind="book", run_id=run
         )
-    assert excinfo.value.field == "run_id"
+    assert not_found.value.field == "run_id"
     mine = recommendations.ensemble_recommend(user=people[0]).run_id
     saved = recommendations.record_interaction(
         user=people[0], offer_id=offer_id, kind="book", run_id=mine

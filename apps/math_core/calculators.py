@@ -25,6 +25,7 @@ from .service_utils import invalid_input_as_validation_error, money, rate
 from .services import get_benchmark
 
 MAX_GPU_COUNT = 4096
+MAX_PRICE_PER_HOUR = Decimal("1000000")
 
 
 def gpu_spec(benchmark: GPUBenchmark) -> GpuSpec:
@@ -113,10 +114,11 @@ def _source(
             f"gpu_count must be between 1 and {MAX_GPU_COUNT}", field="gpu_count"
         )
     price = Decimal(str(price_per_hour))
-    if not price.is_finite() or price < 0:
+    if not price.is_finite() or price < 0 or price > MAX_PRICE_PER_HOUR:
         raise ValidationFailed(
-            "price_per_hour must be a non-negative number", field="price_per_hour"
+            f"price_per_hour must be between 0 and {MAX_PRICE_PER_HOUR}", field="price_per_hour"
         )
+    price = money(price)
     if gpu_model is not None:
         benchmark = get_benchmark(gpu_model)
         return _Source(price, count, gpu_spec(benchmark), benchmark.gpu_model, None)

@@ -56,6 +56,20 @@ class OfferFilter:
         }
 
 
+def offer_filter_from(**fields: Any) -> OfferFilter:
+    """An ``OfferFilter`` from a facade's parsed input (lists, None for "not given")."""
+    given = {name: value for name, value in fields.items() if value is not None}
+    for name in ("gpu_types", "providers", "regions", "availability"):
+        if name in given:
+            given[name] = tuple(str(getattr(v, "value", v)) for v in given[name])
+    if given.get("availability") == ():
+        given.pop("availability")
+    try:
+        return OfferFilter(**given)
+    except TypeError as exc:  # an unknown field: a facade bug, reported as bad input
+        raise ValidationFailed(str(exc), field="filter") from None
+
+
 def _values(name: str, values: tuple[str, ...]) -> list[str]:
     if len(values) > MAX_FILTER_VALUES:
         raise ValidationFailed(f"{name} takes at most {MAX_FILTER_VALUES} values", field=name)

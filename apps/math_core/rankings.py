@@ -16,7 +16,15 @@ from .algorithms.topsis import topsis
 from .candidates import OfferFilter, candidate_offers, offer_table
 from .models import RecommendationKind
 from .offer_criteria import choose_criteria, criteria_matrix
-from .runs import OfferSummary, check_limit, offer_summary, rankable, store_run
+from .runs import (
+    AppliedCriterion,
+    OfferSummary,
+    applied_criteria,
+    check_limit,
+    offer_summary,
+    rankable,
+    store_run,
+)
 from .service_utils import invalid_input_as_validation_error
 
 MAX_ALTERNATIVES = 10_000
@@ -63,7 +71,7 @@ class RankedOffer:
 @dataclass(frozen=True)
 class OfferRanking:
     run_id: str
-    criteria: list[tuple[str, float, str]]  # (criterion, normalised weight, benefit|cost)
+    criteria: list[AppliedCriterion]
     normalization: str
     offers: list[RankedOffer]
     candidate_count: int
@@ -90,7 +98,6 @@ def topsis_offers(
     values = criteria_matrix(table, choice, precision=chosen_precision)
     keep = np.flatnonzero(rankable(values, np.ones(len(table), dtype=bool)))
     ranked: list[RankedOffer] = []
-    weights = np.array(choice.weights) / sum(choice.weights)
     if keep.size:
         with invalid_input_as_validation_error():
             result = topsis(values[keep], choice.weights, choice.types, normalization=normalization)
@@ -107,17 +114,14 @@ def topsis_offers(
     elif normalization not in ("vector", "minmax"):
         raise ValidationFailed("normalization must be 'vector' or 'minmax'", field="normalization")
     excluded = {"missing_data": int(len(table) - keep.size)}
-    criteria_out = [
-        (c.value, float(w), t)
-        for c, w, t in zip(choice.criteria, weights, choice.types, strict=True)
-    ]
+    criteria_out = applied_criteria(choice.criteria, choice.weights, choice.types)
     run = store_run(
         kind=RecommendationKind.TOPSIS_OFFERS,
         user=user,
         workload=None,
         inputs={
             "filter": offer_filter.as_dict(),
-            "criteria": [[c, w] for c, w, _ in criteria_out],
+            "criteria": [[c.criterion, c.weight] for c in criteria_out],
             "normalization": normalization,
             "precision": chosen_precision.value,
             "limit": limit,

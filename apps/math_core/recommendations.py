@@ -23,7 +23,15 @@ from .interactions import collaborative_signal, record_interaction
 from .models import RecommendationKind
 from .offer_criteria import choose_criteria, criteria_matrix
 from .rankings import OfferRanking, TopsisOutput, topsis_calculator, topsis_offers
-from .runs import OfferSummary, check_limit, offer_summary, rankable, store_run
+from .runs import (
+    AppliedCriterion,
+    OfferSummary,
+    applied_criteria,
+    check_limit,
+    offer_summary,
+    rankable,
+    store_run,
+)
 from .service_utils import finite, invalid_input_as_validation_error, money
 from .workloads import assess_offers, no_feasible_reason, workload_as_dict
 
@@ -49,6 +57,21 @@ class Preferences:
     min_vram_gb: float | None = None
     criteria: tuple[tuple[str, float], ...] = ()
     precision: str = "fp16"
+
+    @classmethod
+    def from_fields(cls, **fields: Any) -> Preferences:
+        """From a facade's parsed input: lists, criteria as pairs or ``{criterion, weight}``."""
+        given = {name: value for name, value in fields.items() if value is not None}
+        if "regions" in given:
+            given["regions"] = tuple(str(r) for r in given["regions"])
+        if "criteria" in given:
+            given["criteria"] = tuple(
+                (str(c["criterion"]), float(c["weight"])) if isinstance(c, dict) else tuple(c)
+                for c in given["criteria"]
+            )
+        if "precision" in given:
+            given["precision"] = str(getattr(given["precision"], "value", given["precision"]))
+        return cls(**given)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +109,7 @@ class EnsembleResult:
     requested_weights: dict[str, float]
     effective_weights: dict[str, float]
     collaborative_source: str
-    criteria: list[tuple[str, float, str]] = field(default_factory=list)
+    criteria: list[AppliedCriterion] = field(default_factory=list)
     truncated: bool = False
 
 
@@ -221,11 +244,7 @@ def ensemble_recommend(
             recommendations.append(
                 _recommendation(table, int(keep[row]), mix, int(row), estimates, plan, explanation)
             )
-    weights_sum = sum(choice.weights)
-    criteria_out = [
-        (c.value, w / weights_sum, t)
-        for c, w, t in zip(choice.criteria, choice.weights, choice.types, strict=True)
-    ]
+    criteria_out = applied_criteria(choice.criteria, choice.weights, choice.types)
     run = store_run(
         kind=RecommendationKind.ENSEMBLE,
         user=user,

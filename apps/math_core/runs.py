@@ -47,6 +47,23 @@ def store_run(
 
 
 @dataclass(frozen=True)
+class AppliedCriterion:
+    criterion: str
+    weight: float  # normalised
+    type: str  # benefit | cost
+
+
+def applied_criteria(
+    criteria: tuple[Any, ...], weights: tuple[float, ...], types: list[str]
+) -> list[AppliedCriterion]:
+    total = sum(weights)
+    return [
+        AppliedCriterion(str(getattr(c, "value", c)), w / total, t)
+        for c, w, t in zip(criteria, weights, types, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
 class OfferSummary:
     offer_id: str
     provider: str

@@ -58,7 +58,7 @@ class ComponentScore:
 class DecidingCriterion:
     source: str  # topsis | content | collaborative
     criterion: str
-    effect: str  # strength | weakness | met | missed | similar
+    effect: str  # strength | weakness | met | missed | over_provisioned | similar
     value: float | None
     detail: str
 
@@ -135,7 +135,7 @@ def explain(
                         f"({driver.position:.0%} of the way from worst to best)",
                     )
                 )
-        met, missed = fits[n]
+        met, missed, over = fits[n]
         for feature in met:
             deciding.append(
                 DecidingCriterion(
@@ -153,7 +153,18 @@ def explain(
                     driver.criterion,
                     "missed",
                     driver.position,
-                    f"{FEATURE_LABELS[driver.criterion]} off target "
+                    f"short of the {FEATURE_LABELS[driver.criterion]} requirement "
+                    f"(log-ratio distance {driver.position:.2f})",
+                )
+            )
+        for driver in over:
+            deciding.append(
+                DecidingCriterion(
+                    "content",
+                    driver.criterion,
+                    "over_provisioned",
+                    driver.position,
+                    f"more {FEATURE_LABELS[driver.criterion]} than the workload needs "
                     f"(log-ratio distance {driver.position:.2f})",
                 )
             )
@@ -180,6 +191,7 @@ def _summary(rank: int, total: int, deciding: list[DecidingCriterion]) -> str:
     weak = [d.detail.split(" (")[0] for d in deciding if d.effect == "weakness"]
     met = [FEATURE_LABELS[d.criterion] for d in deciding if d.effect == "met"]
     missed = [FEATURE_LABELS[d.criterion] for d in deciding if d.effect == "missed"]
+    over = [FEATURE_LABELS[d.criterion] for d in deciding if d.effect == "over_provisioned"]
     similar = [d for d in deciding if d.effect == "similar"]
     if strong:
         parts.append("strongest on " + " and ".join(strong))
@@ -188,7 +200,9 @@ def _summary(rank: int, total: int, deciding: list[DecidingCriterion]) -> str:
     if met:
         parts.append("meets " + ", ".join(met))
     if missed:
-        parts.append("misses " + ", ".join(missed))
+        parts.append("short of the " + ", ".join(missed) + " requirement")
+    if over:
+        parts.append("more " + ", ".join(over) + " than needed")
     if similar:
         parts.append(f"similar to {len(similar)} offer(s) you used")
     return "; ".join(parts) + "."

@@ -238,9 +238,20 @@ def offer_estimate(table: OfferTable, assessment: OfferAssessment, i: int) -> Of
 
 
 @dataclass(frozen=True)
+class MemorySummary:
+    weights_gb: float
+    kv_cache_gb: float
+    activations_gb: float
+    gradients_gb: float
+    optimizer_states_gb: float
+    per_gpu_working_gb: float
+    total_gb: float
+
+
+@dataclass(frozen=True)
 class WorkloadEstimate:
     workload: dict[str, Any]
-    memory: dict[str, float]
+    memory: MemorySummary
     total_flops: float
     units: float
     unit: str
@@ -254,17 +265,17 @@ class WorkloadEstimate:
     truncated: bool
 
 
-def memory_as_dict(plan: WorkloadPlan) -> dict[str, float]:
+def memory_summary(plan: WorkloadPlan) -> MemorySummary:
     m = plan.memory
-    return {
-        "weights_gb": m.weights_gb,
-        "kv_cache_gb": m.kv_cache_gb,
-        "activations_gb": m.activations_gb,
-        "gradients_gb": m.gradients_gb,
-        "optimizer_states_gb": m.optimizer_states_gb,
-        "per_gpu_working_gb": m.per_gpu_working_gb,
-        "total_gb": m.total_gb,
-    }
+    return MemorySummary(
+        m.weights_gb,
+        m.kv_cache_gb,
+        m.activations_gb,
+        m.gradients_gb,
+        m.optimizer_states_gb,
+        m.per_gpu_working_gb,
+        m.total_gb,
+    )
 
 
 def offer_order(assessment: OfferAssessment) -> np.ndarray:
@@ -289,7 +300,7 @@ def estimate_workload(
     feasible_count = int(assessment.estimates.feasible.sum())
     return WorkloadEstimate(
         workload=workload_as_dict(workload),
-        memory=memory_as_dict(plan),
+        memory=memory_summary(plan),
         total_flops=plan.job.total_flops,
         units=plan.job.units,
         unit=plan.job.unit,

@@ -105,6 +105,9 @@ def test_content_drivers_list_met_and_missed_features():
         is_spot=np.array([False, False]),
     )
     scores = match(offers, RequirementProfile(vram_gb=80, max_price_per_hour=1.0))
-    (met0, missed0), (met1, missed1) = content_drivers(scores, np.array([0, 1]))
-    assert met0 == ["vram"] and [d.criterion for d in missed0] == ["price"]
-    assert met1 == ["price"] and [d.criterion for d in missed1] == ["vram"]
+    (met0, missed0, over0), (met1, missed1, over1) = content_drivers(scores, np.array([0, 1]))
+    assert met0 == ["vram"] and [d.criterion for d in missed0] == ["price"] and over0 == []
+    assert met1 == ["price"] and [d.criterion for d in missed1] == ["vram"] and over1 == []
+    roomy = match(offers, RequirementProfile(vram_gb=40))
+    (met, missed, over), _ = content_drivers(roomy, np.array([0, 1]))
+    assert met == [] and missed == [] and [d.criterion for d in over] == ["vram"]

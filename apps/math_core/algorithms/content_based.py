@@ -101,6 +101,9 @@ class ContentScores:
     features: tuple[str, ...]  # the constrained features, in column order of ``penalties``
     penalties: np.ndarray  # (m, k) w_j · d_j², what each feature costs each offer
     distances: np.ndarray  # (m, k) d_j
+    #: (m, k) True where the offer falls short of the requirement (below an "at least" target,
+    #: above a price cap, a categorical mismatch); False where it meets or over-provisions it.
+    short: np.ndarray
 
 
 def _at_least(values: np.ndarray, target: float) -> np.ndarray:
@@ -120,7 +123,7 @@ def match(features: OfferFeatures, profile: RequirementProfile) -> ContentScores
     names = tuple(name for name in FEATURES if name in targets)
     if not names:
         empty = np.zeros((m, 0))
-        return ContentScores(np.ones(m), (), empty, empty)
+        return ContentScores(np.ones(m), (), empty, empty, np.zeros((m, 0), dtype=bool))
     columns = {
         "vram": features.vram_gb,
         "compute": features.compute_tflops,
@@ -129,15 +132,20 @@ def match(features: OfferFeatures, profile: RequirementProfile) -> ContentScores
         "price": features.price_per_hour,
     }
     distances = np.empty((m, len(names)))
+    short = np.zeros((m, len(names)), dtype=bool)
     for index, name in enumerate(names):
         if name in AT_LEAST:
             distances[:, index] = _at_least(columns[name], float(targets[name]))
+            short[:, index] = columns[name] < float(targets[name])
         elif name in AT_MOST:
             distances[:, index] = _at_most(columns[name], float(targets[name]))
+            short[:, index] = columns[name] > float(targets[name])
         elif name == "region":
-            distances[:, index] = np.where(features.region_match.astype(bool), 0.0, 1.0)
+            short[:, index] = ~features.region_match.astype(bool)
+            distances[:, index] = short[:, index].astype(np.float64)
         else:  # spot not allowed
-            distances[:, index] = np.where(features.is_spot.astype(bool), 1.0, 0.0)
+            short[:, index] = features.is_spot.astype(bool)
+            distances[:, index] = short[:, index].astype(np.float64)
     np.minimum(distances, MAX_DISTANCE, out=distances)
     raw = np.array([profile.importance.get(name, DEFAULT_IMPORTANCE[name]) for name in names])
     if not np.isfinite(raw).all() or (raw < 0).any() or raw.sum() <= 0:
@@ -147,4 +155,4 @@ def match(features: OfferFeatures, profile: RequirementProfile) -> ContentScores
     weights = raw / raw.sum()
     penalties = distances * distances * weights
     similarity = np.exp(-penalties.sum(axis=1))
-    return ContentScores(similarity, names, penalties, distances)
+    return ContentScores(similarity, names, penalties, distances, short)

@@ -130,18 +130,26 @@ def topsis_drivers(
 
 def content_drivers(
     scores: ContentScores, indices: np.ndarray
-) -> list[tuple[list[str], list[Driver]]]:
-    """Per offer: the requirement features it meets, and those it misses (largest first)."""
+) -> list[tuple[list[str], list[Driver], list[Driver]]]:
+    """Per offer: the requirement features it meets exactly, those it falls short of, and those
+    it over-provisions (each list of drivers largest penalty first; ``position`` holds the
+    log-ratio distance and ``weight`` the penalty it costs)."""
     out = []
     for index in indices:
         distances = scores.distances[index]
         penalties = scores.penalties[index]
+        short = scores.short[index]
         met = [name for name, d in zip(scores.features, distances, strict=True) if d <= 1e-9]
         order = np.argsort(-penalties, kind="stable")
         missed = [
             Driver(scores.features[j], float(distances[j]), float(penalties[j]))
             for j in order
-            if distances[j] > 1e-9
+            if distances[j] > 1e-9 and short[j]
         ]
-        out.append((met, missed))
+        over = [
+            Driver(scores.features[j], float(distances[j]), float(penalties[j]))
+            for j in order
+            if distances[j] > 1e-9 and not short[j]
+        ]
+        out.append((met, missed, over))
     return out

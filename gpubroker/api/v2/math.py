@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from apps.auth_app.middleware import bearer_token, request_principal
 from apps.auth_app.models import User
@@ -183,4 +183,4 @@ def ensemble_recommend(request: HttpRequest, body: EnsembleIn) -> object:
 )
 def record_interaction(request: HttpRequest, body: InteractionIn) -> object:
     interaction = recommendations.record_interaction(user=auth_user(request), **body.model_dump())
-    return 201, interaction
+    return Status(201, interaction)

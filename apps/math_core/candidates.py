@@ -2,18 +2,29 @@
 
 ``candidate_offers`` is this app's own small selector (the catalogue's selector lives in
 ``apps/providers/selectors.py``; the two can be joined later). ``offer_table`` reads the
-candidates' columns in one joined query (``values_list`` over ``provider`` and ``benchmark``)
-into numpy arrays — the recommenders rank up to ``MAX_CANDIDATES`` offers per request.
+candidates' columns in one joined query (the ORM's own SQL for ``values_list`` over
+``provider`` and ``benchmark``) into numpy arrays — the recommenders rank up to
+``MAX_CANDIDATES`` offers per request.
+
+For speed the rows come straight from the database driver (``raw_rows``), skipping Django's
+per-value converters — building 10,000 ``UUID`` and ``Decimal`` objects costs more than the
+query. The few driver differences are normalised here: offer ids become 32-digit hex keys
+(SQLite returns hex text, psycopg ``UUID`` objects), prices floats (SQLite REAL, psycopg
+``Decimal``), datetimes naive UTC.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from apps.providers.models import Availability, GPUOffer
@@ -126,7 +137,6 @@ def candidate_offers(f: OfferFilter) -> QuerySet[GPUOffer]:
 _COLUMNS = (
     "id",
     "provider__name",
-    "provider__display_name",
     "provider__reliability_score",
     "gpu_type",
     "gpu_count",
@@ -142,25 +152,46 @@ _COLUMNS = (
     "benchmark__tflops_fp8",
     "benchmark__tflops_int8",
     "benchmark__tokens_per_second_7b",
-    "benchmark__tokens_per_second_70b",
 )
 
 
+def raw_rows(qs: QuerySet[Any], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``qs.values_list(*columns)`` as the driver returns them (see module doc)."""
+    sql, params = qs.values_list(*columns).query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def uuid_key(value: Any) -> str:
+    """A driver's UUID value (``UUID`` or text, with or without dashes) as 32 hex digits."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    text = str(value)
+    return text if len(text) == 32 else text.replace("-", "").lower()
+
+
+def naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
 def _floats(values: tuple[Any, ...]) -> np.ndarray:
-    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+    try:
+        return np.array(values, dtype=np.float64)
+    except TypeError:  # NULLs (offers without a benchmark)
+        return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class OfferTable:
     """Candidate offers as columns (index i is the same offer everywhere)."""
 
-    ids: list[str]
+    keys: list[str]  # offer ids as 32 hex digits (``offer_id(i)`` gives the canonical form)
     provider: list[str]
-    provider_display: list[str]
     gpu_type: list[str]
     region: list[str]
     country: list[str]
-    price: list[Decimal]
+    price: list[Any]  # as the driver returned it (float or Decimal); exact value for output
     price_per_hour: np.ndarray
     gpu_count: np.ndarray
     vram_gb: np.ndarray  # per GPU
@@ -173,7 +204,18 @@ class OfferTable:
     truncated: bool = False
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.keys)
+
+    def offer_id(self, i: int) -> str:
+        return str(uuid.UUID(hex=self.keys[i]))
+
+    def label(self, key: str) -> str:
+        """"H100 SXM 80GB at runpod" for a candidate's key (the key itself otherwise)."""
+        try:
+            i = self.keys.index(key)
+        except ValueError:
+            return key
+        return f"{self.gpu_type[i]} at {self.provider[i]}"
 
     def compute_tflops(self, precision: Precision) -> np.ndarray:
         """Per-GPU peak for a kernel at ``precision``, falling back to FP16 then FP32 (the rule
@@ -194,18 +236,31 @@ class OfferTable:
         eta = np.where(np.isfinite(eta) & (eta > 0), eta, HBM_DECODE_EFFICIENCY)
         return np.clip(eta, 0.05, 1.0)
 
+    def region_matches(self, wanted: Sequence[str]) -> np.ndarray:
+        """Offers in any of ``wanted`` (an ISO country code, a region, or a region prefix
+        such as "us" for "us-east-1" / "US-TX-3"), case-insensitively."""
+        names = [w.strip().lower() for w in wanted if w.strip()]
+        result = np.zeros(len(self), dtype=bool)
+        if not names or not len(self):
+            return result
+        region = np.char.lower(np.array(self.region, dtype=str))
+        country = np.char.lower(np.array(self.country, dtype=str))
+        for name in names:
+            result |= (region == name) | (country == name)
+            result |= np.char.startswith(region, name + "-")
+            result |= np.char.startswith(region, name + " ")
+        return result
+
 
 def offer_table(qs: QuerySet[GPUOffer], *, limit: int = MAX_CANDIDATES) -> OfferTable:
-    rows = list(qs.values_list(*_COLUMNS)[: limit + 1])
+    rows = raw_rows(qs[: limit + 1], _COLUMNS)
     truncated = len(rows) > limit
     rows = rows[:limit]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]
     col = dict(zip(_COLUMNS, columns, strict=True))
-    bandwidth = _floats(col["benchmark__memory_bandwidth_gbps"])
     return OfferTable(
-        ids=[str(v) for v in col["id"]],
+        keys=[uuid_key(v) for v in col["id"]],
         provider=list(col["provider__name"]),
-        provider_display=list(col["provider__display_name"]),
         gpu_type=list(col["gpu_type"]),
         region=list(col["region"]),
         country=list(col["country"]),
@@ -216,7 +271,7 @@ def offer_table(qs: QuerySet[GPUOffer], *, limit: int = MAX_CANDIDATES) -> Offer
         reliability=np.clip(_floats(col["provider__reliability_score"]), 0.0, 1.0),
         is_spot=np.array(col["is_spot"], dtype=bool),
         has_benchmark=np.array([v is not None for v in col["benchmark__gpu_model"]], dtype=bool),
-        bandwidth_gbps=bandwidth,
+        bandwidth_gbps=_floats(col["benchmark__memory_bandwidth_gbps"]),
         tflops={
             Precision.FP32: _floats(col["benchmark__tflops_fp32"]),
             Precision.FP16: _floats(col["benchmark__tflops_fp16"]),

@@ -89,7 +89,7 @@ def explain(
     content: ContentScores,
     collaborative_source: str,
     neighbours: Callable[[int], list[tuple[str, float]]],
-    offer_labels: dict[str, str],
+    offer_label: Callable[[str], str],
     total: int,
 ) -> list[Explanation]:
     """Explanations for the ranked rows ``rows`` (indices into the ranked candidates)."""
@@ -175,7 +175,7 @@ def explain(
                     "similar_offer",
                     "similar",
                     similarity,
-                    f"similar to {offer_labels.get(offer_id, offer_id)} you used "
+                    f"similar to {offer_label(offer_id)} you used "
                     f"(cosine {similarity:.2f})",
                 )
             )

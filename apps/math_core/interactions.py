@@ -17,7 +17,7 @@ from apps.providers.models import GPUOffer
 from gpubroker.errors import NotFound, Unauthenticated, ValidationFailed
 
 from .algorithms import collaborative
-from .candidates import OfferTable
+from .candidates import OfferTable, naive_utc, raw_rows, uuid_key
 from .models import InteractionKind, OfferInteraction, RecommendationRun
 
 #: Interactions older than this are ignored (their weight has halved six times anyway).
@@ -78,36 +78,37 @@ class CollaborativeSignal:
 
 def collaborative_signal(user: Any, table: OfferTable) -> CollaborativeSignal:
     """Item-item scores for ``user`` over the candidates of ``table`` (popularity for cold
-    start), from the interactions of the last ``WINDOW_DAYS`` days."""
+    start), from the newest ``MAX_INTERACTIONS`` interactions of the last ``WINDOW_DAYS``."""
     m = len(table)
-    since = timezone.now() - timedelta(days=WINDOW_DAYS)
-    rows = list(
-        OfferInteraction.objects.filter(created_at__gte=since)
-        .order_by("-created_at", "-id")
-        .values_list("user_id", "offer_id", "kind", "created_at")[:MAX_INTERACTIONS]
+    now = timezone.now()
+    recent = OfferInteraction.objects.filter(created_at__gte=now - timedelta(days=WINDOW_DAYS))
+    rows = raw_rows(
+        recent.order_by("-created_at", "-id")[:MAX_INTERACTIONS],
+        ("user_id", "offer_id", "kind", "created_at"),
     )
     if not rows or m == 0:
         return CollaborativeSignal(np.zeros(m), "none", len(rows))
-    item_index = {offer_id: i for i, offer_id in enumerate(table.ids)}
-    item_ids = list(table.ids)
-    user_index: dict[Any, int] = {}
+    item_index = {key: i for i, key in enumerate(table.keys)}
+    item_keys = list(table.keys)
+    user_index: dict[str, int] = {}
     users = np.empty(len(rows), dtype=np.int64)
     items = np.empty(len(rows), dtype=np.int64)
-    now = timezone.now()
     ages = np.empty(len(rows))
+    reference = naive_utc(now)
     for n, (user_id, offer_id, _kind, created_at) in enumerate(rows):
-        users[n] = user_index.setdefault(user_id, len(user_index))
-        key = str(offer_id)
-        if key not in item_index:
-            item_index[key] = len(item_ids)
-            item_ids.append(key)
-        items[n] = item_index[key]
-        ages[n] = (now - created_at).total_seconds() / 86400.0
+        users[n] = user_index.setdefault(uuid_key(user_id), len(user_index))
+        key = uuid_key(offer_id)
+        position = item_index.get(key)
+        if position is None:
+            position = item_index[key] = len(item_keys)
+            item_keys.append(key)
+        items[n] = position
+        ages[n] = (reference - naive_utc(created_at)).total_seconds() / 86400.0
     weights = collaborative.interaction_weights([r[2] for r in rows], ages)
     matrix = collaborative.interaction_matrix(
-        users, items, weights, n_users=len(user_index), n_items=len(item_ids)
+        users, items, weights, n_users=len(user_index), n_items=len(item_keys)
     )
-    me = user_index.get(getattr(user, "pk", None)) if user is not None else None
+    me = user_index.get(uuid_key(user.pk)) if getattr(user, "pk", None) is not None else None
     result = collaborative.recommend(matrix, me)
     scores = result.scores[:m]
     source = result.source
@@ -120,5 +121,5 @@ def collaborative_signal(user: Any, table: OfferTable) -> CollaborativeSignal:
         signal._matrix = matrix
         signal._normalised, _ = collaborative.column_normalised(matrix)
         signal._user_items = matrix.getrow(me).indices.astype(np.int64)
-        signal._item_ids = item_ids
+        signal._item_ids = item_keys
     return signal

@@ -113,17 +113,6 @@ class EnsembleResult:
     truncated: bool = False
 
 
-def region_matches(table: OfferTable, regions: tuple[str, ...]) -> np.ndarray:
-    wanted = [r.strip().lower() for r in regions if r.strip()]
-    result = np.zeros(len(table), dtype=bool)
-    for i, (region, country) in enumerate(zip(table.region, table.country, strict=True)):
-        region_l, country_l = region.lower(), country.lower()
-        result[i] = any(
-            w in (region_l, country_l) or region_l.startswith((w + "-", w + " ")) for w in wanted
-        )
-    return result
-
-
 def requirement_profile(
     prefs: Preferences, plan: WorkloadPlan | None, table: OfferTable
 ) -> RequirementProfile:
@@ -150,13 +139,6 @@ def requirement_profile(
         regions_preferred=bool(prefs.regions),
         allow_spot=prefs.allow_spot,
     )
-
-
-def _labels(table: OfferTable) -> dict[str, str]:
-    return {
-        offer_id: f"{gpu} at {provider}"
-        for offer_id, gpu, provider in zip(table.ids, table.gpu_type, table.provider, strict=True)
-    }
 
 
 def ensemble_recommend(
@@ -215,7 +197,7 @@ def ensemble_recommend(
                 bandwidth_gbps=(table.bandwidth_gbps * table.gpu_count)[keep],
                 price_per_hour=table.price_per_hour[keep],
                 reliability=table.reliability[keep],
-                region_match=region_matches(table, prefs.regions)[keep],
+                region_match=table.region_matches(prefs.regions)[keep],
                 is_spot=table.is_spot[keep],
             )
             content = match(features, requirement_profile(prefs, plan, table))
@@ -237,7 +219,7 @@ def ensemble_recommend(
             content=content,
             collaborative_source=signal.source,
             neighbours=lambda row: signal.neighbours(int(keep[row])),
-            offer_labels=_labels(table),
+            offer_label=table.label,
             total=int(keep.size),
         )
         for row, explanation in zip(top, explanations, strict=True):

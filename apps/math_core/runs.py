@@ -79,7 +79,7 @@ class OfferSummary:
 
 def offer_summary(table: OfferTable, i: int) -> OfferSummary:
     return OfferSummary(
-        offer_id=table.ids[i],
+        offer_id=table.offer_id(i),
         provider=table.provider[i],
         gpu_type=table.gpu_type[i],
         gpu_count=int(table.gpu_count[i]),

@@ -219,7 +219,7 @@ def offer_estimate(table: OfferTable, assessment: OfferAssessment, i: int) -> Of
     fits = bool(est.fits[i])
     cost = est.total_cost[i] if est.total_cost is not None else np.inf
     return OfferEstimate(
-        offer_id=table.ids[i],
+        offer_id=table.offer_id(i),
         provider=table.provider[i],
         gpu_type=table.gpu_type[i],
         gpu_count=int(table.gpu_count[i]),

@@ -153,3 +153,15 @@ def test_normalization_and_size_limits_are_checked():
     assert excinfo.value.field == "normalization"
     with pytest.raises(InvalidInput, match="at most 2 alternatives"):
         topsis([[1], [2], [3]], [1], ["benefit"], max_alternatives=2)
+
+
+@pytest.mark.parametrize("distinct", [3, 1000])  # few tie groups, and more than the segment limit
+def test_ties_are_listed_in_input_order_at_any_scale(distinct):
+    rng = np.random.default_rng(distinct)
+    scores = rng.integers(0, distinct, 5000) / distinct
+    ranking, ranks = rank_scores(scores)
+    expected = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    assert ranking.tolist() == expected
+    # Competition ranks: 1 + the number of strictly better scores.
+    better = np.array([(scores > s).sum() for s in scores[:50]])
+    assert ranks[:50].tolist() == (better + 1).tolist()

@@ -145,23 +145,27 @@ def rank_scores(
     scores: np.ndarray, *, tolerance: float = TIE_TOLERANCE
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ranking, ranks) for ``scores`` where higher is better, with the module's tie rule."""
-    order = np.argsort(-scores, kind="stable")
+    # An unstable sort is several times faster than a stable one on large arrays; the input
+    # order inside every tie group (exact or within the tolerance) is restored afterwards.
+    order = np.argsort(-scores)
     ordered = scores[order]
     gaps = ordered[:-1] - ordered[1:]
     breaks = gaps > tolerance
     group = np.concatenate(([0], np.cumsum(breaks)))
-    # The stable sort already lists exactly equal scores in input order; only near-ties (within
-    # the tolerance but not equal) need re-ordering by input index inside their group.
-    near = np.flatnonzero((gaps > 0) & ~breaks)
-    if near.size > _SEGMENT_SORT_LIMIT:
-        ranking = order[np.lexsort((order, group))]
+    tied = np.flatnonzero(~breaks)
+    if tied.size == 0:
+        ranking = order
     else:
-        ranking = order.copy()
-        starts = np.flatnonzero(np.concatenate(([True], breaks)))
-        ends = np.concatenate((starts[1:], [scores.shape[0]]))
-        for tied_group in np.unique(group[near]):
-            start, end = starts[tied_group], ends[tied_group]
-            ranking[start:end] = np.sort(order[start:end])
+        tied_groups = np.unique(group[tied])
+        if tied_groups.size > _SEGMENT_SORT_LIMIT:
+            ranking = order[np.lexsort((order, group))]
+        else:
+            ranking = order.copy()
+            starts = np.flatnonzero(np.concatenate(([True], breaks)))
+            ends = np.concatenate((starts[1:], [scores.shape[0]]))
+            for tied_group in tied_groups:
+                start, end = starts[tied_group], ends[tied_group]
+                ranking[start:end] = np.sort(order[start:end])
     first_position = np.flatnonzero(np.concatenate(([True], breaks)))
     ranks = np.empty(scores.shape[0], dtype=np.int64)
     ranks[ranking] = first_position[group] + 1

@@ -210,7 +210,7 @@ class OfferTable:
         return str(uuid.UUID(hex=self.keys[i]))
 
     def label(self, key: str) -> str:
-        """"H100 SXM 80GB at runpod" for a candidate's key (the key itself otherwise)."""
+        """ "H100 SXM 80GB at runpod" for a candidate's key (the key itself otherwise)."""
         try:
             i = self.keys.index(key)
         except ValueError:

@@ -73,6 +73,8 @@ class Explanation:
 def _collaborative_note(source: str) -> str:
     if source == "item_item":
         return "similarity to offers you interacted with (item-item cosine)"
+    if source == "popularity_for_workload":
+        return "popularity among users who ran this kind of workload (no personal history yet)"
     if source == "popularity":
         return "popularity among users (no personal history to compare with)"
     return "no interactions recorded yet"
@@ -175,8 +177,7 @@ def explain(
                     "similar_offer",
                     "similar",
                     similarity,
-                    f"similar to {offer_label(offer_id)} you used "
-                    f"(cosine {similarity:.2f})",
+                    f"similar to {offer_label(offer_id)} you used (cosine {similarity:.2f})",
                 )
             )
         out.append(

@@ -59,7 +59,7 @@ def record_interaction(
 @dataclass
 class CollaborativeSignal:
     scores: np.ndarray  # one per candidate
-    source: str  # item_item | popularity | none
+    source: str  # item_item | popularity_for_workload | popularity | none
     interactions: int
     _matrix: sparse.csr_matrix | None = None
     _normalised: sparse.csr_matrix | None = None
@@ -76,15 +76,21 @@ class CollaborativeSignal:
         return [(self._item_ids[item], similarity) for item, similarity in found]
 
 
-def collaborative_signal(user: Any, table: OfferTable) -> CollaborativeSignal:
-    """Item-item scores for ``user`` over the candidates of ``table`` (popularity for cold
-    start), from the newest ``MAX_INTERACTIONS`` interactions of the last ``WINDOW_DAYS``."""
+def collaborative_signal(
+    user: Any, table: OfferTable, *, workload_type: str = ""
+) -> CollaborativeSignal:
+    """Item-item scores for ``user`` over the candidates of ``table``, from the newest
+    ``MAX_INTERACTIONS`` interactions of the last ``WINDOW_DAYS``.
+
+    Cold start falls back to popularity — first among interactions that followed a
+    recommendation run for the same ``workload_type`` (what people running this kind of job
+    went on to select and book: the stored runs as context), then among all interactions."""
     m = len(table)
     now = timezone.now()
     recent = OfferInteraction.objects.filter(created_at__gte=now - timedelta(days=WINDOW_DAYS))
     rows = raw_rows(
         recent.order_by("-created_at", "-id")[:MAX_INTERACTIONS],
-        ("user_id", "offer_id", "kind", "created_at"),
+        ("user_id", "offer_id", "kind", "created_at", "run__workload_type"),
     )
     if not rows or m == 0:
         return CollaborativeSignal(np.zeros(m), "none", len(rows))
@@ -95,7 +101,7 @@ def collaborative_signal(user: Any, table: OfferTable) -> CollaborativeSignal:
     items = np.empty(len(rows), dtype=np.int64)
     ages = np.empty(len(rows))
     reference = naive_utc(now)
-    for n, (user_id, offer_id, _kind, created_at) in enumerate(rows):
+    for n, (user_id, offer_id, _kind, created_at, _context) in enumerate(rows):
         users[n] = user_index.setdefault(uuid_key(user_id), len(user_index))
         key = uuid_key(offer_id)
         position = item_index.get(key)
@@ -111,10 +117,23 @@ def collaborative_signal(user: Any, table: OfferTable) -> CollaborativeSignal:
     me = user_index.get(uuid_key(user.pk)) if getattr(user, "pk", None) is not None else None
     result = collaborative.recommend(matrix, me)
     scores = result.scores[:m]
-    source = result.source
+    source: str = result.source
     if source == "item_item" and not scores.any():
         scores, source = collaborative.popularity(matrix)[:m], "popularity"
-    if source == "popularity" and not scores.any():
+    if source == "popularity" and workload_type:
+        same_kind = np.array([r[4] == workload_type for r in rows])
+        if same_kind.any():
+            context = collaborative.interaction_matrix(
+                users[same_kind],
+                items[same_kind],
+                weights[same_kind],
+                n_users=len(user_index),
+                n_items=len(item_keys),
+            )
+            context_scores = collaborative.popularity(context)[:m]
+            if context_scores.any():
+                scores, source = context_scores, "popularity_for_workload"
+    if source.startswith("popularity") and not scores.any():
         source = "none"
     signal = CollaborativeSignal(scores, source, len(rows))
     if source == "item_item" and me is not None:

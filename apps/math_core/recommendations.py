@@ -5,6 +5,7 @@ the user when signed in)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -145,7 +146,7 @@ def ensemble_recommend(
     *,
     workload: Workload | None = None,
     preferences: Preferences | None = None,
-    weights: dict[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
     offer_filter: OfferFilter | None = None,
     user: Any = None,
     limit: int = 10,
@@ -185,7 +186,9 @@ def ensemble_recommend(
             if len(table) == 0
             else "No candidate offer has the benchmark data to rank it."
         )
-    signal = collaborative_signal(user, table)
+    signal = collaborative_signal(
+        user, table, workload_type=workload.workload_type.value if workload else ""
+    )
     recommendations: list[Recommendation] = []
     effective = component_weights
     if keep.size:

@@ -197,3 +197,32 @@ def test_record_interaction_rules(catalogue, people):
         user=people[0], offer_id=offer_id, kind="book", run_id=mine
     )
     assert str(saved.run_id) == mine
+
+
+def test_cold_start_prefers_what_users_of_the_same_workload_chose(catalogue, people):
+    trainer, server, newcomer, _ = people
+    training = workloads.build_workload(
+        workload_type="fine_tune_lora", params_billion=8, tokens=1e7
+    )
+    inference = workloads.build_workload(
+        workload_type="llm_inference", params_billion=8, tokens=1e7
+    )
+    run_t = recommendations.ensemble_recommend(workload=training, user=trainer).run_id
+    run_i = recommendations.ensemble_recommend(workload=inference, user=server).run_id
+    h100, l40s = catalogue["h100x1"], catalogue["l40s"]
+    recommendations.record_interaction(
+        user=trainer, offer_id=str(h100.id), kind="book", run_id=run_t
+    )
+    for _ in range(3):  # globally, the L40S is the more popular offer
+        recommendations.record_interaction(
+            user=server, offer_id=str(l40s.id), kind="book", run_id=run_i
+        )
+    only_cf = {"topsis": 0, "content": 0, "collaborative": 1}
+    for_training = recommendations.ensemble_recommend(
+        workload=training, user=newcomer, weights=only_cf
+    )
+    assert for_training.collaborative_source == "popularity_for_workload"
+    assert for_training.recommendations[0].offer.offer_id == str(h100.id)
+    anything = recommendations.ensemble_recommend(user=newcomer, weights=only_cf)
+    assert anything.collaborative_source == "popularity"
+    assert anything.recommendations[0].offer.offer_id == str(l40s.id)

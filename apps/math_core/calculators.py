@@ -165,20 +165,20 @@ def cost_per_token(
             value = costs.cost_per_million_tokens(
                 price_per_hour=source.price_per_hour, tokens_per_second=tokens_per_second
             )
-            total = float(tokens_per_second)
+            # An explicit rate is the whole machine's: one "replica" of all its GPUs.
             return TokenCostResult(
-                money(value),
-                source.price_per_hour,
-                total,
-                False,
-                "given rate",
-                None,
-                source.gpu_count,
-                1,
-                source.gpu_count,
-                model_params_billion,
-                None,
-                None,
+                cost_per_million_tokens=money(value),
+                price_per_hour=source.price_per_hour,
+                tokens_per_second=float(tokens_per_second),
+                is_estimate=False,
+                basis="given rate",
+                gpu_model=None,
+                gpu_count=source.gpu_count,
+                gpus_per_replica=source.gpu_count,
+                replicas=1,
+                model_params_billion=None,
+                precision=None,
+                offer_id=None,
             )
         chosen = Precision.parse(precision)
         params = LLAMA3_8B_PARAMS_BILLION if model_params_billion is None else model_params_billion

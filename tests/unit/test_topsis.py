@@ -165,3 +165,17 @@ def test_ties_are_listed_in_input_order_at_any_scale(distinct):
     # Competition ranks: 1 + the number of strictly better scores.
     better = np.array([(scores > s).sum() for s in scores[:50]])
     assert ranks[:50].tolist() == (better + 1).tolist()
+
+
+@pytest.mark.parametrize("normalization", ["vector", "minmax"])
+def test_extreme_magnitudes_stay_finite_and_exact(normalization):
+    tiny = topsis(
+        [[3e-300, 1], [4e-300, 2]], [1, 1], ["benefit", "cost"], normalization=normalization
+    )
+    huge = topsis(
+        [[3e300, 1], [4e300, 2]], [1, 1], ["benefit", "cost"], normalization=normalization
+    )
+    plain = topsis([[3, 1], [4, 2]], [1, 1], ["benefit", "cost"], normalization=normalization)
+    for result in (tiny, huge):
+        assert np.isfinite(result.closeness).all()
+        assert result.closeness == pytest.approx(plain.closeness)

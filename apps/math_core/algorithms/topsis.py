@@ -132,9 +132,12 @@ def _as_benefit(
 def _normalise_columns(xt: np.ndarray, method: str) -> np.ndarray:
     """Normalise each row of ``xt`` (one criterion per row, alternatives along the row)."""
     if method == "vector":
-        norms = np.sqrt(np.einsum("ij,ij->i", xt, xt))
-        safe = np.where(norms > 0, norms, 1.0)
-        return xt / safe[:, None]  # an all-zero column stays 0
+        # Scaled by the column maximum first so squaring cannot overflow (values near 1e300).
+        top = xt.max(axis=1)
+        scaled = xt / np.where(top > 0, top, 1.0)[:, None]
+        norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+        scaled /= np.where(norms > 0, norms, 1.0)[:, None]
+        return scaled  # an all-zero column stays 0
     low = xt.min(axis=1)
     span = xt.max(axis=1) - low
     safe = np.where(span > 0, span, 1.0)

@@ -15,13 +15,8 @@ from apps.math_core import calculators, models, services
 from gpubroker.errors import NotFound
 
 from .errors import NotFoundError
-from .recommendation_types import (
-    CostPerGflopInput,
-    CostPerTokenInput,
-    FlopCost,
-    TokenCost,
-    plain,
-)
+from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
+from .recommendation_types import FlopCost, TokenCost
 
 
 @strawberry.enum(description="GPU vendor.")

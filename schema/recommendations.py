@@ -25,17 +25,19 @@ from gpubroker.errors import DomainError, RateLimited, Unauthenticated
 
 from .errors import FieldError
 from .permissions import IsAuthenticated, current_user, require_user
-from .recommendation_types import (
+from .recommendation_inputs import (
     EnsembleInput,
-    EnsemblePayload,
     OfferFilterInput,
     RecordInteractionInput,
-    RecordInteractionPayload,
     TopsisInput,
-    TopsisPayload,
-    WorkloadEstimate,
     WorkloadInput,
     plain,
+)
+from .recommendation_types import (
+    EnsemblePayload,
+    RecordInteractionPayload,
+    TopsisPayload,
+    WorkloadEstimate,
 )
 
 T = TypeVar("T")

@@ -7,13 +7,13 @@ import pytest
 
 from apps.math_core.algorithms.errors import InvalidInput
 from apps.math_core.algorithms.gpu_spec import MULTI_GPU_SCALING, Precision
+from apps.math_core.algorithms.model_shape import derive_shape
 from apps.math_core.algorithms.workload_costing import Hardware, evaluate, min_gpus
 from apps.math_core.algorithms.workload_mapper import (
     INFERENCE_MFU,
     TRAINING_MFU,
     Workload,
     WorkloadType,
-    derive_shape,
     plan_workload,
 )
 
@@ -168,14 +168,12 @@ def test_fp8_inference_halves_weights_and_kv_cache():
 
 
 def test_shape_is_derived_from_the_parameter_count():
-    shape = derive_shape(Workload(WorkloadType.LLM_INFERENCE, params_billion=7.0, tokens=1))
+    shape = derive_shape(7.0)
     # N ≈ 12 L h² with h = 128 L: L = (7e9 / (12 x 128²))^(1/3) = 32.9 -> 33, h = 4224.
     assert (shape.layers, shape.hidden, shape.head_dim, shape.heads) == (33, 4224, 128, 33)
     assert shape.kv_heads == shape.heads  # MHA unless told otherwise
     assert "num_kv_heads" in shape.derived
-    gqa = derive_shape(
-        Workload(WorkloadType.LLM_INFERENCE, params_billion=70, tokens=1, num_kv_heads=8)
-    )
+    gqa = derive_shape(70, num_kv_heads=8)
     assert gqa.kv_heads == 8
 
 

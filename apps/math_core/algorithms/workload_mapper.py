@@ -7,7 +7,7 @@ cache, activations, gradients and optimizer state; the FLOPs; and the work as a 
 (bytes moved and FLOPs per pass) that ``workload_costing`` prices on GPUs and offers.
 
 Formulas (b = bytes per parameter of the chosen precision; L layers, h hidden size,
-n_kv KV heads, d_head head dimension, all derived from N when not given — see ``derive_shape``):
+n_kv KV heads, d_head head dimension, derived from N when not given — ``model_shape.py``):
 
 * Weights: ``N · b``. QLoRA stores the frozen base in 4-bit NormalFloat with double-quantised
   constants: ``N · (4 + 0.127) / 8`` bytes (Dettmers et al., "QLoRA: Efficient Finetuning of
@@ -49,6 +49,7 @@ from enum import StrEnum
 
 from .errors import InvalidInput
 from .gpu_spec import BYTES_PER_PARAM, Precision
+from .model_shape import ModelShape, derive_shape
 
 GB = 1e9
 
@@ -91,8 +92,6 @@ ACTIVATION_BYTES_PER_TOKEN_HIDDEN = 34.0
 CHECKPOINT_BYTES_PER_TOKEN_HIDDEN = 2.0
 LORA_PARAMS_PER_RANK_HIDDEN_LAYER = 19.0
 CFG_FACTOR = 2.0
-ASPECT_RATIO = 128  # h / L of Llama-class models (4096/32, 5120/40)
-DEFAULT_HEAD_DIM = 128
 
 LIMITS = {
     "params_billion": (1e-4, 20_000.0),
@@ -164,44 +163,6 @@ class Workload:
                 "or fine_tune_lora for a quantised base model",
                 field="precision",
             )
-
-
-@dataclass(frozen=True, slots=True)
-class ModelShape:
-    layers: int
-    hidden: int
-    heads: int
-    kv_heads: int
-    head_dim: int
-    derived: tuple[str, ...]  # which of these were derived rather than given
-
-
-def derive_shape(w: Workload) -> ModelShape:
-    """Transformer shape from N ≈ 12·L·h² (Kaplan et al. 2020, non-embedding parameters) and
-    Llama's aspect ratio h ≈ 128·L, unless given. KV heads default to the attention heads
-    (multi-head attention: the upper bound; grouped-query models such as Llama-3 use 8)."""
-    n = w.params_billion * 1e9
-    derived: list[str] = []
-    layers, hidden = w.num_layers, w.hidden_size
-    if layers is None and hidden is None:
-        layers = max(1, round((n / (12 * ASPECT_RATIO**2)) ** (1 / 3)))
-        hidden = ASPECT_RATIO * layers
-        derived += ["num_layers", "hidden_size"]
-    elif layers is None:
-        assert hidden is not None
-        layers = max(1, round(n / (12 * hidden * hidden)))
-        derived.append("num_layers")
-    elif hidden is None:
-        hidden = max(64, round(math.sqrt(n / (12 * layers)) / 64) * 64)
-        derived.append("hidden_size")
-    head_dim = w.head_dim or min(DEFAULT_HEAD_DIM, hidden)
-    if w.head_dim is None:
-        derived.append("head_dim")
-    heads = max(1, hidden // head_dim)
-    kv_heads = w.num_kv_heads or heads
-    if w.num_kv_heads is None:
-        derived.append("num_kv_heads")
-    return ModelShape(int(layers), int(hidden), heads, int(kv_heads), int(head_dim), tuple(derived))
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +240,13 @@ def _working_tokens(w: Workload) -> float:
 
 def plan_workload(w: Workload) -> WorkloadPlan:
     w.validate()
-    shape = derive_shape(w)
+    shape = derive_shape(
+        w.params_billion,
+        num_layers=w.num_layers,
+        hidden_size=w.hidden_size,
+        num_kv_heads=w.num_kv_heads,
+        head_dim=w.head_dim,
+    )
     n = w.params_billion * 1e9
     h, layers = shape.hidden, shape.layers
     assumptions: list[str] = []

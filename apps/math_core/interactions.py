@@ -23,7 +23,7 @@ from .models import InteractionKind, OfferInteraction, RecommendationRun
 #: Interactions older than this are ignored (their weight has halved six times anyway).
 WINDOW_DAYS = 180
 #: The newest interactions read per recommendation, bounding its cost.
-MAX_INTERACTIONS = 200_000
+MAX_INTERACTIONS = 50_000
 
 
 def _uuid(value: str, field_name: str) -> uuid.UUID:

@@ -3,8 +3,9 @@
 For each provider, under a cross-process lock (``sync_lock``):
 
 1. **Fetch** through the adapter (live API or replay source), outside any transaction.
-   A :class:`ProviderError` (timeout, HTTP error, garbage payload) or a batch whose every record
-   was rejected fails *this provider only*: its offers are left exactly as they were, its
+   A :class:`ProviderError` (timeout, HTTP error, garbage payload), a batch whose every record
+   was rejected, or an empty listing while the provider has offers on sale (indistinguishable
+   from an outage) fails *this provider only*: its offers are left exactly as they were, its
    ``error_count`` and ``reliability_score`` record the failure, the other providers go on.
 2. **Apply** in one transaction: offers are upserted by ``(provider, external_id)``; a
    ``PriceHistory`` row is written for each new offer and for each offer whose price or
@@ -199,12 +200,7 @@ def sync_provider(
             report.fetched = result.records_seen
             report.rejected = result.rejected
             report.rejection_reasons = dict(result.rejection_reasons)
-            if result.rejected and not result.offers:
-                raise ProviderPayloadError(
-                    f"every one of {result.records_seen} records was rejected "
-                    f"({', '.join(sorted(result.rejection_reasons))})",
-                    provider=name,
-                )
+            _check_plausible(provider, result)
         except (ProviderError, LookupError) as exc:
             if isinstance(exc, ProviderAuthError) and credentials.integration_id is not None:
                 from .integrations import mark_refused_by_provider
@@ -237,6 +233,28 @@ def sync_provider(
         },
     )
     return _finish(report, started)
+
+
+def _check_plausible(provider: Provider, result: FetchResult) -> None:
+    """Answers that cannot be told apart from an outage fail the sync instead of emptying the
+    catalogue: every record rejected, or an empty listing while offers are on sale."""
+    if result.rejected and not result.offers:
+        raise ProviderPayloadError(
+            f"every one of {result.records_seen} records was rejected "
+            f"({', '.join(sorted(result.rejection_reasons))})",
+            provider=provider.name,
+        )
+    if result.records_seen == 0:
+        on_sale = (
+            GPUOffer.objects.filter(provider=provider)
+            .exclude(availability_status=Availability.UNAVAILABLE)
+            .count()
+        )
+        if on_sale:
+            raise ProviderPayloadError(
+                f"empty listing while {on_sale} offers were available: not trusted",
+                provider=provider.name,
+            )
 
 
 def _fail(report: SyncReport, provider: Provider, exc: Exception, started: float) -> SyncReport:

@@ -199,3 +199,19 @@ def test_switched_off_providers_are_left_out_of_a_full_sync():
     assert providers_to_sync(["runpod"]) == ["runpod"]  # asked for by name: synced anyway
     reports = sync_providers(source=SyncSource("replay"))
     assert [r.provider for r in reports] == ["shadeform", "tensordock", "vastai"]
+
+
+def test_an_empty_listing_while_offers_are_on_sale_is_not_trusted():
+    with use_transport("vastai", healthy("vastai").transport):
+        sync_provider("vastai")
+    before = snapshot("vastai")
+    empty = FakeProvider().on("POST", "/api/v0/bundles/", ok("vastai/empty.json"))
+    with use_transport("vastai", empty.transport):
+        report = sync_provider("vastai")
+    assert report.status == "failed" and "empty listing while 3 offers" in report.error
+    assert snapshot("vastai") == before
+
+    GPUOffer.objects.update(availability_status="unavailable")
+    with use_transport("vastai", empty.transport):
+        quiet = sync_provider("vastai")  # nothing on sale: an empty listing is believable
+    assert quiet.ok and quiet.offers == 0 and quiet.vanished == 0

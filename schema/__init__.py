@@ -9,11 +9,13 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import math_core
 from .errors import ErrorFormatter
+from .subscriptions import Subscription
 
 Query = merge_types("Query", (math_core.Query,))
 
 schema = strawberry.Schema(
     query=Query,
+    subscription=Subscription,
     extensions=[
         DjangoOptimizerExtension,
         lambda: ParserCache(maxsize=512),

@@ -1,0 +1,41 @@
+"""A subscriber's stream of price changes: join one group, filter each batch locally."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from strawberry.channels.handlers.base import ChannelsConsumer
+
+from gpubroker.errors import DomainError
+
+from .filters import PriceFilter
+from .groups import PRICE_BATCH_TYPE, group_for
+
+
+class WebSocketOnly(DomainError):
+    code = "BAD_REQUEST"
+    http_status = 400
+    default_message = (
+        "Subscriptions are served over WebSocket at /graphql/ (graphql-transport-ws protocol)."
+    )
+
+
+async def price_changes(
+    consumer: Any, price_filter: PriceFilter
+) -> AsyncGenerator[tuple[dict[str, Any], float], None]:
+    """Yield ``(change message, published_at epoch seconds)`` for every change that matches.
+
+    A consumer may run several subscriptions; all of them see every ``price.batch`` message the
+    consumer receives, so each keeps only its own group's batches (no duplicates)."""
+    if not isinstance(consumer, ChannelsConsumer):
+        raise WebSocketOnly()
+    group = group_for(price_filter.gpu_model)
+    async with consumer.listen_to_channel(PRICE_BATCH_TYPE, groups=[group]) as batches:
+        async for batch in batches:
+            if batch.get("group") != group:
+                continue
+            published_at = float(batch["published_at"])
+            for change in batch["changes"]:
+                if price_filter.matches(change):
+                    yield change, published_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -68,3 +69,75 @@ async def wait_for_group(group: str, size: int, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"group {group} never reached {size} members")
         await asyncio.sleep(0.01)
+
+
+class GraphQLTransportClient:
+    """A raw ``graphql-transport-ws`` client over Channels' communicator, for protocol paths
+    (close codes, error messages) that Strawberry's happy-path communicator asserts away."""
+
+    def __init__(
+        self,
+        path: str = "/graphql/",
+        *,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        subprotocols: tuple[str, ...] = ("graphql-transport-ws",),
+    ) -> None:
+        from channels.testing import WebsocketCommunicator
+
+        from gpubroker.asgi import application
+
+        self.communicator = WebsocketCommunicator(
+            application, path, headers=headers, subprotocols=list(subprotocols)
+        )
+
+    async def open(self) -> tuple[bool, Any]:
+        return await self.communicator.connect()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.communicator.send_json_to(message)
+
+    async def receive(self, timeout: float = 3) -> dict[str, Any]:
+        return await self.communicator.receive_json_from(timeout=timeout)
+
+    async def init(self, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Open and send connection_init; returns the server's answer: the decoded message
+        (``{"type": "connection_ack"}``) or the ``websocket.close`` event."""
+        connected, _ = await self.open()
+        assert connected
+        await self.send({"type": "connection_init", "payload": payload or {}})
+        output = await self.communicator.receive_output(timeout=3)
+        return json.loads(output["text"]) if output["type"] == "websocket.send" else output
+
+    async def subscribe(
+        self, op_id: str, query: str = SUBSCRIBE_PRICES, variables: dict[str, Any] | None = None
+    ) -> None:
+        await self.send(
+            {
+                "id": op_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
+
+    async def expect_close(self, code: int, timeout: float = 3) -> dict[str, Any]:
+        while True:
+            output = await self.communicator.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                assert output.get("code") == code, output
+                return output
+
+    async def nothing_more(self, timeout: float = 0.3) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+async def publish(*changes: OfferChange, provider: str = "runpod", batch_size: int = 200) -> None:
+    from apps.websocket_gateway.services import price_batch_messages, send_group_messages
+
+    await send_group_messages(
+        price_batch_messages(
+            provider=provider, changes=changes, published_at=time.time(), batch_size=batch_size
+        )
+    )

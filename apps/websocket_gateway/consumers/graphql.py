@@ -21,10 +21,15 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.unset import UNSET, UnsetType
 
-from ..connections import ConnectionRefused, LiveConnection, bearer_token
+from graphql import GraphQLSyntaxError, parse
+
+from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection, bearer_token
 
 logger = logging.getLogger("gpubroker.live")
 
@@ -47,7 +52,27 @@ class LiveContext:
 
 
 class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
-    """Closes with the refusal's own code (Strawberry maps every rejection to 4403)."""
+    """Closes with the refusal's own code (Strawberry maps every rejection to 4403), and answers
+    a subscribe whose document does not parse with the protocol's 4400 close. (With the schema's
+    ParserCache extension Strawberry's stream path raises the syntax error inside the operation
+    task instead, which would log a traceback and send a bare ``complete``.)"""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message.get("id") not in self.operations:
+            payload = message.get("payload")
+            query = payload.get("query") if isinstance(payload, dict) else None
+            if not isinstance(query, str):
+                await self.websocket.close(code=CLOSE_BAD_REQUEST, reason="Invalid subscribe")
+                return
+            try:
+                parse(query)
+            except GraphQLSyntaxError as error:
+                await self.websocket.close(
+                    code=CLOSE_BAD_REQUEST,
+                    reason=error.message.encode()[:120].decode(errors="ignore"),
+                )
+                return
+        await super().handle_subscribe(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:

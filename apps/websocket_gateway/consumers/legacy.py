@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -149,7 +150,14 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
                     {"type": "price_update", "data": {**change, "published_at": published_at}}
                 )
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """The feed is one-way; a client may ``{"type": "ping"}``. Anything else is ignored."""
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 

@@ -141,3 +141,38 @@ async def publish(*changes: OfferChange, provider: str = "runpod", batch_size: i
             provider=provider, changes=changes, published_at=time.time(), batch_size=batch_size
         )
     )
+
+
+def make_offers(
+    count: int = 6, *, provider_name: str = "demo-cloud", sample: bool = True
+) -> list[Any]:
+    """Offers of one provider over three GPU models (sync; ORM)."""
+    from apps.providers.models import GPUOffer, Provider
+
+    provider, _ = Provider.objects.get_or_create(
+        name=provider_name,
+        defaults={
+            "display_name": provider_name.title(),
+            "api_base_url": "https://api.example.invalid/",
+            "is_sample_data": sample,
+        },
+    )
+    models = [("H100 SXM 80GB", 80), ("A100 SXM 80GB", 80), ("RTX 4090", 24)]
+    offers = []
+    for i in range(count):
+        model, memory = models[i % len(models)]
+        offers.append(
+            GPUOffer.objects.create(
+                provider=provider,
+                external_id=f"{provider_name}-{i}",
+                gpu_type=model,
+                raw_gpu_name=model,
+                gpu_memory_gb=memory,
+                gpu_count=1 + (i % 2),
+                price_per_hour=Decimal("1.5000") + Decimal(i) / 10,
+                region=["US-TX-3", "EU-RO-1"][i % 2],
+                country=["US", "RO"][i % 2],
+                is_spot=i % 3 == 0,
+            )
+        )
+    return offers

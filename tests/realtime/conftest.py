@@ -11,3 +11,22 @@ def _fresh_connection_registry():
     presence._registry = None
     yield
     presence._registry = None
+
+
+def pytest_collection_modifyitems(config, items):
+    """``services`` tests need the Redis channel layer (the in-memory one is per process). They
+    run when REDIS_URL is set and always under REQUIRE_SERVICES=1 (failing when Redis is down);
+    on the embedded default they are deselected, not skipped."""
+    from django.conf import settings
+
+    from tests.conftest import services_required
+
+    if settings.REDIS_URL or services_required():
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        (drop if item.get_closest_marker("services") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -138,7 +138,7 @@ async def test_ticker_calls_the_configured_function_repeatedly(settings):
     await starter({"type": "http"}, None, None)
     first = starter.task
     await starter({"type": "websocket"}, None, None)
-    assert starter.task is first and len(calls) == 2
+    assert first is not None and starter.task is first and len(calls) == 2
     first.cancel()
 
 

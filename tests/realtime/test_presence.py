@@ -28,7 +28,7 @@ def _registries() -> list[str]:
 @pytest.fixture(params=_registries())
 def slots(request):
     if request.param == "redis":
-        return RedisRegistry(settings.REDIS_URL, ttl=0.5)
+        return RedisRegistry(str(settings.REDIS_URL), ttl=0.5)
     return InProcessRegistry(ttl=0.5)
 
 

@@ -28,6 +28,7 @@ from tests.realtime.helpers import SUBSCRIBE_PRICES, make_offers, wait_for_group
 from tests.realtime.live_servers import DaphneServer, manage
 
 PRESENCE_TTL = 3.0
+GRAPHQL_WS = [Subprotocol("graphql-transport-ws")]
 LIVE_ENV = {"WS_PRESENCE_TTL_SECONDS": PRESENCE_TTL, "WS_ALLOW_ANONYMOUS": 0}
 
 
@@ -62,7 +63,7 @@ async def graphql_subscribe(
 ) -> ClientConnection:
     ws = await connect(
         f"{server.url}/graphql/",
-        subprotocols=[Subprotocol("graphql-transport-ws")],
+        subprotocols=GRAPHQL_WS,
         open_timeout=10,
     )
     await ws.send(
@@ -118,7 +119,7 @@ async def refused_code(ws_coro: Any) -> int | None:
 async def graphql_init(server: DaphneServer, token: str) -> ClientConnection:
     ws = await connect(
         f"{server.url}/graphql/",
-        subprotocols=[Subprotocol("graphql-transport-ws")],
+        subprotocols=GRAPHQL_WS,
         open_timeout=10,
     )
     await ws.send(

@@ -7,19 +7,23 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import math_core
+from . import auth, math_core
 from .errors import ErrorFormatter
+from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
-Query = merge_types("Query", (math_core.Query,))
+Query = merge_types("Query", (auth.Query, math_core.Query))
+Mutation = merge_types("Mutation", (auth.Mutation,))
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     subscription=Subscription,
     extensions=[
         DjangoOptimizerExtension,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RateLimitExtension,
         ErrorFormatter,
     ],
 )

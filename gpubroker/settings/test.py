@@ -11,3 +11,7 @@ LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 # tests (daphne, management commands) open the same test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-gpubroker.sqlite3")}  # noqa: F405
+# The general request limits would make unrelated tests that fire bursts of requests from
+# 127.0.0.1 depend on timing; the rate-limit tests switch them on with override_settings.
+# Sign-in brute-force limits stay on.
+RATE_LIMIT_REQUESTS_ENABLED = False

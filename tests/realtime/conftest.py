@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from apps.websocket_gateway import presence
 
 
 @pytest.fixture(autouse=True)
-def _fresh_connection_registry():
-    """Each test counts its own connections (the Redis registry's keys go with cache.clear())."""
+def _fresh_connection_registry_and_channel_layer():
+    """Each test counts its own connections and starts with empty groups (in Redis both go with
+    the autouse cache.clear(), which flushes the test Redis database)."""
     presence._registry = None
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.flush)()
     yield
     presence._registry = None
 

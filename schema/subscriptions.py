@@ -16,7 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from apps.websocket_gateway.filters import PriceFilter
-from apps.websocket_gateway.streams import price_changes
+from apps.websocket_gateway.streams import price_change_batches, price_changes
 
 _FOUR_DP = Decimal("0.0001")
 
@@ -91,23 +91,51 @@ class PriceUpdate:
         )
 
 
+@strawberry.type(
+    description="The matching changes of one published batch (a sync's changes arrive in "
+    "batches of up to a few hundred): one message for many changes."
+)
+class PriceUpdateBatch:
+    published_at: datetime
+    updates: list[PriceUpdate]
+
+
+def _price_filter(given: PriceUpdateFilter | None) -> PriceFilter:
+    given = given or PriceUpdateFilter()
+    return PriceFilter.build(
+        gpu_model=given.gpu_model,
+        provider=given.provider,
+        region=given.region,
+        max_price_per_gpu_hour=given.max_price_per_gpu_hour,
+        spot=given.spot,
+    )
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Live price and availability changes of offers, as syncs commit them."
+        description="Live price and availability changes of offers, one message per change, "
+        "as syncs commit them."
     )
     async def price_updates(
         self, info: Info, filter: PriceUpdateFilter | None = None
     ) -> AsyncGenerator[PriceUpdate, None]:
-        given = filter or PriceUpdateFilter()
-        price_filter = PriceFilter.build(
-            gpu_model=given.gpu_model,
-            provider=given.provider,
-            region=given.region,
-            max_price_per_gpu_hour=given.max_price_per_gpu_hour,
-            spot=given.spot,
-        )
-        async for change, published_at in price_changes(
-            getattr(info.context, "ws", None), price_filter
-        ):
+        price_filter = _price_filter(filter)
+        consumer = getattr(info.context, "ws", None)
+        async for change, published_at in price_changes(consumer, price_filter):
             yield PriceUpdate.from_message(change, published_at)
+
+    @strawberry.subscription(
+        description="The same changes as priceUpdates, one message per published batch: for "
+        "clients that follow many offers (a sync can change thousands)."
+    )
+    async def price_update_batches(
+        self, info: Info, filter: PriceUpdateFilter | None = None
+    ) -> AsyncGenerator[PriceUpdateBatch, None]:
+        price_filter = _price_filter(filter)
+        consumer = getattr(info.context, "ws", None)
+        async for changes, published_at in price_change_batches(consumer, price_filter):
+            yield PriceUpdateBatch(
+                published_at=datetime.fromtimestamp(published_at, UTC),
+                updates=[PriceUpdate.from_message(change, published_at) for change in changes],
+            )

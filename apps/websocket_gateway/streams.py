@@ -21,10 +21,10 @@ class WebSocketOnly(DomainError):
     )
 
 
-async def price_changes(
+async def price_change_batches(
     consumer: Any, price_filter: PriceFilter
-) -> AsyncGenerator[tuple[dict[str, Any], float], None]:
-    """Yield ``(change message, published_at epoch seconds)`` for every change that matches.
+) -> AsyncGenerator[tuple[list[dict[str, Any]], float], None]:
+    """Yield ``(matching changes, published_at epoch seconds)`` per published batch that has any.
 
     A consumer may run several subscriptions; all of them see every ``price.batch`` message the
     consumer receives, so each keeps only its own group's batches (no duplicates)."""
@@ -35,7 +35,15 @@ async def price_changes(
         async for batch in batches:
             if batch.get("group") != group:
                 continue
-            published_at = float(batch["published_at"])
-            for change in batch["changes"]:
-                if price_filter.matches(change):
-                    yield change, published_at
+            matching = [change for change in batch["changes"] if price_filter.matches(change)]
+            if matching:
+                yield matching, float(batch["published_at"])
+
+
+async def price_changes(
+    consumer: Any, price_filter: PriceFilter
+) -> AsyncGenerator[tuple[dict[str, Any], float], None]:
+    """Yield ``(change message, published_at epoch seconds)`` for every change that matches."""
+    async for changes, published_at in price_change_batches(consumer, price_filter):
+        for change in changes:
+            yield change, published_at

@@ -233,3 +233,28 @@ async def test_anonymous_connections_are_limited_per_client_and_slots_come_back(
     assert (await again.init()) == {"type": "connection_ack"}
     await second.close()
     await again.close()
+
+
+async def test_batch_subscription_sends_one_message_per_published_batch(anonymous_allowed):
+    client = GraphQLTransportClient()
+    await client.init()
+    await client.subscribe(
+        "batches",
+        query="subscription B($filter: PriceUpdateFilter) { priceUpdateBatches(filter: $filter) "
+        "{ publishedAt updates { offerId newPricePerGpuHour } } }",
+        variables={"filter": {"maxPricePerGpuHour": "2.5"}},
+    )
+    await wait_for_group(ALL_PRICES_GROUP, 1)
+    await publish(
+        offer_change("a", new="2.0000"), offer_change("dear", new="9.0000"), offer_change("b")
+    )
+    await publish(offer_change("dear-only", new="9.0000"))  # nothing matches: no message
+    await publish(offer_change("c", new="1.0000"))
+    first = (await client.receive())["payload"]["data"]["priceUpdateBatches"]
+    assert [u["offerId"] for u in first["updates"]] == ["a", "b"]
+    assert first["updates"][1]["newPricePerGpuHour"] == "2.4900"
+    second = (await client.receive())["payload"]["data"]["priceUpdateBatches"]
+    assert [u["offerId"] for u in second["updates"]] == ["c"]
+    assert second["publishedAt"] >= first["publishedAt"]
+    assert await client.nothing_more()
+    await client.close()

@@ -32,10 +32,13 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 MODELS = ["H100 SXM 80GB", "A100 SXM 80GB", "RTX 4090"]
-QUERY = (
-    "subscription P($filter: PriceUpdateFilter) { priceUpdates(filter: $filter) "
-    "{ offerId gpuModel newPricePerHour publishedAt } }"
-)
+FIELDS = "offerId gpuModel newPricePerHour publishedAt"
+QUERIES = {
+    "priceUpdates": "subscription P($filter: PriceUpdateFilter) "
+    f"{{ priceUpdates(filter: $filter) {{ {FIELDS} }} }}",
+    "priceUpdateBatches": "subscription B($filter: PriceUpdateFilter) "
+    f"{{ priceUpdateBatches(filter: $filter) {{ updates {{ {FIELDS} }} }} }}",
+}
 MAX_SUBSCRIBERS = 2000
 
 
@@ -138,8 +141,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Subscriber:
-    def __init__(self, url: str, token: str, gpu_model: str | None) -> None:
-        self.url, self.token, self.gpu_model = url, token, gpu_model
+    def __init__(self, url: str, token: str, gpu_model: str | None, mode: str) -> None:
+        self.url, self.token, self.gpu_model, self.mode = url, token, gpu_model, mode
         self.latencies: list[float] = []
         self.keys: set[tuple[str, str]] = set()
         self.ready = asyncio.Event()
@@ -169,7 +172,7 @@ class Subscriber:
                     {
                         "id": "1",
                         "type": "subscribe",
-                        "payload": {"query": QUERY, "variables": variables},
+                        "payload": {"query": QUERIES[self.mode], "variables": variables},
                     }
                 )
             )
@@ -177,10 +180,11 @@ class Subscriber:
             closer = asyncio.create_task(self._close_when(stop, ws))
             async for raw in ws:
                 now = time.time()
-                update = json.loads(raw)["payload"]["data"]["priceUpdates"]
-                published = datetime.fromisoformat(update["publishedAt"]).timestamp()
-                self.latencies.append(now - published)
-                self.keys.add((update["offerId"], update["newPricePerHour"]))
+                data = json.loads(raw)["payload"]["data"][self.mode]
+                for update in data.get("updates", [data]):
+                    published = datetime.fromisoformat(update["publishedAt"]).timestamp()
+                    self.latencies.append(now - published)
+                    self.keys.add((update["offerId"], update["newPricePerHour"]))
             await closer
 
     @staticmethod
@@ -201,6 +205,7 @@ async def group_members(redis_url: str, groups: list[str]) -> int:
 
 async def run_round(
     n: int,
+    mode: str,
     urls: list[str],
     token: str,
     args: argparse.Namespace,
@@ -210,7 +215,7 @@ async def run_round(
     from apps.websocket_gateway.groups import ALL_PRICES_GROUP, gpu_model_group
 
     subscribers = [
-        Subscriber(urls[i % 2], token, None if i % 2 == 0 else MODELS[(i // 2) % 3])
+        Subscriber(urls[i % 2], token, None if (i // 2) % 2 == 0 else MODELS[(i // 4) % 3], mode)
         for i in range(n)
     ]
     stop = asyncio.Event()
@@ -228,12 +233,15 @@ async def run_round(
     await asyncio.gather(*(start(s) for s in subscribers))
     groups = [ALL_PRICES_GROUP, *(gpu_model_group(m) for m in MODELS)]
     deadline = time.monotonic() + 30
-    while await group_members(env["REDIS_URL"], groups) < n:
+    # Each server process's hub joins every group its subscribers need once: 2 × 4 members.
+    while await group_members(env["REDIS_URL"], groups) < 2 * len(groups):
         if time.monotonic() > deadline:
             raise RuntimeError("subscribers did not all join their groups")
         await asyncio.sleep(0.1)
+    await asyncio.sleep(2)  # the last subscribe messages are registered by now
 
     cpu_before = [cpu_seconds(pid) for pid in pids]
+    client_cpu_before = time.process_time()
     started = time.monotonic()
     publisher = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -262,12 +270,14 @@ async def run_round(
         await asyncio.sleep(0.05)
     elapsed = time.monotonic() - started
     cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+    client_cpu = time.process_time() - client_cpu_before
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = sorted(x for s in subscribers for x in s.latencies)
     received = len(latencies)
     return {
         "subscribers": n,
+        "mode": mode,
         "changes": len(published),
         "expected": expected,
         "received": received,
@@ -276,6 +286,7 @@ async def run_round(
         "p95_ms": 1000 * latencies[int(0.95 * (received - 1))] if latencies else float("nan"),
         "max_ms": 1000 * latencies[-1] if latencies else float("nan"),
         "cpu": [100 * c / elapsed for c in cpu],
+        "client_cpu": 100 * client_cpu / elapsed,
         "window_s": elapsed,
     }
 
@@ -286,6 +297,7 @@ def main() -> None:
     parser.add_argument("--bursts", type=int, default=10)
     parser.add_argument("--burst-size", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--modes", default="priceUpdates,priceUpdateBatches")
     args = parser.parse_args()
     counts = [int(x) for x in args.subscribers.split(",")]
     if not os.environ.get("REDIS_URL"):
@@ -299,26 +311,33 @@ def main() -> None:
     urls = [f"ws://127.0.0.1:{port}/graphql/" for port in ports]
     rows = []
     try:
-        for n in counts:
-            rows.append(asyncio.run(run_round(n, urls, token, args, env, [s.pid for s in servers])))
+        pids = [server.pid for server in servers]
+        for mode in args.modes.split(","):
+            for n in counts:
+                rows.append(asyncio.run(run_round(n, mode, urls, token, args, env, pids)))
     finally:
         for server in servers:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
     print(
         f"\nlive_bench: 2 daphne processes + Redis, {args.bursts} bursts × {args.burst_size} "
         f"changes every {args.interval}s; half the subscribers unfiltered, half by GPU model"
     )
     print(
-        "| subscribers | changes | deliveries expected | received | lost | p50 ms | p95 ms "
-        "| max ms | server CPU % (A / B) |"
+        "| subscription | subscribers | changes | deliveries expected | received | lost "
+        "| p50 ms | p95 ms | max ms | server CPU % (A / B) | bench clients CPU % |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         print(
-            f"| {r['subscribers']} | {r['changes']} | {r['expected']} | {r['received']} | "
+            f"| {r['mode']} | {r['subscribers']} | {r['changes']} | {r['expected']} | "
+            f"{r['received']} | "
             f"{r['lost']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['max_ms']:.1f} | "
-            f"{r['cpu'][0]:.0f} / {r['cpu'][1]:.0f} |"
+            f"{r['cpu'][0]:.0f} / {r['cpu'][1]:.0f} | {r['client_cpu']:.0f} |"
         )
 
 

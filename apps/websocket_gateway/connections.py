@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,13 +90,9 @@ class LiveConnection:
     """Mixin for both WebSocket consumers: admission, the slot's keep-alive, release.
 
     Consumers call :meth:`admit` once authenticated and :meth:`release` when they go away; in
-    between a task refreshes the connection's slot and its channel-layer group memberships
-    (channels-redis expires memberships after ``group_expiry``; re-adding keeps long-lived
-    subscriptions alive)."""
+    between a task refreshes the connection's slot (every ``WS_PRESENCE_TTL_SECONDS / 3``)."""
 
     scope: dict[str, Any]
-    channel_layer: Any
-    channel_name: str
 
     connection_id: str = ""
     identity: ConnectionIdentity | None = None
@@ -105,9 +101,6 @@ class LiveConnection:
     def client_ip(self) -> str | None:
         client = self.scope.get("client")
         return str(client[0]) if client else None
-
-    def live_groups(self) -> Iterable[str]:
-        return ()
 
     async def admit(self, token: str | None) -> ConnectionIdentity:
         identity = await sync_to_async(identify)(token, self.client_ip())
@@ -132,8 +125,6 @@ class LiveConnection:
                 return
             try:
                 await registry().refresh(identity.bucket, self.connection_id)
-                for group in list(self.live_groups()):
-                    await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 logger.warning("live connection keep-alive failed", exc_info=True)
 

@@ -17,7 +17,7 @@ _GPU_PREFIX = "prices.gpu."
 _MAX_GROUP_LENGTH = 99
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
-#: The channel-layer message type of a batch of price changes (handler ``price_batch``).
+#: The channel-layer message type of a batch of price changes.
 PRICE_BATCH_TYPE = "price.batch"
 
 

@@ -10,7 +10,8 @@ from strawberry.channels.handlers.base import ChannelsConsumer
 from gpubroker.errors import DomainError
 
 from .filters import PriceFilter
-from .groups import PRICE_BATCH_TYPE, group_for
+from .groups import group_for
+from .hub import price_hub
 
 
 class WebSocketOnly(DomainError):
@@ -26,15 +27,12 @@ async def price_change_batches(
 ) -> AsyncGenerator[tuple[list[dict[str, Any]], float], None]:
     """Yield ``(matching changes, published_at epoch seconds)`` per published batch that has any.
 
-    A consumer may run several subscriptions; all of them see every ``price.batch`` message the
-    consumer receives, so each keeps only its own group's batches (no duplicates)."""
+    Batches come from this process's hub (one channel-layer reader per process)."""
     if not isinstance(consumer, ChannelsConsumer):
         raise WebSocketOnly()
-    group = group_for(price_filter.gpu_model)
-    async with consumer.listen_to_channel(PRICE_BATCH_TYPE, groups=[group]) as batches:
-        async for batch in batches:
-            if batch.get("group") != group:
-                continue
+    async with price_hub().subscribe(group_for(price_filter.gpu_model)) as batches:
+        while True:
+            batch = await batches.get()
             matching = [change for change in batch["changes"] if price_filter.matches(change)]
             if matching:
                 yield matching, float(batch["published_at"])

@@ -13,7 +13,12 @@ from tests.realtime.helpers import (
     wait_for_group,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+# Channels closes stale DB connections on every consumer dispatch: these tests need DB access,
+# from the consumer's threads, so transactional.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
 
 
 @pytest.fixture

@@ -9,6 +9,10 @@ from apps.websocket_gateway.groups import ALL_PRICES_GROUP, gpu_model_group
 from gpubroker.asgi import application
 from tests.realtime.helpers import offer_change, publish, wait_for_group
 
+# Channels closes stale DB connections on every consumer dispatch: these tests need DB access,
+# from the consumer's threads, so transactional.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def anonymous_allowed(settings):

@@ -110,9 +110,6 @@ class GraphQLPriceConsumer(LiveConnection, GraphQLWSConsumer):
         await self.admit(bearer_token(context.connection_params))
         return UNSET
 
-    def live_groups(self) -> list[str]:
-        return list(self._group_refs)
-
     async def disconnect(self, code: int) -> None:
         try:
             await super().disconnect(code)

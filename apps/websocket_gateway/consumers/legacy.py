@@ -36,6 +36,7 @@ from gpubroker.errors import ValidationFailed
 from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection
 from ..filters import PriceFilter
 from ..groups import group_for
+from ..hub import price_hub
 
 logger = logging.getLogger("gpubroker.live")
 
@@ -78,10 +79,20 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _describe(price_filter: PriceFilter) -> dict[str, Any]:
+    limit = price_filter.max_price_per_gpu_hour
+    return {
+        "gpu_model": price_filter.gpu_model,
+        "provider": price_filter.provider,
+        "region": price_filter.region,
+        "max_price_per_gpu_hour": str(limit) if limit is not None else None,
+        "spot": price_filter.spot,
+    }
+
+
 class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
-    feed_group: str | None = None
-    price_filter: PriceFilter | None = None
     _heartbeat_task: asyncio.Task[None] | None = None
+    _feed_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         if not origin_allowed(self.scope):
@@ -109,46 +120,28 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
             )
             await self.close(code=refused.code, reason=refused.reason)
             return
-        self.price_filter = price_filter
-        self.feed_group = group_for(price_filter.gpu_model)
-        await self.channel_layer.group_add(self.feed_group, self.channel_name)
         self._heartbeat_task = asyncio.create_task(self._heartbeats())
-        await self.send_json(
-            {
-                "type": "subscribed",
-                "filter": {
-                    "gpu_model": price_filter.gpu_model,
-                    "provider": price_filter.provider,
-                    "region": price_filter.region,
-                    "max_price_per_gpu_hour": (
-                        str(price_filter.max_price_per_gpu_hour)
-                        if price_filter.max_price_per_gpu_hour is not None
-                        else None
-                    ),
-                    "spot": price_filter.spot,
-                },
-            }
-        )
+        self._feed_task = asyncio.create_task(self._feed(price_filter))
 
-    def live_groups(self) -> list[str]:
-        return [self.feed_group] if self.feed_group else []
+    async def _feed(self, price_filter: PriceFilter) -> None:
+        async with price_hub().subscribe(group_for(price_filter.gpu_model)) as batches:
+            # Sent once the subscription is registered: from here on no change is missed.
+            await self.send_json({"type": "subscribed", "filter": _describe(price_filter)})
+            while True:
+                batch = await batches.get()
+                published_at = datetime.fromtimestamp(float(batch["published_at"]), UTC)
+                stamp = published_at.isoformat()
+                for change in batch["changes"]:
+                    if price_filter.matches(change):
+                        await self.send_json(
+                            {"type": "price_update", "data": {**change, "published_at": stamp}}
+                        )
 
     async def _heartbeats(self) -> None:
         interval = max(0.05, float(settings.WS_HEARTBEAT_SECONDS))
         while True:
             await asyncio.sleep(interval)
             await self.send_json({"type": "heartbeat", "timestamp": _now()})
-
-    async def price_batch(self, event: dict[str, Any]) -> None:
-        """Channel-layer handler of ``price.batch`` messages from the publisher."""
-        if event.get("group") != self.feed_group or self.price_filter is None:
-            return
-        published_at = datetime.fromtimestamp(float(event["published_at"]), UTC).isoformat()
-        for change in event["changes"]:
-            if self.price_filter.matches(change):
-                await self.send_json(
-                    {"type": "price_update", "data": {**change, "published_at": published_at}}
-                )
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -162,12 +155,10 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def disconnect(self, code: int) -> None:
-        task, self._heartbeat_task = self._heartbeat_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self.feed_group:
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(self.feed_group, self.channel_name)
+        for task in (self._heartbeat_task, self._feed_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._heartbeat_task = self._feed_task = None
         await self.release()

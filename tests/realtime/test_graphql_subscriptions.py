@@ -263,3 +263,52 @@ async def test_batch_subscription_sends_one_message_per_published_batch(anonymou
     assert second["publishedAt"] >= first["publishedAt"]
     assert await client.nothing_more()
     await client.close()
+
+
+@pytest.mark.parametrize("operation", ["PriceUpdates", "PriceUpdateBatches"])
+async def test_frontend_operations_run_over_the_websocket(anonymous_allowed, operation):
+    from tests.graphql_client import operation_document
+
+    client = GraphQLTransportClient()
+    await client.init()
+    await client.send(
+        {
+            "id": "op",
+            "type": "subscribe",
+            "payload": {
+                "query": operation_document(operation),
+                "operationName": operation,
+                "variables": {"filter": {"gpuModel": "RTX 4090"}},
+            },
+        }
+    )
+    await wait_for_group(gpu_model_group("RTX 4090"), 1)
+    await publish(offer_change("r", gpu_model="RTX 4090", gpu_count=2, new="1.0000"))
+    data = (await client.receive())["payload"]["data"]
+    update = (
+        data["priceUpdates"]
+        if operation == "PriceUpdates"
+        else data["priceUpdateBatches"]["updates"][0]
+    )
+    assert update["offerId"] == "r" and update["newPricePerGpuHour"] == "0.5000"
+    await client.close()
+
+
+async def test_one_group_membership_per_process_however_many_subscribers(anonymous_allowed):
+    from apps.websocket_gateway.hub import price_hub
+
+    clients = [GraphQLTransportClient() for _ in range(3)]
+    for i, client in enumerate(clients):
+        await client.init()
+        await client.subscribe(str(i))
+    for _ in range(300):
+        if price_hub().subscriber_count(ALL_PRICES_GROUP) == 3:
+            break
+        await clients[0].nothing_more(0.01)
+    assert price_hub().subscriber_count(ALL_PRICES_GROUP) == 3
+    assert await group_size(ALL_PRICES_GROUP) == 1
+    await publish(offer_change("fan-out"))
+    for client in clients:
+        message = await client.receive()
+        assert message["payload"]["data"]["priceUpdates"]["offerId"] == "fan-out"
+        await client.close()

@@ -8,7 +8,7 @@ the CPU used by each server process (from /proc). Target: 1,000 subscribers, p95
 loss. Half the subscribers take every change, half filter by one of three GPU models.
 
     REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/live_bench.py
-        [--subscribers 100,500,1000] [--bursts 10] [--burst-size 10] [--interval 1.0]
+        [--subscribers 100,500,1000] [--bursts 10] [--burst-size 5] [--interval 2.0]
 
 Loopback only (127.0.0.1, ports 18700-18799); bounded in subscribers, bursts and time.
 Without DATABASE_URL it uses a scratch SQLite file under var/.
@@ -295,8 +295,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", default="100,500,1000")
     parser.add_argument("--bursts", type=int, default=10)
-    parser.add_argument("--burst-size", type=int, default=10)
-    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--burst-size", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--modes", default="priceUpdates,priceUpdateBatches")
     args = parser.parse_args()
     counts = [int(x) for x in args.subscribers.split(",")]
@@ -306,23 +306,24 @@ def main() -> None:
         sys.exit(f"bounded: ≤{MAX_SUBSCRIBERS} subscribers, ≤100 bursts of ≤500 changes")
     env = environment()
     token = prepare_database(env)
-    ports = free_ports(2)
-    servers = [start_server(port, env) for port in ports]
-    urls = [f"ws://127.0.0.1:{port}/graphql/" for port in ports]
     rows = []
-    try:
-        pids = [server.pid for server in servers]
-        for mode in args.modes.split(","):
-            for n in counts:
-                rows.append(asyncio.run(run_round(n, mode, urls, token, args, env, pids)))
-    finally:
-        for server in servers:
-            server.terminate()
+    for mode in args.modes.split(","):
+        for n in counts:
+            # Fresh server processes per round: a round never inherits another's garbage.
+            ports = free_ports(2)
+            servers = [start_server(port, env) for port in ports]
+            urls = [f"ws://127.0.0.1:{port}/graphql/" for port in ports]
             try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(10)
+                pids = [server.pid for server in servers]
+                rows.append(asyncio.run(run_round(n, mode, urls, token, args, env, pids)))
+            finally:
+                for server in servers:
+                    server.terminate()
+                    try:
+                        server.wait(20)
+                    except subprocess.TimeoutExpired:
+                        server.kill()
+                        server.wait(10)
     print(
         f"\nlive_bench: 2 daphne processes + Redis, {args.bursts} bursts × {args.burst_size} "
         f"changes every {args.interval}s; half the subscribers unfiltered, half by GPU model"

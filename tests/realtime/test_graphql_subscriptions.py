@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from apps.websocket_gateway.groups import ALL_PRICES_GROUP, gpu_model_group
@@ -312,3 +314,10 @@ async def test_one_group_membership_per_process_however_many_subscribers(anonymo
         message = await client.receive()
         assert message["payload"]["data"]["priceUpdates"]["offerId"] == "fan-out"
         await client.close()
+    # Disconnecting (without "complete") unregisters the subscriptions and leaves the group.
+    for _ in range(300):
+        if await group_size(ALL_PRICES_GROUP) == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert price_hub().subscriber_count(ALL_PRICES_GROUP) == 0
+    assert await group_size(ALL_PRICES_GROUP) == 0

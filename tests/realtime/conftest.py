@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import connections
 
 from apps.websocket_gateway import presence
 
@@ -17,6 +20,9 @@ def _fresh_connection_registry_and_channel_layer():
         async_to_sync(layer.flush)()
     yield
     presence._registry = None
+    # Consumers ran ORM code in asgiref's sync thread: close that thread's connections, or
+    # PostgreSQL refuses to drop the test database at the end of the session.
+    asyncio.run(sync_to_async(connections.close_all)())
 
 
 def pytest_collection_modifyitems(config, items):

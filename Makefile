@@ -31,7 +31,7 @@ demo: migrate
 ## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with daphne
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) gpubroker.asgi:application
+	$(BIN)/python -m apps.websocket_gateway.serve -b $(HOST) -p $(PORT) gpubroker.asgi:application
 
 ## make test: install and run the whole suite (on whatever DATABASE_URL / REDIS_URL say)
 test: install

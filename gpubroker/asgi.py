@@ -1,5 +1,9 @@
-"""ASGI entry point: HTTP goes to Django; WebSocket to the GraphQL subscription consumer
-(``graphql-transport-ws`` only: the legacy ``graphql-ws`` protocol had an auth-bypass CVE)."""
+"""ASGI entry point: HTTP goes to Django; WebSocket to the live-price consumers — GraphQL
+subscriptions at ``/graphql/`` (``graphql-transport-ws`` only: the legacy ``graphql-ws`` protocol
+had an auth-bypass CVE) and the legacy price feed at ``/ws/``.
+
+Serve it with ``python -m apps.websocket_gateway.serve`` (daphne with access-log redaction).
+"""
 
 import os
 
@@ -9,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gpubroker.settings.development"
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from apps.websocket_gateway.routing import websocket_urlpatterns  # noqa: E402
 
@@ -18,3 +23,8 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+if settings.DEMO_TICKER:
+    from apps.websocket_gateway.ticker import DemoTickerStarter
+
+    application = DemoTickerStarter(application)  # type: ignore[assignment]

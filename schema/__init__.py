@@ -10,6 +10,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from . import auth, integrations, math_core, recommendations
 from .errors import ErrorFormatter
 from .permissions import RateLimitExtension
+from .subscriptions import Subscription
 
 Query = merge_types(
     "Query", (auth.Query, integrations.Query, math_core.Query, recommendations.Query)
@@ -19,6 +20,7 @@ Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recomm
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         DjangoOptimizerExtension,
         lambda: ParserCache(maxsize=512),

@@ -1,16 +1,10 @@
-"""WebSocket routes: GraphQL subscriptions at ``/graphql/``."""
+"""WebSocket routes: GraphQL subscriptions at ``/graphql/``, the legacy price feed at ``/ws/``."""
 
 from django.urls import re_path
-from strawberry.channels import GraphQLWSConsumer
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from schema import schema
+from .consumers import GraphQLPriceConsumer, PriceFeedConsumer
 
 websocket_urlpatterns = [
-    re_path(
-        r"^graphql/?$",
-        GraphQLWSConsumer.as_asgi(
-            schema=schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
-        ),
-    ),
+    re_path(r"^graphql/?$", GraphQLPriceConsumer.as_asgi()),
+    re_path(r"^ws/?$", PriceFeedConsumer.as_asgi()),
 ]

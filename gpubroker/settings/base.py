@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from .env import VAR_DIR, env_bool, env_int, env_list, env_str
+from .env import VAR_DIR, env_bool, env_float, env_int, env_list, env_str
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me") or ""
 DEBUG = env_bool("DEBUG", False)
@@ -116,7 +116,13 @@ else:
             "KEY_PREFIX": "v2",
         }
     }
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Per process only: fine for one server; scale-out needs REDIS_URL (see README).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": env_int("CHANNEL_CAPACITY", 2000)},
+        }
+    }
 
 AUTH_USER_MODEL = "auth_app.User"
 # passlib argon2id (parameters and their floor in apps/auth_app/hashers.py); the others only verify
@@ -148,6 +154,26 @@ STATIC_ROOT = str(VAR_DIR / "static")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+
+# --- Live prices over WebSocket (apps/websocket_gateway; README "Live prices")
+# Browser origins allowed to open WebSockets ("*" = any). Same-origin pages are always allowed;
+# clients that send no Origin header (non-browser) are allowed: they must still authenticate.
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS", [])
+# Connections without a token: refused (4401) unless this is on (development default, for GraphiQL).
+WS_ALLOW_ANONYMOUS = env_bool("WS_ALLOW_ANONYMOUS", False)
+WS_ANONYMOUS_LIMIT = env_int("WS_ANONYMOUS_LIMIT", 20)  # open anonymous connections per client IP
+WS_MAX_SUBSCRIPTIONS_PER_CONNECTION = env_int("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10)
+WS_CONNECTION_INIT_TIMEOUT = env_float("WS_CONNECTION_INIT_TIMEOUT", 10.0)
+WS_HEARTBEAT_SECONDS = env_float("WS_HEARTBEAT_SECONDS", 30.0)  # legacy /ws/ heartbeat
+# A server process that dies without closing frees its connections' slots after this TTL.
+WS_PRESENCE_TTL_SECONDS = env_float("WS_PRESENCE_TTL_SECONDS", 60.0)
+WS_PUBLISH_BATCH_SIZE = env_int("WS_PUBLISH_BATCH_SIZE", 200)  # price changes per channel message
+# Development demo: a task in the ASGI process moves sample-data prices every few seconds.
+DEMO_TICKER = env_bool("DEMO_TICKER", False)
+DEMO_TICKER_INTERVAL = env_float("DEMO_TICKER_INTERVAL", 3.0)
+DEMO_TICKER_FUNCTION = env_str(
+    "DEMO_TICKER_FUNCTION", "apps.websocket_gateway.demo_market.simulate_price_moves"
+)
 
 # --- Tokens and secrets (apps/auth_app/keys.py reads the key variables; README lists them)
 GPUBROKER_VAR_DIR = VAR_DIR

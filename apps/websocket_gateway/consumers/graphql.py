@@ -1,0 +1,117 @@
+"""GraphQL over WebSocket at ``/graphql/``: ``graphql-transport-ws`` only (the legacy
+``graphql-ws`` protocol had an auth-bypass CVE).
+
+The client authenticates in ``connection_init`` with ``{"Authorization": "Bearer <token>"}``, the
+same JWT as over HTTP. Refusals close the socket with 4401 (no or bad token), 4403 (forbidden) or
+4429 (the tenant's plan allows no more open connections). Origins are checked at the handshake
+(``WS_ALLOWED_ORIGINS``; a disallowed browser origin gets HTTP 403); a connection may run at most
+``WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`` operations at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from strawberry.channels import GraphQLWSConsumer
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.types.unset import UNSET, UnsetType
+
+from graphql import GraphQLSyntaxError, parse
+
+from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection, bearer_token
+
+logger = logging.getLogger("gpubroker.live")
+
+
+@dataclass
+class LiveContext:
+    """Resolver context: ``info.context.request`` is the consumer (its ``scope`` carries
+    ``gpubroker_user``, which ``schema.permissions.current_user`` reads); item access kept for
+    code written against Strawberry's dict context."""
+
+    request: GraphQLPriceConsumer
+    ws: GraphQLPriceConsumer
+    connection_params: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """Closes with the refusal's own code (Strawberry maps every rejection to 4403), and answers
+    a subscribe whose document does not parse with the protocol's 4400 close. (With the schema's
+    ParserCache extension Strawberry's stream path raises the syntax error inside the operation
+    task instead, which would log a traceback and send a bare ``complete``.)"""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message.get("id") not in self.operations:
+            payload = message.get("payload")
+            query = payload.get("query") if isinstance(payload, dict) else None
+            if not isinstance(query, str):
+                await self.websocket.close(code=CLOSE_BAD_REQUEST, reason="Invalid subscribe")
+                return
+            try:
+                parse(query)
+            except GraphQLSyntaxError as error:
+                await self.websocket.close(
+                    code=CLOSE_BAD_REQUEST,
+                    reason=error.message.encode()[:120].decode(errors="ignore"),
+                )
+                return
+        await super().handle_subscribe(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            logger.info(
+                "websocket refused",
+                extra={"endpoint": "graphql", "code": refused.code, "reason": refused.reason},
+            )
+            await self.websocket.close(code=refused.code, reason=refused.reason)
+
+
+class GraphQLPriceConsumer(LiveConnection, GraphQLWSConsumer):
+    graphql_transport_ws_handler_class = AdmittingTransportWSHandler
+
+    def __init__(self, **kwargs: Any) -> None:
+        from schema import schema
+
+        # Read per connection, so settings changes (and tests' overrides) apply.
+        super().__init__(
+            schema=schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=tuple(settings.WS_ALLOWED_ORIGINS),
+            max_subscriptions_per_connection=settings.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            connection_init_wait_timeout=timedelta(
+                seconds=float(settings.WS_CONNECTION_INIT_TIMEOUT)
+            ),
+            **kwargs,
+        )
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        return LiveContext(request=self, ws=self)
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        await self.admit(bearer_token(context.connection_params))
+        return UNSET
+
+    async def disconnect(self, code: int) -> None:
+        try:
+            await super().disconnect(code)
+        finally:
+            await self.release()

@@ -5,10 +5,14 @@
   snapshot, through the real adapters, so price history exists; providers are marked sample data.
 * :func:`replay_tick` — one step of a never-ending, deterministic demo feed (for live-update
   demos: call it every few seconds with an increasing ``step``).
+* :func:`replay_demo_tick` — the development demo ticker's tick (``DEMO_TICKER_FUNCTION``):
+  :func:`replay_tick` with this process's next step.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +27,7 @@ __all__ = [
     "SyncReport",
     "SyncSource",
     "load_demo_data",
+    "replay_demo_tick",
     "replay_tick",
     "sync_provider",
     "sync_providers",
@@ -86,3 +91,19 @@ def replay_tick(step: int, *, providers: Sequence[str] | None = None) -> list[Sy
         .distinct()
     )
     return sync_providers([name for name in names if name not in live], source=source)
+
+
+_demo_steps: itertools.count[int] | None = None
+_demo_steps_lock = threading.Lock()
+
+
+def replay_demo_tick() -> list[SyncReport]:
+    """One tick of the live demo: the next perturbed replay step, through the real adapters and
+    sync engine (so price history and ``catalogue_changed`` events are exactly a live sync's).
+    Steps start after the shipped snapshots that ``load_demo_data`` already applied."""
+    global _demo_steps
+    with _demo_steps_lock:
+        if _demo_steps is None:
+            _demo_steps = itertools.count(len(available_snapshots()))
+        step = next(_demo_steps)
+    return replay_tick(step)

@@ -171,9 +171,7 @@ WS_PUBLISH_BATCH_SIZE = env_int("WS_PUBLISH_BATCH_SIZE", 200)  # price changes p
 # Development demo: a task in the ASGI process moves sample-data prices every few seconds.
 DEMO_TICKER = env_bool("DEMO_TICKER", False)
 DEMO_TICKER_INTERVAL = env_float("DEMO_TICKER_INTERVAL", 3.0)
-DEMO_TICKER_FUNCTION = env_str(
-    "DEMO_TICKER_FUNCTION", "apps.websocket_gateway.demo_market.simulate_price_moves"
-)
+DEMO_TICKER_FUNCTION = env_str("DEMO_TICKER_FUNCTION", "apps.providers.services.replay_demo_tick")
 
 # --- Tokens and secrets (apps/auth_app/keys.py reads the key variables; README lists them)
 GPUBROKER_VAR_DIR = VAR_DIR

@@ -143,3 +143,39 @@ def test_replay_tick_produces_deterministic_price_changes_every_step(
     assert dict(GPUOffer.objects.values_list("external_id", "price_per_hour")) == prices
     with pytest.raises(ValueError, match="step"):
         replay_tick(-1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_ticker_tick_replays_through_the_sync_engine_and_publishes_changes(monkeypatch):
+    """The development ticker's default tick is a real replay sync: each call moves prices,
+    writes price history for exactly those changes and publishes them after commit."""
+    from django.conf import settings
+
+    from apps.providers import services
+    from apps.providers.events import catalogue_changed
+    from apps.providers.models import GPUOffer, PriceHistory
+
+    assert settings.DEMO_TICKER_FUNCTION == "apps.providers.services.replay_demo_tick"
+    services.load_demo_data()
+    monkeypatch.setattr(services, "_demo_steps", None)
+    published: list = []
+
+    def receiver(sender, provider, changes, **kwargs):
+        published.extend(changes)
+
+    catalogue_changed.connect(receiver)
+    try:
+        history_before = PriceHistory.objects.count()
+        reports = services.replay_demo_tick()
+        services.replay_demo_tick()
+    finally:
+        catalogue_changed.disconnect(receiver)
+    changed = sum(r.changed for r in reports)
+    assert changed > 0
+    price_changes = [c for c in published if c.kind == "changed"]
+    assert price_changes, "the tick published no price change"
+    assert PriceHistory.objects.count() - history_before == len(
+        [c for c in published if c.kind in ("changed", "vanished", "new")]
+    )
+    moved = GPUOffer.objects.get(pk=price_changes[-1].offer_id)
+    assert moved.price_per_hour == price_changes[-1].new_price_per_hour

@@ -7,10 +7,10 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import math_core
+from . import math_core, providers
 from .errors import ErrorFormatter
 
-Query = merge_types("Query", (math_core.Query,))
+Query = merge_types("Query", (math_core.Query, providers.Query))
 
 schema = strawberry.Schema(
     query=Query,

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from .errors import install_error_handlers
 from .math import router as math_router
+from .providers import router as providers_router
 
 api = NinjaAPI(
     title="GPUBROKER API v2",
@@ -20,3 +21,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/math/", math_router, tags=["math"])
+api.add_router("/providers", providers_router, tags=["providers"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -41,7 +42,7 @@ def catalogue(benchmarks) -> Catalogue:
         "lambda": make_provider("lambda", display_name="Lambda", reliability_score=0.97),
     }
     now = timezone.now()
-    specs = {
+    specs: dict[str, tuple[Any, ...]] = {
         "h100_runpod": ("runpod", "H100 SXM", 80, 1, "2.6900", "US-TX-3", "US", {}),
         "h100x8_lambda": (
             "lambda",

@@ -5,6 +5,7 @@ condition; cursors and filter normalisation."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_sql_cost_keys_equal_the_costs_module_exactly(awkward_offers):
         **{p.value: offer_metrics.cost_per_tflop_hour_key(p) for p in Precision},
     )
     checked = 0
+    row: Any
     for row in rows:
         assert row.tokens == offer_metrics.cost_per_million_tokens_value(row)
         assert row.per_gpu == float(row.price_per_hour) / row.gpu_count
@@ -63,7 +65,7 @@ def test_sql_cost_keys_equal_the_costs_module_exactly(awkward_offers):
 
 @pytest.mark.django_db
 def test_a10g_without_fp8_or_int8_figures_is_null_not_zero(awkward_offers):
-    a10g = GPUOffer.objects.select_related("benchmark").filter(gpu_type="A10G").first()
+    a10g = GPUOffer.objects.select_related("benchmark").filter(gpu_type="A10G")[0]
     assert offer_metrics.cost_per_tflop_hour(a10g, Precision.INT8) is None
     assert offer_metrics.cost_per_tflop_hour(a10g, Precision.FP16) is not None
 

@@ -28,6 +28,7 @@ from apps.providers import models, offer_metrics, selectors
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import CursorPage
 
+from .django_fields import ColumnField
 from .errors import NotFoundError
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
 
@@ -75,7 +76,7 @@ class ModelSize(Enum):
     SIZE_70B = "70b"
 
 
-@strawberry_django.type(models.Provider, name="Provider")
+@strawberry_django.type(models.Provider, name="Provider", field_cls=ColumnField)
 class ProviderType:
     id: auto
     name: auto
@@ -93,7 +94,7 @@ class ProviderType:
     )
 
 
-@strawberry_django.type(models.PriceHistory, name="PriceHistory")
+@strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
 class PriceHistoryType:
     id: auto
     price_per_hour: auto
@@ -140,7 +141,7 @@ _COST_ONLY = [
 ]
 
 
-@strawberry_django.type(models.GPUOffer, name="GPUOffer")
+@strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
 class GPUOfferType:
     id: auto
     provider: ProviderType

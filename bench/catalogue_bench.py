@@ -299,7 +299,7 @@ def main() -> None:
 def print_table(results: dict[tuple[str, str, int], Result], kinds: list[str]) -> None:
     print()
     print(f"{len(next(iter(results.values())).latencies)} requests per cell; page of {PAGE_SIZE}")
-    print("| cache | endpoint | clients | req/s | p50 ms | p95 ms | req/s ÷ baseline | p95 ÷ baseline |")
+    print("| cache | endpoint | clients | req/s | p50 ms | p95 ms | req/s÷base | p95÷base |")
     print("|" + "---|" * 8)
     for (cache, kind, clients), result in results.items():
         base = results.get((cache, "baseline", clients))

@@ -155,16 +155,21 @@ def _generate(count: int) -> None:
 
 
 # --- server ----------------------------------------------------------------------------------
+SERVER_LOG = ROOT / "var" / "catalogue_bench_server.log"
+
+
 def start_server(port: int, cache_seconds: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OFFER_CACHE_SECONDS": str(cache_seconds), "PYTHONPATH": str(ROOT)}
     daphne = str(Path(sys.executable).parent / "daphne")
-    process = subprocess.Popen(
-        [daphne, "-b", HOST, "-p", str(port), "gpubroker.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    SERVER_LOG.parent.mkdir(exist_ok=True)
+    with SERVER_LOG.open("ab") as log:
+        process = subprocess.Popen(
+            [daphne, "-b", HOST, "-p", str(port), "gpubroker.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -173,7 +178,7 @@ def start_server(port: int, cache_seconds: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+    raise SystemExit(f"server did not start; see {SERVER_LOG}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

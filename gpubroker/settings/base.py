@@ -145,6 +145,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = str(VAR_DIR / "static")
 
+# --- Offer search cache (apps/providers/offer_cache.py): page ids + totals, seconds; 0 = off
+OFFER_CACHE_SECONDS = env_int("OFFER_CACHE_SECONDS", 30)
+
 # --- Request limits
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
 

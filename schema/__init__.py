@@ -7,17 +7,21 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import math_core, providers
+from . import auth, math_core, providers
 from .errors import ErrorFormatter
+from .permissions import RateLimitExtension
 
-Query = merge_types("Query", (math_core.Query, providers.Query))
+Query = merge_types("Query", (auth.Query, math_core.Query, providers.Query))
+Mutation = merge_types("Mutation", (auth.Mutation,))
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         DjangoOptimizerExtension,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RateLimitExtension,
         ErrorFormatter,
     ],
 )

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+pytest_plugins = ["tests.auth_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Plan(models.TextChoices):
@@ -96,6 +97,9 @@ class User(AbstractUser):
     mfa_secret = models.CharField(
         max_length=255, blank=True, null=True, help_text="TOTP secret, encrypted at rest."
     )
+    mfa_last_used_step = models.BigIntegerField(
+        null=True, blank=True, help_text="TOTP time step last accepted (codes are single-use)."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,13 +125,23 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+#: Chain of audit entries that belong to no tenant (e.g. sign-in failures for unknown emails).
+PLATFORM_CHAIN = "platform"
+
+
 class AuditLog(models.Model):
-    """Append-only, hash-chained record of security-relevant actions (chained per tenant)."""
+    """Append-only, hash-chained record of security-relevant actions (chained per tenant).
+
+    Each chain (a tenant's id, or ``platform`` for entries without a tenant) numbers its entries
+    1, 2, 3 … in ``sequence``; ``current_hash`` is SHA-256 over the canonical JSON of the entry
+    including ``previous_hash`` (the prior entry's ``current_hash``, 64 zeros for the first)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_logs"
     )
+    chain = models.CharField(max_length=64, default=PLATFORM_CHAIN)
+    sequence = models.PositiveBigIntegerField(default=0)
     user = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_logs"
     )
@@ -138,15 +152,112 @@ class AuditLog(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True, null=True)
     current_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         db_table = "audit_logs"
-        ordering = ["created_at"]
+        ordering = ["chain", "sequence"]
         indexes = [
             models.Index(fields=["tenant", "created_at"]),
             models.Index(fields=["user", "created_at"]),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "sequence"], name="audit_chain_sequence_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.resource_type}:{self.resource_id}"
+
+
+class AuditChainHead(models.Model):
+    """The last entry of one audit chain; appends lock this row, so a chain never forks."""
+
+    chain = models.CharField(max_length=64, primary_key=True)
+    sequence = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "audit_chain_heads"
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.sequence}"
+
+
+class AuthSession(models.Model):
+    """One sign-in: a family of rotating refresh tokens and the access tokens issued from it.
+
+    Revoking the session (logout, refresh-token reuse, password change) invalidates every token
+    of the family at once, access tokens included."""
+
+    class RevokedReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        REUSE = "reuse_detected", "Spent refresh token reused"
+        USER = "user", "Revoked by its user"
+        PASSWORD = "password_changed", "Password changed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True, default="")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(
+        max_length=32, choices=RevokedReason.choices, blank=True, default=""
+    )
+
+    class Meta:
+        db_table = "auth_sessions"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """A refresh token, stored only as its SHA-256. Spent on first use (rotation)."""
+
+    id = models.UUIDField(primary_key=True, editable=False, help_text="The token's jti.")
+    family = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "refresh_tokens"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"refresh {self.id}"
+
+
+class Invitation(models.Model):
+    """An invitation to join a tenant, created by one of its admins; the token is stored hashed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=50, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "invitations"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.tenant_id}"

@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.auth_app.middleware.ApiRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -127,6 +128,13 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "auth_app.User"
+# passlib argon2id (parameters and their floor in apps/auth_app/hashers.py); the others only verify
+# hashes made before (Django's own argon2/PBKDF2) and upgrade them on the next sign-in.
+PASSWORD_HASHERS = [
+    "apps.auth_app.hashers.PasslibArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -152,6 +160,35 @@ OFFER_CACHE_SECONDS = env_int("OFFER_CACHE_SECONDS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+
+# --- Tokens and secrets (apps/auth_app/keys.py reads the key variables; README lists them)
+GPUBROKER_VAR_DIR = VAR_DIR
+#: Development and test generate the JWT key pair and the field-encryption key into var/ when the
+#: variables are unset; production sets this False and loads (and checks) them at start-up.
+GPUBROKER_GENERATE_DEV_KEYS = True
+JWT_KEYSET = None  # loaded lazily from JWT_PRIVATE_KEY / JWT_PUBLIC_KEYS (or var/ in development)
+FIELD_ENCRYPTION_KEYS: list[str] | None = None  # same, from FIELD_ENCRYPTION_KEYS
+JWT_ISSUER = env_str("JWT_ISSUER", "gpubroker") or ""
+JWT_AUDIENCE = env_str("JWT_AUDIENCE", "gpubroker-api") or ""
+JWT_ACCESS_TOKEN_LIFETIME = env_int("JWT_ACCESS_TOKEN_LIFETIME", 15 * 60)
+JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 14 * 24 * 3600)
+JWT_MFA_CHALLENGE_LIFETIME = env_int("JWT_MFA_CHALLENGE_LIFETIME", 5 * 60)
+JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 10)
+JWT_MAX_TOKEN_BYTES = env_int("JWT_MAX_TOKEN_BYTES", 4096)
+INVITATION_LIFETIME = env_int("INVITATION_LIFETIME", 7 * 24 * 3600)
+
+# --- Rate limits (apps/auth_app/ratelimit.py, library `limits`): storage is Redis when REDIS_URL
+# is set (shared by every process), process memory otherwise.
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+#: The general per-tenant / per-IP request limits (sign-in limits follow RATE_LIMIT_ENABLED).
+RATE_LIMIT_REQUESTS_ENABLED = env_bool("RATE_LIMIT_REQUESTS_ENABLED", True)
+RATE_LIMIT_STORAGE_URI = env_str("RATE_LIMIT_STORAGE_URI", REDIS_URL or "memory://") or ""
+RATE_LIMIT_ANONYMOUS_RPS = env_int("RATE_LIMIT_ANONYMOUS_RPS", 5)
+RATE_LIMIT_LOGIN_PER_ACCOUNT = env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes") or ""
+RATE_LIMIT_LOGIN_PER_IP = env_str("RATE_LIMIT_LOGIN_PER_IP", "50/15minutes") or ""
+RATE_LIMIT_MFA_PER_ACCOUNT = env_str("RATE_LIMIT_MFA_PER_ACCOUNT", "10/15minutes") or ""
+#: How many reverse proxies (nginx) append to X-Forwarded-For in front of the app; 0 trusts none.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- GraphQL
 STRAWBERRY_DJANGO = {

@@ -1,7 +1,11 @@
 """Production: secrets come only from the environment; refuse to start without them."""
 
+import os
+
+from apps.auth_app.keys import load_field_keys, load_keyset
+
 from .base import *  # noqa: F403
-from .env import env_bool, env_int, env_list, require
+from .env import VAR_DIR, env_bool, env_int, env_list, require
 
 DEBUG = False
 SECRET_KEY = require("SECRET_KEY")
@@ -20,3 +24,8 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Tokens and encrypted fields: keys from the environment only (>= 2048-bit RSA), checked now.
+GPUBROKER_GENERATE_DEV_KEYS = False
+JWT_KEYSET = load_keyset(os.environ, var_dir=VAR_DIR, allow_generate=False)  # type: ignore[assignment]
+FIELD_ENCRYPTION_KEYS = load_field_keys(os.environ, var_dir=VAR_DIR, allow_generate=False)

@@ -81,5 +81,16 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_starts_with_its_variables():
-    result = _run_production_settings({"SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.com"})
+    from cryptography.fernet import Fernet
+
+    from apps.auth_app.keys import generate_private_pem
+
+    result = _run_production_settings(
+        {
+            "SECRET_KEY": "x" * 60,
+            "ALLOWED_HOSTS": "example.com",
+            "JWT_PRIVATE_KEY": generate_private_pem(2048),
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        }
+    )
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from .auth import router as auth_router
 from .errors import install_error_handlers
 from .math import router as math_router
 from .providers import router as providers_router
@@ -20,5 +21,6 @@ api = NinjaAPI(
     ),
 )
 install_error_handlers(api)
+api.add_router("/auth/", auth_router, tags=["auth"])
 api.add_router("/math/", math_router, tags=["math"])
 api.add_router("/providers", providers_router, tags=["providers"])

@@ -1,0 +1,167 @@
+"""Rate limits that hold across processes, with the `limits` library.
+
+Storage is ``RATE_LIMIT_STORAGE_URI``: Redis (``REDIS_URL``) in production, so every ASGI worker
+counts against the same buckets; process memory in the embedded default. The strategy is
+``limits``' sliding-window counter (two counters per key, no boundary bursts of 2x like a fixed
+window, O(1) per hit, atomic Lua on Redis).
+
+* requests to ``/api/v2/`` and ``/graphql/``: per tenant at its ``rate_limit_rps`` (plan), per user
+  (free-plan rate) for users without a tenant, per client IP at ``RATE_LIMIT_ANONYMOUS_RPS`` for
+  anonymous callers;
+* sign-in: failed password attempts per account (``RATE_LIMIT_LOGIN_PER_ACCOUNT``) and per IP
+  (``RATE_LIMIT_LOGIN_PER_IP``); MFA code attempts per account (``RATE_LIMIT_MFA_PER_ACCOUNT``).
+
+If the storage is unreachable the limiter fails open (logs an error, lets the request through):
+an outage of Redis must not take the API down; ``/health`` reports the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import time
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from gpubroker.errors import RateLimited
+
+from .models import PLAN_LIMITS, Plan, Tenant, User
+
+logger = logging.getLogger("gpubroker.ratelimit")
+
+
+@cache
+def _storage() -> Storage:
+    uri = settings.RATE_LIMIT_STORAGE_URI
+    options: dict[str, float | str | bool] = {}
+    if uri.startswith(("redis://", "rediss://")):
+        options = {"wrap_exceptions": True, "socket_timeout": 2, "socket_connect_timeout": 2}
+    return storage_from_string(uri, **options)  # type: ignore[return-value]
+
+
+@cache
+def _limiter() -> SlidingWindowCounterRateLimiter:
+    return SlidingWindowCounterRateLimiter(_storage())  # type: ignore[arg-type]
+
+
+@receiver(setting_changed)
+def _reset_storage(setting: str, **kwargs: object) -> None:
+    if setting == "RATE_LIMIT_STORAGE_URI":
+        _limiter.cache_clear()
+        _storage.cache_clear()
+
+
+def reset() -> None:
+    """Forget every counter (tests)."""
+    _storage().reset()
+
+
+def _retry_after(item: RateLimitItem, identifiers: tuple[str, ...]) -> int:
+    try:
+        reset_time = _limiter().get_window_stats(item, *identifiers).reset_time
+    except StorageError:
+        return 1
+    return max(1, math.ceil(reset_time - time.time()))
+
+
+def hit(item: RateLimitItem, *identifiers: str) -> None:
+    """Count one event; ``RateLimited`` (with seconds to wait) when over the limit."""
+    if not settings.RATE_LIMIT_ENABLED:
+        return
+    try:
+        allowed = _limiter().hit(item, *identifiers)
+    except StorageError:
+        logger.error("rate-limit storage unavailable; failing open", exc_info=True)
+        return
+    if not allowed:
+        raise RateLimited(retry_after=_retry_after(item, identifiers))
+
+
+def check(item: RateLimitItem, *identifiers: str) -> None:
+    """``RateLimited`` if the limit is already used up; counts nothing."""
+    if not settings.RATE_LIMIT_ENABLED:
+        return
+    try:
+        allowed = _limiter().test(item, *identifiers)
+    except StorageError:
+        logger.error("rate-limit storage unavailable; failing open", exc_info=True)
+        return
+    if not allowed:
+        raise RateLimited(retry_after=_retry_after(item, identifiers))
+
+
+def clear(item: RateLimitItem, *identifiers: str) -> None:
+    try:
+        _limiter().clear(item, *identifiers)
+    except StorageError:
+        logger.error("rate-limit storage unavailable", exc_info=True)
+
+
+def _account_key(email: str) -> str:
+    """Counters are keyed by a digest, so the storage never holds email addresses."""
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def request_limit_for(user: User | None, ip: str) -> tuple[RateLimitItem, tuple[str, ...]]:
+    """The bucket a request counts against: its tenant, its user, or its IP."""
+    if user is not None and user.tenant_id is not None:
+        tenant: Tenant = user.tenant  # type: ignore[assignment]
+        return RateLimitItemPerSecond(max(1, tenant.rate_limit_rps)), ("tenant", str(tenant.pk))
+    if user is not None:
+        rps = PLAN_LIMITS[Plan.FREE][0]
+        return RateLimitItemPerSecond(rps), ("user", str(user.pk))
+    return RateLimitItemPerSecond(max(1, settings.RATE_LIMIT_ANONYMOUS_RPS)), ("ip", ip)
+
+
+def hit_request(user: User | None, ip: str) -> None:
+    if not settings.RATE_LIMIT_REQUESTS_ENABLED:
+        return
+    item, identifiers = request_limit_for(user, ip)
+    hit(item, "request", *identifiers)
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+
+def _login_items() -> tuple[RateLimitItem, RateLimitItem]:
+    return parse(settings.RATE_LIMIT_LOGIN_PER_ACCOUNT), parse(settings.RATE_LIMIT_LOGIN_PER_IP)
+
+
+def check_login(email: str, ip: str | None) -> None:
+    per_account, per_ip = _login_items()
+    check(per_account, "login-account", _account_key(email))
+    if ip:
+        check(per_ip, "login-ip", ip)
+
+
+def record_login_failure(email: str, ip: str | None) -> None:
+    per_account, per_ip = _login_items()
+    for item, identifiers in (
+        (per_account, ("login-account", _account_key(email))),
+        (per_ip, ("login-ip", ip or "")),
+    ):
+        if identifiers[1]:
+            # This attempt has failed anyway; the next check_login refuses.
+            with contextlib.suppress(RateLimited):
+                hit(item, *identifiers)
+
+
+def forget_login_failures(email: str) -> None:
+    per_account, _ = _login_items()
+    clear(per_account, "login-account", _account_key(email))
+
+
+def hit_mfa_attempt(user_id: str) -> None:
+    hit(parse(settings.RATE_LIMIT_MFA_PER_ACCOUNT), "mfa-account", user_id)

@@ -1,0 +1,341 @@
+"""GraphQL: accounts, tokens, MFA, invitations, sessions and the audit log.
+
+Resolvers are thin calls into ``apps.auth_app`` (the REST facade calls the same functions).
+Mutations return payloads with ``errors: [FieldError!]!``; request-level failures (no or bad
+token, missing right, rate limit) are errors with ``extensions.code``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+import strawberry_django
+from strawberry import auto
+from strawberry.permission import PermissionExtension
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from apps.auth_app import invitations, mfa, models, selectors, services
+from gpubroker.errors import DomainError, RateLimited
+
+from .errors import FieldError
+from .permissions import (
+    IsAuthenticated,
+    IsTenantAdmin,
+    current_principal,
+    request_ip,
+    request_user_agent,
+    require_user,
+)
+
+T = TypeVar("T")
+
+
+def _guarded(*permissions: type) -> list[Any]:
+    return [PermissionExtension(permissions=[permission() for permission in permissions])]
+
+
+def attempt(call: Callable[[], T]) -> tuple[T | None, list[FieldError]]:
+    """Run a service call; domain errors become the payload's ``errors`` (rate limits stay
+    request-level errors)."""
+    try:
+        return call(), []
+    except RateLimited:
+        raise
+    except DomainError as exc:
+        return None, [FieldError.from_domain(exc)]
+
+
+@strawberry.enum(description="A user's role in their organisation.")
+class UserRole(Enum):
+    MEMBER = "member"
+    TENANT_ADMIN = "tenant_admin"
+
+
+@strawberry_django.type(models.Tenant, name="Tenant")
+class TenantType:
+    id: strawberry.ID
+    name: auto
+    plan: auto
+    rate_limit_rps: auto
+    ws_limit: auto
+
+
+@strawberry_django.type(models.User, name="User")
+class UserType:
+    id: strawberry.ID
+    email: auto
+    full_name: auto
+    organization: auto
+    role: auto
+    is_staff: auto
+    mfa_enabled: auto
+    created_at: auto
+    tenant: TenantType | None
+
+
+@strawberry_django.type(models.Invitation, name="Invitation")
+class InvitationType:
+    id: strawberry.ID
+    email: auto
+    role: auto
+    created_at: auto
+    expires_at: auto
+    accepted_at: auto
+
+
+@strawberry_django.type(models.AuthSession, name="AuthSession")
+class AuthSessionType:
+    id: strawberry.ID
+    created_at: auto
+    last_used_at: auto
+    ip_address: auto
+    user_agent: auto
+    revoked_at: auto
+    revoked_reason: auto
+
+    @strawberry_django.field(description="Whether this request was made with this session.")
+    def current(self, info: Info) -> bool:
+        principal = current_principal(info)
+        return principal is not None and principal.session_id == self.pk  # type: ignore[attr-defined]
+
+
+@strawberry_django.type(models.AuditLog, name="AuditEntry")
+class AuditEntryType:
+    id: strawberry.ID
+    sequence: auto
+    action: auto
+    resource_type: auto
+    resource_id: auto
+    ip_address: auto
+    created_at: auto
+    previous_hash: auto
+    current_hash: auto
+
+    @strawberry_django.field(only=["user_id"])
+    def user_id(self) -> strawberry.ID | None:
+        return strawberry.ID(str(self.user_id)) if self.user_id else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["details"])
+    def details(self) -> JSON:
+        return self.details  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="One page of the audit log, newest first.")
+class AuditLogPage:
+    entries: list[AuditEntryType]
+    next_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type(description="A signed access token and its refresh token.")
+class AuthTokens:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+    @classmethod
+    def from_pair(cls, pair: dict[str, Any] | None) -> AuthTokens | None:
+        return cls(**pair) if pair else None
+
+
+@strawberry.type(description="Password accepted; send a TOTP code with this token.")
+class MfaChallenge:
+    mfa_token: str
+    expires_in: int
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    full_name: str
+    organization: str | None = None
+    invitation_token: str | None = None
+
+
+@strawberry.type
+class RegisterPayload:
+    user: UserType | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LoginPayload:
+    tokens: AuthTokens | None = None
+    mfa_challenge: MfaChallenge | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TokensPayload:
+    tokens: AuthTokens | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool = False
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MfaEnrolmentPayload:
+    secret: str | None = None
+    otpauth_uri: str | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: UserType | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateInvitationPayload:
+    invitation: InvitationType | None = None
+    token: str | None = strawberry.field(default=None, description="Shown only once.")
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field(
+        description="The signed-in user.", extensions=_guarded(IsAuthenticated)
+    )
+    def me(self, info: Info) -> UserType:
+        return require_user(info)  # type: ignore[return-value]
+
+    @strawberry_django.field(
+        description="Your organisation's audit log (tenant admins).",
+        extensions=_guarded(IsTenantAdmin),
+    )
+    def audit_log(self, info: Info, first: int = 50, after: str | None = None) -> AuditLogPage:
+        page = selectors.audit_log_page(user=require_user(info), first=first, after=after)
+        return AuditLogPage(
+            entries=page.entries,  # type: ignore[arg-type]
+            next_cursor=page.next_cursor,
+            has_next_page=page.has_next_page,
+        )
+
+    @strawberry_django.field(
+        description="Your organisation's invitations (tenant admins).",
+        extensions=_guarded(IsTenantAdmin),
+    )
+    def invitations(self, info: Info) -> list[InvitationType]:
+        return list(invitations.invitations_for(require_user(info)))  # type: ignore[arg-type]
+
+    @strawberry_django.field(description="Your sessions.", extensions=_guarded(IsAuthenticated))
+    def my_sessions(self, info: Info) -> list[AuthSessionType]:
+        return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
+
+
+def _mutation(description: str, *permissions: type) -> Any:
+    return strawberry_django.mutation(
+        description=description,
+        handle_django_errors=False,
+        extensions=_guarded(*permissions) if permissions else [],
+    )
+
+
+@strawberry.type
+class Mutation:
+    @_mutation("Create an account (and an organisation, unless joining by invitation).")
+    def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+        user, errors = attempt(lambda: services.register(**vars(input), ip=request_ip(info)))
+        return RegisterPayload(user=user, errors=errors)  # type: ignore[arg-type]
+
+    @_mutation("Sign in: tokens, or an MFA challenge when the account has MFA on.")
+    def login(self, info: Info, email: str, password: str) -> LoginPayload:
+        result, errors = attempt(
+            lambda: services.login(
+                email=email,
+                password=password,
+                ip=request_ip(info),
+                user_agent=request_user_agent(info),
+            )
+        )
+        if isinstance(result, services.MfaChallenge):
+            challenge = MfaChallenge(mfa_token=result.token, expires_in=result.expires_in)
+            return LoginPayload(mfa_challenge=challenge)
+        return LoginPayload(tokens=AuthTokens.from_pair(result), errors=errors)
+
+    @_mutation("Second sign-in step: exchange the MFA challenge and a TOTP code for tokens.")
+    def verify_mfa_login(self, info: Info, mfa_token: str, code: str) -> TokensPayload:
+        pair, errors = attempt(
+            lambda: mfa.verify_login_challenge(
+                mfa_token=mfa_token,
+                code=code,
+                ip=request_ip(info),
+                user_agent=request_user_agent(info),
+            )
+        )
+        return TokensPayload(tokens=AuthTokens.from_pair(pair), errors=errors)
+
+    @_mutation("Rotate a refresh token: a new pair; the old refresh token is spent.")
+    def refresh_token(self, info: Info, refresh_token: str) -> TokensPayload:
+        pair, errors = attempt(
+            lambda: services.refresh(refresh_token=refresh_token, ip=request_ip(info))
+        )
+        return TokensPayload(tokens=AuthTokens.from_pair(pair), errors=errors)
+
+    @_mutation("Revoke the current session (bearer token) and/or a refresh token's session.")
+    def logout(self, info: Info, refresh_token: str | None = None) -> LogoutPayload:
+        _, errors = attempt(
+            lambda: services.logout(
+                principal=current_principal(info),
+                refresh_token=refresh_token,
+                ip=request_ip(info),
+            )
+        )
+        return LogoutPayload(ok=not errors, errors=errors)
+
+    @_mutation("Revoke one of your sessions.", IsAuthenticated)
+    def revoke_session(self, info: Info, id: strawberry.ID) -> LogoutPayload:
+        _, errors = attempt(
+            lambda: services.revoke_session(
+                user=require_user(info),
+                session_id=selectors.parse_uuid(id, field="id"),
+                reason=models.AuthSession.RevokedReason.USER,
+                ip=request_ip(info),
+            )
+        )
+        return LogoutPayload(ok=not errors, errors=errors)
+
+    @_mutation("Start TOTP enrolment: a new secret and its otpauth:// URI.", IsAuthenticated)
+    def enrol_mfa(self, info: Info) -> MfaEnrolmentPayload:
+        enrolment, errors = attempt(lambda: mfa.enrol(user=require_user(info), ip=request_ip(info)))
+        if enrolment is None:
+            return MfaEnrolmentPayload(errors=errors)
+        return MfaEnrolmentPayload(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
+
+    @_mutation("Finish enrolment with a code from the app: MFA is on.", IsAuthenticated)
+    def confirm_mfa(self, info: Info, code: str) -> UserPayload:
+        user, errors = attempt(
+            lambda: mfa.confirm(user=require_user(info), code=code, ip=request_ip(info))
+        )
+        return UserPayload(user=user, errors=errors)  # type: ignore[arg-type]
+
+    @_mutation("Turn MFA off (needs a current code).", IsAuthenticated)
+    def disable_mfa(self, info: Info, code: str) -> UserPayload:
+        user, errors = attempt(
+            lambda: mfa.disable(user=require_user(info), code=code, ip=request_ip(info))
+        )
+        return UserPayload(user=user, errors=errors)  # type: ignore[arg-type]
+
+    @_mutation("Invite someone to your organisation (tenant admins).", IsTenantAdmin)
+    def create_invitation(
+        self, info: Info, email: str, role: UserRole = UserRole.MEMBER
+    ) -> CreateInvitationPayload:
+        created, errors = attempt(
+            lambda: invitations.create_invitation(
+                admin=require_user(info), email=email, role=role.value, ip=request_ip(info)
+            )
+        )
+        if created is None:
+            return CreateInvitationPayload(errors=errors)
+        return CreateInvitationPayload(invitation=created[0], token=created[1])  # type: ignore[arg-type]

@@ -144,7 +144,7 @@ def money_units(amount: Decimal) -> int:
     return int(amount * UNITS_PER_DOLLAR)
 
 
-#: Alias of the ordering annotation on the queryset (derived orderings only).
+#: Alias of the ordering key on the queryset (a column, or a derived expression).
 ORDER_ALIAS = "order_key"
 
 

@@ -25,6 +25,7 @@ from strawberry.types.nodes import get_variable_values
 from strawberry_django.optimizer import optimizer
 
 from apps.providers import models, offer_metrics, selectors
+from apps.providers.json_tags import string_elements
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import CursorPage
 
@@ -161,10 +162,13 @@ class GPUOfferType:
     availability_status: Availability
     is_spot: auto
     is_datacenter: auto
-    compliance_tags: list[str]
     last_seen_at: auto
     created_at: auto
     updated_at: auto
+
+    @strawberry_django.field(only=["compliance_tags"])
+    def compliance_tags(self, root: models.GPUOffer) -> list[str]:
+        return string_elements(root.compliance_tags)
 
     @strawberry_django.field(only=["price_per_hour", "gpu_count"], description="USD, 4 dp.")
     def price_per_gpu_hour(self, root: models.GPUOffer) -> Decimal:
@@ -182,7 +186,7 @@ class GPUOfferType:
     def vendor(self, root: models.GPUOffer) -> Vendor | None:
         benchmark = root.benchmark
         value = selectors.offer_vendor(root.gpu_type, benchmark.vendor if benchmark else None)
-        return Vendor(value) if value else None
+        return Vendor(value) if value in Vendor._value2member_map_ else None
 
     @strawberry_django.field(
         only=_COST_ONLY,

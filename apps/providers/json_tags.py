@@ -16,6 +16,14 @@ from django.db import NotSupportedError
 from django.db.models import BooleanField, Expression, F
 
 
+def string_elements(value: Any) -> list[str]:
+    """The string elements of a JSON list (what the filter can match and the APIs show); any
+    other stored shape shows as no tags rather than breaking a response."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
 class JSONArrayHasText(Expression):
     """True when the JSON array in ``field`` has a string element equal (case-insensitive) to
     ``text``. Usable directly in ``QuerySet.filter()``."""

@@ -227,5 +227,11 @@ def test_unicode_and_huge_values_never_500(client, catalogue):
     ):
         response = client.get("/api/v2/providers", params)
         assert response.status_code in (200, 422), (params, response.content)
-    make_offer(catalogue.providers["runpod"], gpu="L4", gpu_memory_gb=24, compliance_tags=[7, None])
+    odd = make_offer(
+        catalogue.providers["runpod"], gpu="L4", gpu_memory_gb=24, compliance_tags=[7, None, "iso"]
+    )
     assert client.get("/api/v2/providers", {"compliance_tags": "7"}).json()["total"] == 0
+    listed = client.get("/api/v2/providers", {"gpu_model": "L4"}).json()["items"]
+    assert [item["compliance_tags"] for item in listed] == [["iso"]]
+    detail = run_operation(client, "OfferDetail", {"id": str(odd.id)})["data"]["offer"]
+    assert detail["complianceTags"] == ["iso"]

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from apps.providers import offer_metrics, selectors
+from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, NumberedPage
@@ -115,6 +116,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "provider": provider.name,
         "provider_display_name": provider.display_name,
         "provider_reliability": provider.reliability_score,
+        "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
         "cost_per_million_tokens": token_cost.usd_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),

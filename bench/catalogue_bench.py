@@ -1,7 +1,8 @@
 """Offer catalogue benchmark: a page of 50 offers with provider and benchmark, as GraphQL, as REST
 and as a bare Django view (the baseline), served by a real daphne process on 127.0.0.1, loaded at
 1, 8 and 32 concurrent clients with the offer cache off and on. Prints req/s, p50, p95 and the
-ratios to the baseline measured in the same run.
+ratios to the baseline measured in the same run. ``graphql-async`` is the same query through
+strawberry's async Django view (bench-only URL), the wiring the product replaced by the sync view.
 
 Usage (PostgreSQL required; REDIS_URL optional — without it the cache is local memory):
 
@@ -197,9 +198,9 @@ def cursor_after(page: int) -> str | None:
 
 
 def request_for(kind: str, page: int) -> tuple[str, str, dict[str, Any]]:
-    if kind == "graphql":
+    if kind in ("graphql", "graphql-async"):
         body = {"query": GRAPHQL_QUERY, "variables": {"after": cursor_after(page)}}
-        return "POST", "/graphql/", {"json": body}
+        return "POST", "/graphql/" if kind == "graphql" else "/graphql-async/", {"json": body}
     if kind == "rest":
         params = {"availability": "available", "per_page": PAGE_SIZE, "page": page}
         return "GET", "/api/v2/providers", {"params": params}
@@ -207,7 +208,7 @@ def request_for(kind: str, page: int) -> tuple[str, str, dict[str, Any]]:
 
 
 def ids_of(kind: str, body: dict[str, Any]) -> list[str]:
-    if kind == "graphql":
+    if kind.startswith("graphql"):
         return [edge["node"]["id"] for edge in body["data"]["offers"]["edges"]]
     return [item["id"] for item in body["items"]]
 
@@ -258,12 +259,12 @@ def check_same_rows(base: str) -> int:
     """The three endpoints return the same offers in the same order (apples to apples)."""
     pages = {}
     with httpx.Client(base_url=base, timeout=60) as client:
-        for kind in ("baseline", "rest", "graphql"):
+        for kind in ("baseline", "rest", "graphql", "graphql-async"):
             method, path, kwargs = request_for(kind, 3)
             response = client.request(method, path, **kwargs)
             response.raise_for_status()
             pages[kind] = ids_of(kind, response.json())
-    assert pages["baseline"] == pages["rest"] == pages["graphql"], "endpoints disagree"
+    assert pages["baseline"] == pages["rest"] == pages["graphql"] == pages["graphql-async"]
     assert len(pages["baseline"]) == PAGE_SIZE
     return len(pages["baseline"])
 
@@ -273,7 +274,7 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=400, help="per endpoint and level")
     parser.add_argument("--port", type=int, default=18510)
-    parser.add_argument("--kinds", default="baseline,rest,graphql")
+    parser.add_argument("--kinds", default="baseline,rest,graphql,graphql-async")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (e.g. postgres://…/test_wt5)")
@@ -291,7 +292,7 @@ def main() -> None:
                     )
                     results[(cache_label, kind, clients)] = result
                     print(
-                        f"cache {cache_label:3} {kind:9} {clients:2} clients: "
+                        f"cache {cache_label:3} {kind:13} {clients:2} clients: "
                         f"{result.rps:7.1f} req/s  p50 {result.percentile(0.5):6.1f} ms  "
                         f"p95 {result.percentile(0.95):6.1f} ms",
                         flush=True,
@@ -319,11 +320,16 @@ def print_table(results: dict[tuple[str, str, int], Result], kinds: list[str]) -
             rest = results.get((cache, "rest", clients))
             graphql = results.get((cache, "graphql", clients))
             if rest and graphql:
-                print(
-                    f"cache {cache}, {clients} clients: GraphQL throughput = "
-                    f"{graphql.rps / rest.rps:.0%} of REST; GraphQL p95 "
-                    f"{graphql.percentile(0.95):.1f} ms"
+                line = (
+                    f"cache {cache}, {clients:2} clients: GraphQL throughput = "
+                    f"{graphql.rps / rest.rps:.0%} of REST, p95 {graphql.percentile(0.95):.1f} ms"
                 )
+                if old := results.get((cache, "graphql-async", clients)):
+                    line += (
+                        f"; async view: {old.rps / rest.rps:.0%} of REST, "
+                        f"p95 {old.percentile(0.95):.1f} ms"
+                    )
+                print(line)
 
 
 if __name__ == "__main__":

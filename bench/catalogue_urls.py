@@ -1,14 +1,22 @@
-"""Bench-only URLconf: the product's URLs plus ``/bench/offers``, a bare Django view returning the
-same page of offers (with provider and benchmark) as JSON — the baseline of what the stack costs
-with no API framework. Never part of the product's URLs."""
+"""Bench-only URLconf: the product's URLs plus
+
+* ``/bench/offers``, a bare Django view returning the same page of offers (with provider and
+  benchmark) as JSON — the baseline of what the stack costs with no API framework;
+* ``/graphql-async/``, the same schema behind strawberry's *async* Django view (the wiring the
+  product had before; the product now uses the sync view), to keep that choice measured.
+
+Never part of the product's URLs."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from strawberry.django.views import AsyncGraphQLView
 
 from apps.providers.models import GPUOffer
 from gpubroker.urls import urlpatterns as product_urlpatterns
+from schema import schema
 
 PAGE_SIZE = 50
 
@@ -53,4 +61,8 @@ def bare_offers(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"total": total, "items": items})
 
 
-urlpatterns = [path("bench/offers", bare_offers), *product_urlpatterns]
+urlpatterns = [
+    path("bench/offers", bare_offers),
+    path("graphql-async/", csrf_exempt(AsyncGraphQLView.as_view(schema=schema))),
+    *product_urlpatterns,
+]

@@ -7,12 +7,15 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import auth, math_core, providers
+from . import auth, integrations, math_core, providers, recommendations
 from .errors import ErrorFormatter
 from .permissions import RateLimitExtension
 
-Query = merge_types("Query", (auth.Query, math_core.Query, providers.Query))
-Mutation = merge_types("Mutation", (auth.Mutation,))
+Query = merge_types(
+    "Query",
+    (auth.Query, integrations.Query, math_core.Query, providers.Query, recommendations.Query),
+)
+Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 
 schema = strawberry.Schema(
     query=Query,

@@ -1,7 +1,9 @@
-"""GraphQL: GPU benchmarks (types and queries) over ``apps.math_core.services``."""
+"""GraphQL: GPU benchmarks and the cost calculators (queries) over ``apps.math_core``
+(``services`` for benchmarks, ``calculators`` for costs — the functions REST calls too)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import Enum
 from typing import Annotated
 
@@ -9,10 +11,12 @@ import strawberry
 import strawberry_django
 from strawberry import auto
 
-from apps.math_core import models, services
+from apps.math_core import calculators, models, services
 from gpubroker.errors import NotFound
 
 from .errors import NotFoundError
+from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
+from .recommendation_types import FlopCost, TokenCost
 
 
 @strawberry.enum(description="GPU vendor.")
@@ -63,6 +67,8 @@ class GPUBenchmarkType:
 
 
 BenchmarkResult = Annotated[GPUBenchmarkType | NotFoundError, strawberry.union("BenchmarkResult")]
+TokenCostResult = Annotated[TokenCost | NotFoundError, strawberry.union("TokenCostResult")]
+FlopCostResult = Annotated[FlopCost | NotFoundError, strawberry.union("FlopCostResult")]
 
 
 @strawberry.type
@@ -88,5 +94,24 @@ class Query:
     def benchmark(self, gpu_model: str) -> BenchmarkResult:
         try:
             return services.get_benchmark(gpu_model)  # type: ignore[return-value]
+        except NotFound as exc:
+            return NotFoundError.from_domain(exc)
+
+    @strawberry_django.field(
+        description="Cost per million tokens: from an explicit rate, a GPU model's benchmark "
+        "or an offer (isEstimate tells measured from estimated rates)."
+    )
+    def cost_per_token(self, input: CostPerTokenInput) -> TokenCostResult:
+        try:
+            return TokenCost(**asdict(calculators.cost_per_token(**plain(input))))
+        except NotFound as exc:
+            return NotFoundError.from_domain(exc)
+
+    @strawberry_django.field(
+        description="Cost per GFLOP and per TFLOP-hour at a precision's datasheet peak."
+    )
+    def cost_per_gflop(self, input: CostPerGflopInput) -> FlopCostResult:
+        try:
+            return FlopCost(**asdict(calculators.cost_per_gflop(**plain(input))))
         except NotFound as exc:
             return NotFoundError.from_domain(exc)

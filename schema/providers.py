@@ -24,6 +24,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import get_variable_values
 from strawberry_django.optimizer import optimizer
 
+from apps.math_core.algorithms.gpu_spec import Precision as MathPrecision
 from apps.providers import models, offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.offer_filters import OfferFilters
@@ -32,6 +33,8 @@ from apps.providers.offer_pages import CursorPage
 from .django_fields import ColumnField
 from .errors import NotFoundError
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
+from .recommendation_inputs import Precision
+from .recommendation_types import TokenCost
 
 
 @strawberry.enum(description="Whether an offer can be rented now.")
@@ -59,14 +62,6 @@ class OfferOrderField(Enum):
     GPU_COUNT = "gpu_count"
     RELIABILITY = "reliability"
     LAST_SEEN = "last_seen"
-
-
-@strawberry.enum(description="Numeric precision of a TFLOPS figure.")
-class Precision(Enum):
-    FP32 = "fp32"
-    FP16 = "fp16"
-    FP8 = "fp8"
-    INT8 = "int8"
 
 
 @strawberry.enum(description="Dense LLM size classes for token-cost estimates.")
@@ -103,17 +98,6 @@ class PriceHistoryType:
     recorded_at: auto
 
 
-@strawberry.type(description="Cost of generating tokens on an offer (batch 1, FP16 weights).")
-class TokenCost:
-    usd_per_million_tokens: Decimal
-    tokens_per_second: float = strawberry.field(description="Whole offer: per GPU × GPU count.")
-    tokens_per_second_per_gpu: float
-    model_params_billion: float
-    is_estimate: bool
-    fits_in_vram: bool = strawberry.field(description="FP16 weights fit in the total VRAM.")
-    basis: str
-
-
 def _history_prefetch(info: Info) -> Prefetch:
     """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch."""
     raw = info._raw_info
@@ -132,7 +116,10 @@ _COST_ONLY = [
     "price_per_hour",
     "gpu_count",
     "gpu_memory_gb",
+    "benchmark__gpu_model",
+    "benchmark__vram_gb",
     "benchmark__tokens_per_second_7b",
+    "benchmark__tokens_per_second_70b",
     "benchmark__tokens_per_second_7b_is_estimate",
     "benchmark__memory_bandwidth_gbps",
     "benchmark__tflops_fp32",
@@ -191,29 +178,38 @@ class GPUOfferType:
     @strawberry_django.field(
         only=_COST_ONLY,
         select_related=["benchmark"],
-        description="Null without benchmark data. paramsBillion overrides modelSize.",
+        description=(
+            "Single-stream decode cost of a dense model (paramsBillion overrides modelSize) with "
+            "weights at precision. Null without benchmark data or when the offer cannot hold "
+            "the weights."
+        ),
     )
     def cost_per_million_tokens(
         self,
         root: models.GPUOffer,
         model_size: ModelSize = ModelSize.SIZE_7B,
         params_billion: float | None = None,
+        precision: Precision = Precision.FP16,
     ) -> TokenCost | None:
         size = offer_metrics.parse_enum(offer_metrics.ModelSize, model_size.value, "model_size")
         params = offer_metrics.validate_params_billion(params_billion, size)
-        cost = offer_metrics.token_cost(root, params)
-        return TokenCost(**vars(cost)) if cost else None
+        weights = offer_metrics.parse_enum(MathPrecision, precision.value, "precision")
+        return offer_metrics.token_cost(root, params, weights)  # type: ignore[return-value]
 
     @strawberry_django.field(
         only=_COST_ONLY,
         select_related=["benchmark"],
-        description="USD per TFLOP-hour (6 dp); null when the GPU has no figure at that precision.",
+        description=(
+            "USD per TFLOP-hour at the datasheet peak (6 significant digits); null when the GPU "
+            "publishes no figure at that precision."
+        ),
     )
     def cost_per_tflop_hour(
         self, root: models.GPUOffer, precision: Precision = Precision.FP16
     ) -> Decimal | None:
-        level = offer_metrics.parse_enum(offer_metrics.Precision, precision.value, "precision")
-        return offer_metrics.cost_per_tflop_hour(root, level)
+        return offer_metrics.cost_per_tflop_hour(
+            root, offer_metrics.flop_precision(precision.value)
+        )
 
     @strawberry_django.field(
         prefetch_related=[_history_prefetch], description="Latest changes first."

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import AuditLog, Tenant, User
+from .models import AuditLog, AuthSession, Invitation, Tenant, User
 
 
 @admin.register(Tenant)
@@ -46,4 +46,32 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "tenant", "role", "created_by", "expires_at", "accepted_at")
+    list_filter = ("role", "tenant")
+    search_fields = ("email",)
+    readonly_fields = ("token_hash", "created_at", "accepted_at", "accepted_by")
+
+
+@admin.register(AuthSession)
+class AuthSessionAdmin(admin.ModelAdmin):
+    """Sessions (refresh-token families); staff can see and revoke them, not create them."""
+
+    list_display = (
+        "user",
+        "created_at",
+        "last_used_at",
+        "ip_address",
+        "revoked_at",
+        "revoked_reason",
+    )
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__email", "ip_address")
+    readonly_fields = ("user", "created_at", "last_used_at", "ip_address", "user_agent")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

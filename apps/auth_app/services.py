@@ -386,6 +386,8 @@ def logout(
             reason=AuthSession.RevokedReason.LOGOUT,
             ip=ip,
         )
+        if principal is not None and principal.session_id == row.family_id:
+            return
     if principal is not None:
         revoke_session(
             user=principal.user,

@@ -45,7 +45,9 @@ class _Keys:
     verifying: dict[str, Key]
 
 
+@cache
 def keyset() -> KeySet:
+    """The configured key set (loaded, checked and, in development, generated once)."""
     configured = getattr(settings, "JWT_KEYSET", None)
     if configured is not None:
         return configured
@@ -69,6 +71,7 @@ def _keys() -> _Keys:
 @receiver(setting_changed)
 def _reset_keys(setting: str, **kwargs: object) -> None:
     if setting in {"JWT_KEYSET", "GPUBROKER_VAR_DIR"}:
+        keyset.cache_clear()
         _keys.cache_clear()
 
 

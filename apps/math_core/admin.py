@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import GPUBenchmark
+from .models import GPUBenchmark, OfferInteraction, RecommendationRun
 
 
 @admin.register(GPUBenchmark)
@@ -16,3 +16,17 @@ class GPUBenchmarkAdmin(admin.ModelAdmin):
     )
     list_filter = ("vendor", "architecture", "tokens_per_second_7b_is_estimate")
     search_fields = ("gpu_model", "architecture", "source")
+
+
+@admin.register(RecommendationRun)
+class RecommendationRunAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "workload_type", "user", "candidate_count", "feasible")
+    list_filter = ("kind", "workload_type", "feasible")
+    readonly_fields = ("inputs", "outputs")
+
+
+@admin.register(OfferInteraction)
+class OfferInteractionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "offer", "run")
+    list_filter = ("kind",)
+    raw_id_fields = ("user", "offer", "run")

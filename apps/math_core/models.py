@@ -1,10 +1,13 @@
-"""GPU performance data: one row per canonical GPU model."""
+"""GPU performance data (one row per canonical GPU model), recommendation runs and the users'
+offer interactions that feed collaborative filtering."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class GPUBenchmark(models.Model):
@@ -61,3 +64,78 @@ class GPUBenchmark(models.Model):
 
     def __str__(self) -> str:
         return self.gpu_model
+
+
+class RecommendationKind(models.TextChoices):
+    ENSEMBLE = "ensemble", "Ensemble recommendation"
+    TOPSIS_OFFERS = "topsis_offers", "TOPSIS ranking of offers"
+
+
+class RecommendationRun(models.Model):
+    """One recommendation request and what it answered: kept for audit and read back as
+    context for collaborative filtering (interactions can name the run that led to them)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recommendation_runs",
+        help_text="Who asked; null for anonymous callers.",
+    )
+    kind = models.CharField(max_length=20, choices=RecommendationKind.choices)
+    workload_type = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    inputs = models.JSONField(default=dict, help_text="The request as received (normalised).")
+    outputs = models.JSONField(default=dict, help_text="The ranked offers returned, with scores.")
+    candidate_count = models.PositiveIntegerField(default=0)
+    feasible = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "recommendation_runs"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.candidate_count} offers)"
+
+
+class InteractionKind(models.TextChoices):
+    VIEW = "view", "Viewed"
+    SELECT = "select", "Selected"
+    BOOK = "book", "Booked"
+
+
+class OfferInteraction(models.Model):
+    """Implicit feedback: a user viewed, selected or booked an offer (collaborative filtering's
+    input; weights per kind live in ``algorithms/collaborative.py``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offer_interactions"
+    )
+    offer = models.ForeignKey(
+        "providers.GPUOffer", on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(max_length=10, choices=InteractionKind.choices)
+    run = models.ForeignKey(
+        RecommendationRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        help_text="The recommendation run the user acted on, when there was one.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "offer_interactions"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["offer", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.offer_id}"

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import GPUOffer, PriceHistory, Provider
+from .models import GPUOffer, PriceHistory, Provider, ProviderIntegration
 
 
 @admin.register(Provider)
@@ -43,3 +44,34 @@ class PriceHistoryAdmin(admin.ModelAdmin):
     search_fields = ("offer__gpu_type", "offer__external_id")
     list_select_related = ("offer", "offer__provider")
     raw_id_fields = ("offer",)
+
+
+@admin.register(ProviderIntegration)
+class ProviderIntegrationAdmin(admin.ModelAdmin):
+    """Status only: the encrypted key is neither shown nor editable here (use the API)."""
+
+    list_display = (
+        "provider",
+        "tenant",
+        "user",
+        "status",
+        "last_validated_at",
+        "use_for_catalogue",
+    )
+    list_filter = ("provider", "status", "use_for_catalogue")
+    exclude = ("encrypted_api_key",)
+    readonly_fields = (
+        "provider",
+        "tenant",
+        "user",
+        "status",
+        "last_validated_at",
+        "last_error",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    list_select_related = ("provider", "tenant", "user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 
@@ -137,3 +138,87 @@ class PriceHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer_id} {self.price_per_hour} {self.availability_status}"
+
+
+class SyncLease(models.Model):
+    """A time-limited claim on syncing one provider, for databases without advisory locks
+    (SQLite). One row per provider while a sync runs; a crashed holder's lease expires."""
+
+    provider_name = models.CharField(max_length=100, primary_key=True)
+    owner = models.CharField(max_length=64, help_text="Random token of the holding process.")
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "provider_sync_leases"
+
+    def __str__(self) -> str:
+        return f"{self.provider_name} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IntegrationStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    INVALID = "invalid", "Invalid"
+    UNVERIFIED = "unverified", "Not verified yet"
+
+
+class ProviderIntegration(models.Model):
+    """A provider API key stored by an organisation (or by a user without one). The key is
+    encrypted at rest (``apps.auth_app.crypto``, MultiFernet) and never returned by any API."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="integrations")
+    tenant = models.ForeignKey(
+        "auth_app.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="provider_integrations",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="provider_integrations",
+        help_text="Owner when the integration belongs to a user without an organisation.",
+    )
+    encrypted_api_key = models.TextField(help_text="Fernet token; see apps.auth_app.crypto.")
+    status = models.CharField(
+        max_length=20, choices=IntegrationStatus.choices, default=IntegrationStatus.UNVERIFIED
+    )
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    use_for_catalogue = models.BooleanField(
+        default=True,
+        help_text="May be used to read the provider's public price list for the shared catalogue.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "provider_integrations"
+        ordering = ["provider__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider"],
+                condition=models.Q(tenant__isnull=False),
+                name="provider_integrations_one_per_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "provider"],
+                condition=models.Q(tenant__isnull=True),
+                name="provider_integrations_one_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tenant__isnull=False) | models.Q(user__isnull=False),
+                name="provider_integrations_has_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.tenant_id or self.user_id
+        return f"{self.provider_id} integration of {owner} ({self.status})"

@@ -1,66 +1,66 @@
-"""Derived offer figures, twice: per row (calling THE formula module, ``costs.py``) and as SQL
-annotations that order a whole result set the same way, so cursor and page pagination stay correct.
+"""Derived offer figures, twice: per row (through THE formula module, ``costs.py``: its
+``offer_cost_per_million_tokens`` and ``offer_cost_per_gflop``, the same functions the math core's
+calculators and recommenders use) and as SQL keys that order a whole result set the same way, so
+cursor and page pagination stay correct.
 
-Per offer:
+* price per GPU-hour  = price_per_hour / gpu_count (``GPUOffer.price_per_gpu_hour``, 4 dp).
+* cost per M tokens   = price / (offer tokens/s × 3600) × 10⁶, single-stream decode: the model is
+  split over the fewest GPUs whose usable VRAM (90 %) holds its weights; the offer runs
+  ``gpu_count // gpus_per_replica`` replicas (a split replica keeps 90 % per GPU). The 7-8B FP16
+  rate is the benchmark's ``tokens_per_second_7b``; other sizes and precisions are bandwidth
+  estimates (``throughput.decode_rate``), labelled ``isEstimate``. ``None`` when the GPU has no
+  benchmark or the offer cannot hold the weights.
+* cost per TFLOP-hour = price / (datasheet TFLOPS per GPU at a precision × gpu_count); ``None``
+  when the GPU publishes no figure at that precision.
 
-* price per GPU-hour   = price_per_hour / gpu_count (Decimal, 4 dp; ``GPUOffer.price_per_gpu_hour``)
-* cost per M tokens    = ``costs.cost_per_million_tokens(price_per_hour, tokens/s)`` where the
-  offer's tokens/s = the GPU's single-stream decode rate × ``gpu_count`` (one model replica per
-  GPU). The 7-8B rate is the benchmark's ``tokens_per_second_7b``; other model sizes scale it by
-  the bandwidth-bound estimate of ``throughput.py`` (so they are always labelled estimates).
-* cost per TFLOP-hour  = ``costs.cost_per_tflop_hour(price_per_hour, tflops per GPU, gpu_count)``
-  for a chosen precision (FP32, FP16, FP8, INT8).
-
-The SQL keys repeat exactly those IEEE double operations in the same order (``CAST(price AS
-double)``, products of integers cast to double) so SQLite, PostgreSQL and Python produce the same
-numbers and hence the same order; a test compares them. A missing rate (no benchmark, or a
-precision the GPU does not publish) is NULL in SQL and ``None`` per row, and sorts last in both
-directions. Ordering by cost per million tokens does not depend on the model size: the bandwidth
-scaling is one factor for every GPU.
+The SQL keys repeat the same IEEE double operations in the same order (``CAST(price AS double)``,
+integer counts as doubles, ``CEIL`` for the GPUs per replica), so SQLite, PostgreSQL and Python
+get the same numbers and hence the same order; tests compare them bit for bit. Ordering by cost
+per million tokens uses the 7-8B FP16 model (the benchmark's measured size). A missing figure is
+NULL and sorts last in both directions.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import TypeVar
 
-from django.db.models import BigIntegerField, F, FloatField, Func, OrderBy, Value
+from django.db.models import BigIntegerField, Case, F, FloatField, Func, OrderBy, Value, When
 from django.db.models.expressions import Combinable, ExpressionWrapper
-from django.db.models.functions import Cast, Greatest, NullIf, Round
+from django.db.models.functions import Cast, Ceil, Coalesce, Floor, Greatest, NullIf, Round
+from django.db.models.lookups import GreaterThan
 
 from apps.math_core.algorithms import costs
-from apps.math_core.algorithms.throughput import (
-    LLAMA3_8B_PARAMS_BILLION,
-    estimate_decode_tokens_per_second,
+from apps.math_core.algorithms.errors import InvalidInput
+from apps.math_core.algorithms.gpu_spec import (
+    BYTES_PER_PARAM,
+    MULTI_GPU_SCALING,
+    USABLE_VRAM_FRACTION,
+    Precision,
 )
-from apps.math_core.models import GPUBenchmark
+from apps.math_core.algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
+from apps.math_core.calculators import TokenCostResult, gpu_spec
+from apps.math_core.service_utils import money, rate
 from gpubroker.errors import ValidationFailed
 
 from .models import GPUOffer
 
-MONEY_STEP = Decimal("0.0001")
-#: Unit rates per TFLOP-hour are fractions of a cent: 6 dp keeps 2-4 significant digits.
-RATE_STEP = Decimal("0.000001")
-FP16_BYTES_PER_PARAM = 2.0
 UNITS_PER_DOLLAR = 10_000
-
-
-class Precision(StrEnum):
-    FP32 = "fp32"
-    FP16 = "fp16"
-    FP8 = "fp8"
-    INT8 = "int8"
-
-    @property
-    def benchmark_field(self) -> str:
-        return f"tflops_{self.value}"
+#: Benchmark column of the peak rate at each precision FLOP costs accept (FP16 and BF16 share
+#: the tensor figure; INT4 is a weight format with no rate of its own).
+TFLOPS_COLUMN = {
+    Precision.FP32: "tflops_fp32",
+    Precision.FP16: "tflops_fp16",
+    Precision.BF16: "tflops_fp16",
+    Precision.FP8: "tflops_fp8",
+    Precision.INT8: "tflops_int8",
+}
 
 
 class ModelSize(StrEnum):
-    """Model-size classes buyers pick; ``params_billion`` is the size the estimate uses."""
+    """Model-size classes buyers pick; ``params_billion`` is the size the figures use."""
 
     B7 = "7b"
     B13 = "13b"
@@ -85,6 +85,17 @@ class OrderField(StrEnum):
 
 
 E = TypeVar("E", bound=Enum)
+
+
+def flop_precision(value: object) -> Precision:
+    """A precision FLOP costs can use (every one with a datasheet rate; not INT4)."""
+    precision = parse_enum(Precision, value, "precision")
+    if precision not in TFLOPS_COLUMN:
+        allowed = ", ".join(p.value for p in TFLOPS_COLUMN)
+        raise ValidationFailed(
+            f"precision for FLOP costs must be one of {allowed}", field="precision"
+        )
+    return precision
 
 
 def parse_enum(kind: type[E], value: object, field: str) -> E:
@@ -117,13 +128,29 @@ def price_per_gpu_hour_key() -> ExpressionWrapper:
 
 
 def cost_per_million_tokens_key() -> ExpressionWrapper:
-    rate = _double("benchmark__tokens_per_second_7b") * _double("gpu_count")
-    per_hour = NullIf(rate, Value(0.0)) * Value(costs.SECONDS_PER_HOUR)
+    """``costs.offer_cost_per_million_tokens`` for a 7-8B FP16 model, in SQL."""
+    weight_gb = LLAMA3_8B_PARAMS_BILLION * BYTES_PER_PARAM[Precision.FP16]
+    vram = _double(Coalesce(NullIf(F("gpu_memory_gb"), Value(0)), F("benchmark__vram_gb")))
+    usable = NullIf(vram, Value(0.0)) * Value(USABLE_VRAM_FRACTION)
+    per_replica = Greatest(Ceil(Value(weight_gb) / usable), Value(1.0))
+    single = _double(NullIf(F("benchmark__tokens_per_second_7b"), Value(0)))
+    replica_rate = Case(
+        When(
+            GreaterThan(per_replica, Value(1.0)),
+            then=single * (per_replica * Value(MULTI_GPU_SCALING)),
+        ),
+        default=single,
+        output_field=_FLOAT,
+    )
+    replicas = Floor(_double("gpu_count") / per_replica)
+    total = NullIf(replica_rate * replicas, Value(0.0))
+    per_hour = total * Value(costs.SECONDS_PER_HOUR)
     return ExpressionWrapper(_price() / per_hour * Value(1_000_000.0), output_field=_FLOAT)
 
 
 def cost_per_tflop_hour_key(precision: Precision) -> ExpressionWrapper:
-    tflops = NullIf(F(f"benchmark__{precision.benchmark_field}"), Value(0.0))
+    """``costs.offer_cost_per_gflop(...).cost_per_tflop_hour`` at ``precision``, in SQL."""
+    tflops = NullIf(F(f"benchmark__{TFLOPS_COLUMN[precision]}"), Value(0.0))
     total = tflops * NullIf(_double("gpu_count"), Value(0.0))
     return ExpressionWrapper(_price() / total, output_field=_FLOAT)
 
@@ -183,22 +210,11 @@ def order_by_clause(order: OrderField, descending: bool) -> tuple[OrderBy, Order
 
 
 # --- per row (costs.py) ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class TokenCost:
-    usd_per_million_tokens: Decimal
-    tokens_per_second: float
-    tokens_per_second_per_gpu: float
-    model_params_billion: float
-    is_estimate: bool
-    fits_in_vram: bool
-    basis: str
-
-
 MAX_PARAMS_BILLION = 2000.0
 
 
 def validate_params_billion(params_billion: float | None, size: ModelSize) -> float:
-    """The size to estimate for: ``params_billion`` when given (validated), else the class's."""
+    """The size to price: ``params_billion`` when given (validated), else the class's."""
     if params_billion is None:
         return size.params_billion
     if not math.isfinite(params_billion) or not 0.1 <= params_billion <= MAX_PARAMS_BILLION:
@@ -209,85 +225,73 @@ def validate_params_billion(params_billion: float | None, size: ModelSize) -> fl
     return float(params_billion)
 
 
-def is_benchmarked_size(params_billion: float) -> bool:
-    """True for the 7-8B class the benchmark's ``tokens_per_second_7b`` was measured on."""
-    return 6.5 <= params_billion <= 8.5
-
-
-def per_gpu_tokens_per_second(
-    benchmark: GPUBenchmark, params_billion: float
-) -> tuple[float, bool, str]:
-    """The GPU's single-stream decode tokens/s for a dense FP16 model of ``params_billion``,
-    whether it is an estimate, and what it is based on."""
-    base = float(benchmark.tokens_per_second_7b)
-    if is_benchmarked_size(params_billion):
-        basis = "benchmark tokens_per_second_7b (Llama-3-8B FP16, batch 1)"
-        return base, benchmark.tokens_per_second_7b_is_estimate, basis
-    # Bandwidth-bound decoding: tokens/s is proportional to bandwidth / weight bytes, so the
-    # ratio of the two estimates (efficiency cancels) rescales the 7-8B rate to the given size.
-    estimates = [
-        estimate_decode_tokens_per_second(
-            memory_bandwidth_gbps=benchmark.memory_bandwidth_gbps,
-            params_billion=size,
-            bytes_per_param=FP16_BYTES_PER_PARAM,
-            efficiency=1.0,
-        )
-        for size in (params_billion, LLAMA3_8B_PARAMS_BILLION)
-    ]
-    basis = (
-        f"estimate: tokens_per_second_7b scaled to {params_billion:g}B parameters at FP16 "
-        "by the bandwidth-bound decode model (apps/math_core/algorithms/throughput.py)"
-    )
-    return base * estimates[0] / estimates[1], True, basis
-
-
-def token_cost(offer: GPUOffer, params_billion: float) -> TokenCost | None:
-    """Cost per million generated tokens of the offer, or ``None`` without a usable benchmark."""
+def _token_cost(
+    offer: GPUOffer, params_billion: float, precision: Precision
+) -> costs.TokenCost | None:
     benchmark = offer.benchmark
-    if benchmark is None or offer.gpu_count < 1 or benchmark.tokens_per_second_7b <= 0:
+    if benchmark is None or benchmark.tokens_per_second_7b <= 0:
         return None
-    per_gpu, is_estimate, basis = per_gpu_tokens_per_second(benchmark, params_billion)
-    if is_benchmarked_size(params_billion):
-        # Integer product, exactly what cost_per_million_tokens_key computes in SQL.
-        rate = float(benchmark.tokens_per_second_7b * offer.gpu_count)
-    else:
-        rate = per_gpu * offer.gpu_count
-    value = costs.cost_per_million_tokens(
-        price_per_hour=offer.price_per_hour, tokens_per_second=rate
-    )
-    return TokenCost(
-        usd_per_million_tokens=Decimal(repr(value)).quantize(MONEY_STEP),
-        tokens_per_second=rate,
-        tokens_per_second_per_gpu=per_gpu,
+    try:
+        return costs.offer_cost_per_million_tokens(
+            price_per_hour=offer.price_per_hour,
+            gpu_count=offer.gpu_count,
+            spec=gpu_spec(benchmark),
+            params_billion=params_billion,
+            precision=precision,
+            vram_gb=float(offer.gpu_memory_gb) or None,
+        )
+    except InvalidInput:  # no GPU count, or the offer cannot hold the model's weights
+        return None
+
+
+def token_cost(
+    offer: GPUOffer,
+    params_billion: float = LLAMA3_8B_PARAMS_BILLION,
+    precision: Precision = Precision.FP16,
+) -> TokenCostResult | None:
+    """The math core's token-cost result for this offer (``None`` when it has no figure)."""
+    result = _token_cost(offer, params_billion, precision)
+    if result is None:
+        return None
+    return TokenCostResult(
+        cost_per_million_tokens=money(result.cost_per_million_tokens),
+        price_per_hour=offer.price_per_hour,
+        tokens_per_second=result.tokens_per_second,
+        is_estimate=result.is_estimate,
+        basis=result.basis,
+        gpu_model=offer.benchmark.gpu_model if offer.benchmark else None,
+        gpu_count=offer.gpu_count,
+        gpus_per_replica=result.gpus_per_replica,
+        replicas=result.replicas,
         model_params_billion=params_billion,
-        is_estimate=is_estimate,
-        fits_in_vram=params_billion * FP16_BYTES_PER_PARAM <= offer.total_vram_gb,
-        basis=basis,
+        precision=precision.value,
+        offer_id=str(offer.pk),
     )
 
 
 def cost_per_million_tokens_value(offer: GPUOffer) -> float | None:
-    """Unrounded 7-8B cost per million tokens: what ``cost_per_million_tokens_key`` sorts by."""
-    benchmark = offer.benchmark
-    if benchmark is None or offer.gpu_count < 1 or benchmark.tokens_per_second_7b <= 0:
-        return None
-    return costs.cost_per_million_tokens(
-        price_per_hour=offer.price_per_hour,
-        tokens_per_second=benchmark.tokens_per_second_7b * offer.gpu_count,
-    )
+    """Unrounded 7-8B FP16 cost per million tokens (what ``cost_per_million_tokens_key`` sorts
+    by)."""
+    result = _token_cost(offer, LLAMA3_8B_PARAMS_BILLION, Precision.FP16)
+    return None if result is None else result.cost_per_million_tokens
 
 
 def cost_per_tflop_hour_value(offer: GPUOffer, precision: Precision) -> float | None:
-    """Unrounded cost per TFLOP-hour: the value ``cost_per_tflop_hour_key`` sorts by."""
-    benchmark = offer.benchmark
-    tflops = getattr(benchmark, precision.benchmark_field) if benchmark is not None else None
-    if tflops is None or tflops <= 0 or offer.gpu_count < 1:
+    """Unrounded cost per TFLOP-hour: what ``cost_per_tflop_hour_key`` sorts by."""
+    if offer.benchmark is None:
         return None
-    return costs.cost_per_tflop_hour(
-        price_per_hour=offer.price_per_hour, tflops_per_gpu=tflops, gpu_count=offer.gpu_count
-    )
+    try:
+        return costs.offer_cost_per_gflop(
+            price_per_hour=offer.price_per_hour,
+            gpu_count=offer.gpu_count,
+            spec=gpu_spec(offer.benchmark),
+            precision=precision,
+        ).cost_per_tflop_hour
+    except InvalidInput:  # no figure at this precision, or no GPU count
+        return None
 
 
 def cost_per_tflop_hour(offer: GPUOffer, precision: Precision) -> Decimal | None:
+    """USD per TFLOP-hour, 6 significant digits (the math core's unit-rate format)."""
     value = cost_per_tflop_hour_value(offer, precision)
-    return None if value is None else Decimal(repr(value)).quantize(RATE_STEP)
+    return None if value is None else rate(value)

@@ -36,6 +36,7 @@ from .offer_metrics import (
     ORDER_ALIAS,
     OrderField,
     Precision,
+    flop_precision,
     money_units,
     order_by_clause,
     order_key,
@@ -65,11 +66,9 @@ class OfferOrdering:
     def parse(
         cls, field: object = OrderField.PRICE, descending: bool = False, precision: object = None
     ) -> OfferOrdering:
-        return cls(
-            field=parse_enum(OrderField, field, "order_by"),
-            descending=bool(descending),
-            precision=parse_enum(Precision, precision or Precision.FP16, "precision"),
-        )
+        order = parse_enum(OrderField, field, "order_by")
+        chosen = flop_precision(precision or Precision.FP16)
+        return cls(field=order, descending=bool(descending), precision=chosen)
 
     def cache_parts(self) -> dict[str, Any]:
         parts = {"field": self.field.value, "descending": self.descending}

@@ -222,5 +222,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR", "propagate": True},
         "daphne": {"level": "WARNING", "propagate": True},
+        "httpx": {"level": "WARNING", "propagate": True},  # one INFO line per provider request
     },
 }

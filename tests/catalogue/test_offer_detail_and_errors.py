@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
@@ -33,13 +33,14 @@ def test_offer_detail_with_history_and_computed_costs(client, catalogue):
         price_per_hour=Decimal("23.92"), tokens_per_second=offer.benchmark.tokens_per_second_7b * 8
     )
     tokens = detail["costPerMillionTokens"]
-    assert Decimal(tokens["usdPerMillionTokens"]) == Decimal(repr(expected_tokens)).quantize(
-        Decimal("0.0001")
+    # An 8B FP16 model fits one 80 GB GPU: eight replicas, one stream each.
+    assert Decimal(tokens["costPerMillionTokens"]) == Decimal(repr(expected_tokens)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_UP
     )
     assert tokens["tokensPerSecond"] == offer.benchmark.tokens_per_second_7b * 8
-    assert tokens["fitsInVram"] is True
-    assert detail["fp16"] == "0.003022"  # 23.92 / (989.5 x 8)
-    assert detail["fp32"] == "0.044627"  # 23.92 / (67 x 8)
+    assert (tokens["gpusPerReplica"], tokens["replicas"]) == (1, 8)
+    assert detail["fp16"] == "0.00302173"  # 23.92 / (989.5 x 8), 6 significant digits
+    assert detail["fp32"] == "0.0446269"  # 23.92 / (67 x 8)
     since = (timezone.now() - timedelta(hours=36)).isoformat()
     recent = run_operation(client, "OfferDetail", {"id": str(offer.id), "historySince": since})
     assert [r["pricePerHour"] for r in recent["data"]["offer"]["priceHistory"]] == [
@@ -49,19 +50,27 @@ def test_offer_detail_with_history_and_computed_costs(client, catalogue):
 
 
 def test_token_cost_for_other_model_sizes_is_a_labelled_bandwidth_estimate(client, catalogue):
-    offer = catalogue.offers["4090_runpod_spot"]  # measured 7-8B rate
-    small = run_operation(client, "OfferDetail", {"id": str(offer.id)})["data"]["offer"]
-    big = run_operation(client, "OfferDetail", {"id": str(offer.id), "modelSize": "SIZE_70B"})
-    big_cost = big["data"]["offer"]["costPerMillionTokens"]
-    small_cost = small["costPerMillionTokens"]
-    assert small_cost["isEstimate"] is False and "benchmark" in small_cost["basis"]
-    assert big_cost["isEstimate"] is True and "throughput.py" in big_cost["basis"]
-    # Bandwidth-bound decoding: 70.6B weights are 70.6 / 8.03 times the 8B model's.
-    ratio = small_cost["tokensPerSecond"] / big_cost["tokensPerSecond"]
-    assert ratio == pytest.approx(70.6 / 8.03)
-    assert big_cost["fitsInVram"] is False  # 141 GB of FP16 weights on one 24 GB card
-    custom = run_operation(client, "OfferDetail", {"id": str(offer.id), "paramsBillion": 3.0})
-    assert custom["data"]["offer"]["costPerMillionTokens"]["modelParamsBillion"] == 3.0
+    small_card = str(catalogue.offers["4090_runpod_spot"].id)  # measured 7-8B rate, 1 x 24 GB
+    small = run_operation(client, "OfferDetail", {"id": small_card})["data"]["offer"]
+    assert small["costPerMillionTokens"]["isEstimate"] is False
+    assert "measured" in small["costPerMillionTokens"]["basis"]
+    # 141 GB of FP16 weights cannot be held by one 24 GB card: no figure, not a wrong one.
+    big = run_operation(client, "OfferDetail", {"id": small_card, "modelSize": "SIZE_70B"})
+    assert big["data"]["offer"]["costPerMillionTokens"] is None
+    # ... but by 8 x 80 GB: two GPUs per replica, four replicas, a bandwidth estimate.
+    eight = str(catalogue.offers["h100x8_lambda"].id)
+    data = run_operation(client, "OfferDetail", {"id": eight, "modelSize": "SIZE_70B"})
+    cost = data["data"]["offer"]["costPerMillionTokens"]
+    assert (cost["gpusPerReplica"], cost["replicas"], cost["isEstimate"]) == (2, 4, True)
+    assert "memory bandwidth" in cost["basis"] and cost["modelParamsBillion"] == 70.6
+    assert Decimal(cost["costPerMillionTokens"]) == Decimal(
+        repr(23.92 / (cost["tokensPerSecond"] * 3600) * 1e6)
+    ).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    quantised = run_operation(
+        client, "OfferDetail", {"id": small_card, "paramsBillion": 3.0, "weights": "INT4"}
+    )
+    custom = quantised["data"]["offer"]["costPerMillionTokens"]
+    assert (custom["modelParamsBillion"], custom["precision"]) == (3.0, "int4")
 
 
 def test_costs_are_null_without_benchmark_data(client, catalogue):
@@ -182,6 +191,17 @@ def test_graphql_bad_nested_arguments(client, catalogue):
     size = run_operation(client, "OfferDetail", {"id": offer_id, "paramsBillion": -3.0})
     assert size["errors"][0]["extensions"]["field"] == "params_billion"
     assert size["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    flops = execute(
+        client,
+        "query ($id: UUID!) { offer(id: $id) { ... on GPUOffer { costPerTflopHour("
+        "precision: INT4) } } }",
+        {"id": offer_id},
+    )
+    assert flops["errors"][0]["extensions"]["field"] == "precision"
+    ordered = run_operation(
+        client, "OfferSearch", {"orderBy": "COST_PER_TFLOP_HOUR", "precision": "INT4"}
+    )
+    assert ordered["errors"][0]["extensions"]["field"] == "precision"
 
 
 @pytest.mark.parametrize(

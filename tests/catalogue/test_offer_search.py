@@ -178,4 +178,4 @@ def test_rest_items_carry_the_seed_field_names_and_decimal_money(client, catalog
     assert item["gpu_count"] == 8 and item["total_vram_gb"] == 640
     assert item["availability_status"] == "available"
     assert item["is_spot"] is False and item["is_datacenter"] is True
-    assert item["cost_per_tflop_hour"] == "0.003022"  # 23.92 / (989.5 x 8)
+    assert item["cost_per_tflop_hour"] == "0.00302173"  # 23.92 / (989.5 x 8), 6 digits

@@ -60,3 +60,28 @@ def test_efficiency_by_memory_type():
 def test_rejects_non_physical_input(kwargs):
     with pytest.raises(ValueError):
         estimate_decode_tokens_per_second(**kwargs)
+
+
+def test_decode_rate_prefers_measured_figures_and_labels_estimates():
+    from apps.math_core.algorithms.gpu_spec import GpuSpec, Precision
+    from apps.math_core.algorithms.throughput import bandwidth_efficiency, decode_rate
+
+    l4 = GpuSpec(
+        gpu_model="L4",
+        vram_gb=24,
+        memory_bandwidth_gbps=300,
+        tflops_fp32=30.3,
+        tflops_fp16=121,
+        tokens_per_second_7b=15,  # itself an estimate in the dataset
+        tokens_per_second_7b_is_estimate=True,
+    )
+    same_model = decode_rate(l4, params_billion=8.0, precision=Precision.BF16)
+    assert same_model.tokens_per_second == 15
+    assert same_model.is_estimate is True  # the dataset's label is carried through
+    # η = 15 x 16.06 / 300 = 0.803; 3B at INT8 -> 0.803 x 300 / 3 = 80.3 tokens/s.
+    assert bandwidth_efficiency(l4) == pytest.approx(0.803)
+    small = decode_rate(l4, params_billion=3, precision=Precision.INT8)
+    assert small.tokens_per_second == pytest.approx(80.3)
+    assert small.is_estimate is True
+    with pytest.raises(ValueError, match="model_params_billion"):
+        decode_rate(l4, params_billion=0, precision=Precision.FP16)

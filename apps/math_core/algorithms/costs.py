@@ -5,14 +5,33 @@
 * cost per GFLOP          = price per hour ÷ (TFLOPS × 10³ GFLOP/TFLOP × 3600 s)
   (i.e. the price of 10⁹ floating-point operations delivered at peak rate)
 
+The plain calculators take explicit rates. The ``offer_*`` functions take an offer's price and GPU
+count plus the GPU's benchmark figures (:class:`GpuSpec`) and pick the rate: the datasheet peak
+at the chosen precision (FP32, FP16/BF16, FP8, INT8) for FLOP costs; for token costs the measured
+single-stream decode rate where the benchmark has one for that model size, else an estimate from
+memory bandwidth and model size (``throughput.decode_rate``), labelled ``is_estimate``.
+
 Inputs are floats or Decimals; results are floats rounded by the API layer. Non-positive or
-non-finite inputs raise ``ValueError`` (a clear error, never NaN or infinity in a response).
+non-finite inputs raise :class:`InvalidInput` (a ``ValueError`` naming the field) — never NaN or
+infinity in a response.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
+
+from .errors import InvalidInput
+from .gpu_spec import (
+    BYTES_PER_PARAM,
+    USABLE_VRAM_FRACTION,
+    GpuSpec,
+    Precision,
+    parallel_scaling,
+    peak_tflops,
+)
+from .throughput import LLAMA3_8B_PARAMS_BILLION, decode_rate
 
 Number = float | int | Decimal
 
@@ -20,17 +39,30 @@ SECONDS_PER_HOUR = 3600.0
 
 
 def _positive(name: str, value: Number) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a positive finite number", field=name) from None
     if not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive finite number")
+        raise InvalidInput(f"{name} must be a positive finite number", field=name)
     return number
 
 
 def _non_negative(name: str, value: Number) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a non-negative finite number", field=name) from None
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a non-negative finite number")
+        raise InvalidInput(f"{name} must be a non-negative finite number", field=name)
     return number
+
+
+def _gpu_count(value: int) -> int:
+    count = _positive("gpu_count", value)
+    if count != int(count):
+        raise InvalidInput("gpu_count must be a whole number", field="gpu_count")
+    return int(count)
 
 
 def cost_per_million_tokens(*, price_per_hour: Number, tokens_per_second: Number) -> float:
@@ -54,3 +86,106 @@ def cost_per_gflop(*, price_per_hour: Number, tflops_per_gpu: Number, gpu_count:
     count = _positive("gpu_count", gpu_count)
     gflop_per_hour = tflops * count * 1_000 * SECONDS_PER_HOUR
     return price / gflop_per_hour
+
+
+# --- From an offer (price, GPU count) and its GPU's benchmark --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlopCost:
+    cost_per_gflop: float
+    cost_per_tflop_hour: float
+    tflops_per_gpu: float
+    total_tflops: float
+    precision: Precision
+
+
+def offer_cost_per_gflop(
+    *, price_per_hour: Number, gpu_count: int, spec: GpuSpec, precision: Precision
+) -> FlopCost:
+    """FLOP costs of a whole offer at the datasheet peak for ``precision``. A precision the GPU
+    has no published figure for is an error naming ``precision`` (never a guessed rate)."""
+    count = _gpu_count(gpu_count)
+    tflops = peak_tflops(spec, precision)
+    if tflops is None or tflops <= 0:
+        raise InvalidInput(
+            f"{spec.gpu_model} has no published {precision.value.upper()} figure",
+            field="precision",
+        )
+    return FlopCost(
+        cost_per_gflop=cost_per_gflop(
+            price_per_hour=price_per_hour, tflops_per_gpu=tflops, gpu_count=count
+        ),
+        cost_per_tflop_hour=cost_per_tflop_hour(
+            price_per_hour=price_per_hour, tflops_per_gpu=tflops, gpu_count=count
+        ),
+        tflops_per_gpu=tflops,
+        total_tflops=tflops * count,
+        precision=precision,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCost:
+    cost_per_million_tokens: float
+    #: Aggregate decode tokens/s of the whole offer (all replicas).
+    tokens_per_second: float
+    tokens_per_second_per_replica: float
+    gpus_per_replica: int
+    replicas: int
+    is_estimate: bool
+    basis: str
+
+
+def gpus_to_hold_weights(*, params_billion: float, precision: Precision, vram_gb: float) -> int:
+    """Fewest GPUs whose usable VRAM holds the model's weights (tensor-parallel split)."""
+    weight_gb = params_billion * BYTES_PER_PARAM[precision]
+    usable = _positive("vram_gb", vram_gb) * USABLE_VRAM_FRACTION
+    return max(1, math.ceil(weight_gb / usable))
+
+
+def offer_cost_per_million_tokens(
+    *,
+    price_per_hour: Number,
+    gpu_count: int,
+    spec: GpuSpec,
+    params_billion: float = LLAMA3_8B_PARAMS_BILLION,
+    precision: Precision = Precision.FP16,
+    vram_gb: float | None = None,
+) -> TokenCost:
+    """Single-stream decode cost per million tokens on a whole offer.
+
+    The model is split over the fewest GPUs that hold its weights (``gpus_per_replica``); the
+    offer runs ``gpu_count // gpus_per_replica`` independent replicas, one stream each, so its
+    token rate is replicas × the replica's rate (a replica of k > 1 GPUs gets k × bandwidth at
+    ``MULTI_GPU_SCALING``). The price covers the whole offer."""
+    count = _gpu_count(gpu_count)
+    params = _positive("model_params_billion", params_billion)
+    per_gpu = gpus_to_hold_weights(
+        params_billion=params, precision=precision, vram_gb=vram_gb or spec.vram_gb
+    )
+    if per_gpu > count:
+        raise InvalidInput(
+            f"a {params:g}B model at {precision.value.upper()} needs {per_gpu} x "
+            f"{spec.gpu_model} to hold its weights; the offer has {count}",
+            field="model_params_billion",
+        )
+    single = decode_rate(spec, params_billion=params, precision=precision)
+    replica_rate = single.tokens_per_second
+    basis = single.basis
+    if per_gpu > 1:
+        replica_rate *= per_gpu * parallel_scaling(per_gpu)
+        basis += f"; split over {per_gpu} GPUs at {parallel_scaling(per_gpu):.0%} scaling"
+    replicas = count // per_gpu
+    total_rate = replica_rate * replicas
+    return TokenCost(
+        cost_per_million_tokens=cost_per_million_tokens(
+            price_per_hour=price_per_hour, tokens_per_second=total_rate
+        ),
+        tokens_per_second=total_rate,
+        tokens_per_second_per_replica=replica_rate,
+        gpus_per_replica=per_gpu,
+        replicas=replicas,
+        is_estimate=single.is_estimate or per_gpu > 1,
+        basis=basis,
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from .auth import router as auth_router
+from .config import router as config_router
 from .errors import install_error_handlers
 from .math import router as math_router
 from .providers import router as providers_router
@@ -24,3 +25,4 @@ install_error_handlers(api)
 api.add_router("/auth/", auth_router, tags=["auth"])
 api.add_router("/math/", math_router, tags=["math"])
 api.add_router("/providers", providers_router, tags=["providers"])
+api.add_router("/config/", config_router, tags=["config"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -33,10 +35,11 @@ def error_response(code: str, message: str, status: int, details: Any = None) ->
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     details = []
     for item in errors:
-        loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
+        raw = [str(part) for part in item.get("loc", ())]
+        loc = [part for part in raw if part not in ("body", "query", "path")]
         details.append(
             {
-                "field": ".".join(loc) or None,
+                "field": ".".join(loc) or (raw[0] if raw else None),
                 "message": item.get("msg", "invalid value"),
                 "type": item.get("type"),
             }
@@ -64,12 +67,23 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = 'Bearer realm="gpubroker"'
         return response
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            413,
+        )
+
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response("NOT_FOUND", "Not found.", 404)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+            details = [{"field": "body", "message": "Malformed JSON.", "type": "json_invalid"}]
+            return error_response("VALIDATION_ERROR", "Request validation failed", 422, details)
         code = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
         return error_response(
             code.get(exc.status_code, "HTTP_ERROR"), str(exc.message), exc.status_code

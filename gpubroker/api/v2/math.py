@@ -1,13 +1,44 @@
-"""REST: GPU benchmarks (and, with the math core, the calculators)."""
+"""REST: GPU benchmarks, the cost calculators, TOPSIS, workload estimation, the ensemble
+recommender and offer interactions (``/api/v2/math/``).
+
+Thin: every endpoint parses its body (``math_schemas``) and calls one service of
+``apps.math_core`` — the same functions the GraphQL resolvers call. A bearer token is optional
+on the recommenders (the run is stored with the user when there is one; a token that does not
+verify is a 401) and required to record an interaction."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from apps.math_core import services
+from apps.auth_app.middleware import bearer_token, request_principal
+from apps.auth_app.models import User
+from apps.math_core import calculators, recommendations, services, workloads
+from apps.math_core.algorithms.workload_mapper import Workload
+from apps.math_core.candidates import OfferFilter, offer_filter_from
+from gpubroker.errors import Unauthenticated
+
+from .math_schemas import (
+    CostPerGflopIn,
+    CostPerTokenIn,
+    EnsembleIn,
+    EnsembleOut,
+    EstimateWorkloadIn,
+    FlopCostOut,
+    InteractionIn,
+    InteractionOut,
+    OfferFilterIn,
+    OfferRankingOut,
+    TokenCostOut,
+    TopsisIn,
+    TopsisOffersIn,
+    TopsisOut,
+    WorkloadEstimateOut,
+    WorkloadIn,
+)
+from .security import auth_user, jwt_auth
 
 router = Router()
 
@@ -75,3 +106,81 @@ def list_benchmarks(request: HttpRequest, filters: Query[BenchmarkFilters]) -> o
 )
 def get_benchmark(request: HttpRequest, gpu: str) -> object:
     return services.get_benchmark(gpu)
+
+
+# --- Calculators, TOPSIS, workloads, recommendations ------------------------------------------
+
+
+def _optional_user(request: HttpRequest) -> User | None:
+    principal = request_principal(request)
+    if principal is None and bearer_token(request):
+        raise Unauthenticated("The bearer token is invalid or expired.")
+    return principal.user if principal else None
+
+
+def _filter(body: OfferFilterIn | None) -> OfferFilter:
+    return offer_filter_from(**(body.model_dump() if body else {}))
+
+
+def _workload(body: WorkloadIn) -> Workload:
+    fields = body.model_dump(include=set(WorkloadIn.model_fields))
+    return workloads.build_workload(**fields)
+
+
+@router.post("/cost-per-token", response=TokenCostOut, summary="Cost per million tokens")
+def cost_per_token(request: HttpRequest, body: CostPerTokenIn) -> object:
+    return calculators.cost_per_token(**body.model_dump())
+
+
+@router.post("/cost-per-gflop", response=FlopCostOut, summary="Cost per GFLOP and TFLOP-hour")
+def cost_per_gflop(request: HttpRequest, body: CostPerGflopIn) -> object:
+    return calculators.cost_per_gflop(**body.model_dump())
+
+
+@router.post("/topsis", response=TopsisOut, summary="TOPSIS ranking of a decision matrix")
+def topsis(request: HttpRequest, body: TopsisIn) -> object:
+    return recommendations.topsis_calculator(**body.model_dump())
+
+
+@router.post("/topsis-offers", response=OfferRankingOut, summary="TOPSIS ranking of offers")
+def topsis_offers(request: HttpRequest, body: TopsisOffersIn) -> object:
+    return recommendations.topsis_offers(
+        offer_filter=_filter(body.filter),
+        criteria=[(c.criterion, c.weight) for c in body.criteria],
+        normalization=body.normalization,
+        precision=body.precision,
+        user=_optional_user(request),
+        limit=body.limit,
+    )
+
+
+@router.post("/estimate-workload", response=WorkloadEstimateOut, summary="Workload estimation")
+def estimate_workload(request: HttpRequest, body: EstimateWorkloadIn) -> object:
+    return workloads.estimate_workload(
+        workload=_workload(body), offer_filter=_filter(body.filter), limit=body.limit
+    )
+
+
+@router.post("/ensemble-recommend", response=EnsembleOut, summary="Ensemble recommendations")
+def ensemble_recommend(request: HttpRequest, body: EnsembleIn) -> object:
+    prefs = body.preferences.model_dump() if body.preferences else {}
+    weights = body.weights.model_dump(exclude_none=True) if body.weights else {}
+    return recommendations.ensemble_recommend(
+        workload=_workload(body.workload) if body.workload else None,
+        preferences=recommendations.Preferences.from_fields(**prefs),
+        weights=weights,
+        offer_filter=_filter(body.filter),
+        user=_optional_user(request),
+        limit=body.limit,
+    )
+
+
+@router.post(
+    "/interactions",
+    response={201: InteractionOut},
+    auth=jwt_auth,
+    summary="Record that you viewed, selected or booked an offer",
+)
+def record_interaction(request: HttpRequest, body: InteractionIn) -> object:
+    interaction = recommendations.record_interaction(user=auth_user(request), **body.model_dump())
+    return Status(201, interaction)

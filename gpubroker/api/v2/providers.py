@@ -62,7 +62,7 @@ class OfferQuery(Schema):
     storage_gb_min: int | None = None
     order_by: OrderBy = "price"
     descending: bool = False
-    precision: Literal["fp32", "fp16", "fp8", "int8"] = "fp16"
+    precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
 
@@ -109,7 +109,7 @@ class OfferList(Schema):
 def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str, Any]:
     """One offer in the seed's field names (plus the catalogue's newer fields)."""
     benchmark, provider = offer.benchmark, offer.provider
-    token_cost = offer_metrics.token_cost(offer, offer_metrics.ModelSize.B7.params_billion)
+    token_cost = offer_metrics.token_cost(offer)
     return {
         **{name: getattr(offer, name) for name in OfferItem.model_fields if hasattr(offer, name)},
         "id": str(offer.pk),
@@ -118,7 +118,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "provider_reliability": provider.reliability_score,
         "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
-        "cost_per_million_tokens": token_cost.usd_per_million_tokens if token_cost else None,
+        "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
     }
 

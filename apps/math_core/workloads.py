@@ -1,0 +1,315 @@
+"""Workload estimation (``estimate-workload`` / ``estimateWorkload``): what a job needs and what
+it costs on every candidate offer, feasible offers first, with a clear answer when none is."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from gpubroker.errors import ValidationFailed
+
+from .algorithms.gpu_spec import USABLE_VRAM_FRACTION, Precision, compute_tflops
+from .algorithms.throughput import bandwidth_efficiency
+from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
+from .algorithms.workload_mapper import Workload, WorkloadPlan, WorkloadType, plan_workload
+from .calculators import gpu_spec
+from .candidates import OfferFilter, OfferTable, candidate_offers, offer_table
+from .models import GPUBenchmark
+from .service_utils import finite, invalid_input_as_validation_error, money
+
+MAX_RESULTS = 200
+DEFAULT_RESULTS = 20
+
+REASON_NO_BENCHMARK = "no_benchmark"
+REASON_MEMORY = "insufficient_memory"
+REASON_DEADLINE = "deadline"
+REASON_BUDGET = "budget"
+
+
+def build_workload(
+    *, workload_type: str, params_billion: float, precision: str = "fp16", **fields: Any
+) -> Workload:
+    try:
+        kind = WorkloadType(str(workload_type).strip().lower())
+    except ValueError:
+        allowed = ", ".join(t.value for t in WorkloadType)
+        raise ValidationFailed(
+            f"workload_type must be one of {allowed}; got {workload_type!r}", field="workload_type"
+        ) from None
+    supplied = {name: value for name, value in fields.items() if value is not None}
+    with invalid_input_as_validation_error():
+        workload = Workload(
+            workload_type=kind,
+            params_billion=params_billion,
+            precision=Precision.parse(precision),
+            **supplied,
+        )
+        workload.validate()
+    return workload
+
+
+def workload_as_dict(workload: Workload) -> dict[str, Any]:
+    data = asdict(workload)
+    data["workload_type"] = workload.workload_type.value
+    data["precision"] = workload.precision.value
+    return data
+
+
+@dataclass(frozen=True)
+class OfferAssessment:
+    """A plan priced on every row of an ``OfferTable``, with why rows fail."""
+
+    estimates: Estimates
+    no_benchmark: np.ndarray
+    insufficient_memory: np.ndarray
+    misses_deadline: np.ndarray
+    over_budget: np.ndarray
+
+    def reasons(self, index: int) -> list[str]:
+        flags = (
+            (REASON_NO_BENCHMARK, self.no_benchmark),
+            (REASON_MEMORY, self.insufficient_memory),
+            (REASON_DEADLINE, self.misses_deadline),
+            (REASON_BUDGET, self.over_budget),
+        )
+        return [code for code, flag in flags if flag[index]]
+
+
+def assess_offers(plan: WorkloadPlan, table: OfferTable) -> OfferAssessment:
+    hardware = Hardware(
+        gpu_count=table.gpu_count,
+        vram_gb=table.vram_gb,
+        bandwidth_gbps=table.bandwidth_gbps,
+        peak_tflops=table.compute_tflops(plan.job.compute_precision),
+        bandwidth_efficiency=table.bandwidth_efficiency(),
+        price_per_hour=table.price_per_hour,
+    )
+    estimates = evaluate(plan, hardware)
+    benchmarked = table.has_benchmark
+    return OfferAssessment(
+        estimates=estimates,
+        no_benchmark=~benchmarked,
+        insufficient_memory=benchmarked & ~estimates.fits,
+        misses_deadline=estimates.fits & ~estimates.meets_deadline,
+        over_budget=estimates.fits & ~estimates.within_budget,
+    )
+
+
+def _gb(value: float) -> str:
+    return f"{value:,.1f} GB"
+
+
+def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferAssessment) -> str:
+    """Why no candidate offer can run the job, naming the binding constraint."""
+    if len(table) == 0:
+        return "No offers match the filter."
+    est = assessment.estimates
+    benchmarked = ~assessment.no_benchmark
+    if not benchmarked.any():
+        return f"None of the {len(table)} candidate offers has benchmark data to estimate on."
+    memory = plan.memory
+    if not est.fits.any():
+        largest_gpu = float(np.nanmax(table.vram_gb[benchmarked]))
+        if memory.per_gpu_working_gb >= largest_gpu * USABLE_VRAM_FRACTION:
+            return (
+                f"One batch's working activations need {_gb(memory.per_gpu_working_gb)} on every "
+                f"GPU, more than any candidate GPU can hold (largest {largest_gpu:g} GB): lower "
+                "batch_size or context_length."
+            )
+        totals = table.vram_gb * table.gpu_count
+        best = int(np.nanargmax(np.where(benchmarked, totals, -1)))
+        return (
+            f"The job needs {_gb(memory.total_gb)} of GPU memory (weights "
+            f"{_gb(memory.weights_gb)}, KV cache {_gb(memory.kv_cache_gb)}, activations "
+            f"{_gb(memory.activations_gb + memory.per_gpu_working_gb)}, gradients and optimizer "
+            f"state {_gb(memory.gradients_gb + memory.optimizer_states_gb)}); the largest "
+            f"candidate offer has {totals[best]:g} GB ({table.gpu_count[best]} x "
+            f"{table.vram_gb[best]:g} GB {table.gpu_type[best]}) and would need "
+            f"{est.min_gpus[best] or 'more than 4096'} of those GPUs."
+        )
+    workload = plan.workload
+    fitting = est.fits
+    if workload.deadline_hours is not None and not est.meets_deadline.any():
+        fastest = float(est.duration_hours[fitting].min())
+        return (
+            f"No offer finishes within the deadline of {workload.deadline_hours:g} h: the fastest "
+            f"offer that fits needs {fastest:,.2f} h."
+        )
+    if workload.budget_usd is not None and not est.within_budget.any():
+        assert est.total_cost is not None
+        cheapest = float(est.total_cost[fitting].min())
+        return (
+            f"No offer stays within the budget of ${workload.budget_usd:,.2f}: the cheapest offer "
+            f"that fits costs ${cheapest:,.2f}."
+        )
+    return "No offer meets both the deadline and the budget; relax one of them."
+
+
+@dataclass(frozen=True)
+class GpuModelEstimate:
+    gpu_model: str
+    vram_gb: int
+    min_gpus: int | None
+    throughput: float | None
+    duration_hours: float | None
+    memory_bound: bool
+
+
+def gpu_model_estimates(plan: WorkloadPlan) -> list[GpuModelEstimate]:
+    """Minimum GPU count, throughput and duration of the job on each benchmarked GPU model
+    (at that minimum count)."""
+    benchmarks = list(GPUBenchmark.objects.order_by("gpu_model"))
+    if not benchmarks:
+        return []
+    specs = [gpu_spec(b) for b in benchmarks]
+    vram = np.array([s.vram_gb for s in specs])
+    counts = min_gpus(plan.memory, vram)
+    peaks = []
+    for spec in specs:
+        with invalid_input_as_validation_error():
+            peaks.append(compute_tflops(spec, plan.job.compute_precision)[0])
+    hardware = Hardware(
+        gpu_count=np.maximum(counts, 1),
+        vram_gb=vram,
+        bandwidth_gbps=np.array([s.memory_bandwidth_gbps for s in specs]),
+        peak_tflops=np.array(peaks),
+        bandwidth_efficiency=np.array([bandwidth_efficiency(s) for s in specs]),
+    )
+    est = evaluate(plan, hardware)
+    out = []
+    for i, bench in enumerate(benchmarks):
+        fits = bool(est.fits[i])
+        out.append(
+            GpuModelEstimate(
+                gpu_model=bench.gpu_model,
+                vram_gb=bench.vram_gb,
+                min_gpus=int(counts[i]) if counts[i] > 0 else None,
+                throughput=finite(est.throughput[i]) if fits else None,
+                duration_hours=finite(est.duration_hours[i]) if fits else None,
+                memory_bound=bool(est.memory_bound[i]),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class OfferEstimate:
+    offer_id: str
+    provider: str
+    gpu_type: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    region: str
+    is_spot: bool
+    feasible: bool
+    reasons: list[str]
+    min_gpus: int | None
+    replicas: int
+    throughput: float | None
+    duration_hours: float | None
+    total_cost: Decimal | None
+
+
+def offer_estimate(table: OfferTable, assessment: OfferAssessment, i: int) -> OfferEstimate:
+    est = assessment.estimates
+    fits = bool(est.fits[i])
+    cost = est.total_cost[i] if est.total_cost is not None else np.inf
+    return OfferEstimate(
+        offer_id=table.offer_id(i),
+        provider=table.provider[i],
+        gpu_type=table.gpu_type[i],
+        gpu_count=int(table.gpu_count[i]),
+        vram_gb=int(table.vram_gb[i]),
+        price_per_hour=money(table.price[i]),
+        region=table.region[i],
+        is_spot=bool(table.is_spot[i]),
+        feasible=bool(est.feasible[i]),
+        reasons=assessment.reasons(i),
+        min_gpus=int(est.min_gpus[i]) if est.min_gpus[i] > 0 and table.has_benchmark[i] else None,
+        replicas=int(est.replicas[i]),
+        throughput=finite(est.throughput[i]) if fits else None,
+        duration_hours=finite(est.duration_hours[i]) if fits else None,
+        total_cost=money(cost) if fits and np.isfinite(cost) else None,
+    )
+
+
+@dataclass(frozen=True)
+class MemorySummary:
+    weights_gb: float
+    kv_cache_gb: float
+    activations_gb: float
+    gradients_gb: float
+    optimizer_states_gb: float
+    per_gpu_working_gb: float
+    total_gb: float
+
+
+@dataclass(frozen=True)
+class WorkloadEstimate:
+    workload: dict[str, Any]
+    memory: MemorySummary
+    total_flops: float
+    units: float
+    unit: str
+    assumptions: list[str]
+    gpu_models: list[GpuModelEstimate]
+    offers: list[OfferEstimate]
+    candidate_count: int
+    feasible_count: int
+    feasible: bool
+    reason: str | None
+    truncated: bool
+
+
+def memory_summary(plan: WorkloadPlan) -> MemorySummary:
+    m = plan.memory
+    return MemorySummary(
+        m.weights_gb,
+        m.kv_cache_gb,
+        m.activations_gb,
+        m.gradients_gb,
+        m.optimizer_states_gb,
+        m.per_gpu_working_gb,
+        m.total_gb,
+    )
+
+
+def offer_order(assessment: OfferAssessment) -> np.ndarray:
+    """Feasible first (cheapest, then fastest), then offers that fit but miss the deadline or
+    budget, then those that do not fit, then those without a benchmark."""
+    est = assessment.estimates
+    tier = np.select([est.feasible, est.fits, ~assessment.no_benchmark], [0, 1, 2], default=3)
+    cost = est.total_cost if est.total_cost is not None else np.zeros(tier.shape)
+    return np.lexsort((est.duration_hours, cost, tier))
+
+
+def estimate_workload(
+    *, workload: Workload, offer_filter: OfferFilter | None = None, limit: int = DEFAULT_RESULTS
+) -> WorkloadEstimate:
+    if not 1 <= limit <= MAX_RESULTS:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
+    with invalid_input_as_validation_error():
+        plan = plan_workload(workload)
+    table = offer_table(candidate_offers(offer_filter or OfferFilter()))
+    assessment = assess_offers(plan, table)
+    order = offer_order(assessment)[:limit]
+    feasible_count = int(assessment.estimates.feasible.sum())
+    return WorkloadEstimate(
+        workload=workload_as_dict(workload),
+        memory=memory_summary(plan),
+        total_flops=plan.job.total_flops,
+        units=plan.job.units,
+        unit=plan.job.unit,
+        assumptions=list(plan.assumptions),
+        gpu_models=gpu_model_estimates(plan),
+        offers=[offer_estimate(table, assessment, int(i)) for i in order],
+        candidate_count=len(table),
+        feasible_count=feasible_count,
+        feasible=feasible_count > 0,
+        reason=None if feasible_count else no_feasible_reason(plan, table, assessment),
+        truncated=table.truncated,
+    )

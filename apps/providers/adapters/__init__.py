@@ -1,0 +1,48 @@
+"""Provider adapters: one module per GPU cloud, registered in :class:`ProviderRegistry` on import.
+
+Pure Python (httpx, no Django import): each adapter turns the provider's raw JSON into
+:class:`ProviderOffer` values; only ``apps.providers.sync`` writes to the database.
+"""
+
+from . import lambda_cloud, runpod, shadeform, tensordock, vastai
+from .base import (
+    BaseProviderAdapter,
+    BookingOptions,
+    BookingResult,
+    FetchResult,
+    ProviderOffer,
+    Rejection,
+)
+from .errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderPayloadError,
+    ProviderRateLimited,
+    ProviderRequestError,
+    ProviderUnavailable,
+)
+from .http import RetryPolicy
+from .registry import ProviderRegistry, UnknownProvider
+
+__all__ = [
+    "BaseProviderAdapter",
+    "BookingOptions",
+    "BookingResult",
+    "FetchResult",
+    "ProviderAuthError",
+    "ProviderError",
+    "ProviderOffer",
+    "ProviderPayloadError",
+    "ProviderRateLimited",
+    "ProviderRegistry",
+    "ProviderRequestError",
+    "ProviderUnavailable",
+    "Rejection",
+    "RetryPolicy",
+    "UnknownProvider",
+    "lambda_cloud",
+    "runpod",
+    "shadeform",
+    "tensordock",
+    "vastai",
+]

@@ -1,0 +1,346 @@
+"""Request and response bodies of the math REST endpoints (``gpubroker/api/v2/math.py``).
+
+Field names follow the seed's snake_case. Money is a decimal string with 4 places; unit costs
+below a cent (per GFLOP, per TFLOP-hour) are decimal strings with 6 significant digits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+PrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
+FlopPrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8"]
+WorkloadTypeName = Literal[
+    "llm_inference",
+    "llm_training",
+    "fine_tune_full",
+    "fine_tune_lora",
+    "fine_tune_qlora",
+    "image_generation",
+    "embeddings",
+    "generic",
+]
+AvailabilityName = Literal["available", "limited", "unavailable"]
+OfferCriterionName = Literal[
+    "price_per_hour",
+    "price_per_gpu_hour",
+    "total_vram_gb",
+    "vram_per_gpu_gb",
+    "gpu_count",
+    "total_tflops",
+    "memory_bandwidth_gbps",
+    "tokens_per_second",
+    "cost_per_million_tokens",
+    "cost_per_tflop_hour",
+    "reliability",
+    "total_cost",
+    "duration_hours",
+    "throughput",
+]
+
+
+# --- Calculators ------------------------------------------------------------------------------
+
+
+class CostPerTokenIn(Schema):
+    price_per_hour: Decimal | None = Field(None, description="USD per hour (not with offer_id).")
+    tokens_per_second: float | None = Field(None, description="An explicit decode rate.")
+    gpu_model: str | None = Field(None, max_length=200, description="Take the rate from this GPU.")
+    offer_id: str | None = Field(None, max_length=64, description="Take everything from an offer.")
+    gpu_count: int | None = Field(None, description="GPUs in the machine (default 1).")
+    model_params_billion: float | None = Field(None, description="Model size (default 8.03B).")
+    precision: PrecisionName = "fp16"
+
+
+class TokenCostOut(Schema):
+    cost_per_million_tokens: Decimal
+    price_per_hour: Decimal
+    tokens_per_second: float
+    is_estimate: bool
+    basis: str
+    gpu_model: str | None
+    gpu_count: int
+    gpus_per_replica: int
+    replicas: int
+    model_params_billion: float | None
+    precision: str | None
+    offer_id: str | None
+
+
+class CostPerGflopIn(Schema):
+    price_per_hour: Decimal | None = None
+    tflops: float | None = Field(None, description="An explicit per-GPU TFLOPS figure.")
+    gpu_model: str | None = Field(None, max_length=200)
+    offer_id: str | None = Field(None, max_length=64)
+    gpu_count: int | None = None
+    precision: FlopPrecisionName = "fp16"
+
+
+class FlopCostOut(Schema):
+    cost_per_gflop: Decimal
+    cost_per_tflop_hour: Decimal
+    price_per_hour: Decimal
+    tflops_per_gpu: float
+    total_tflops: float
+    precision: str | None
+    gpu_model: str | None
+    gpu_count: int
+    offer_id: str | None
+
+
+# --- TOPSIS -----------------------------------------------------------------------------------
+
+
+class TopsisIn(Schema):
+    matrix: list[list[float]] = Field(..., description="Alternatives (rows) x criteria.")
+    weights: list[float]
+    criteria_types: list[Literal["benefit", "cost"]]
+    normalization: Literal["vector", "minmax"] = "vector"
+
+
+class TopsisOut(Schema):
+    scores: list[float] = Field(..., description="Closeness per row, in input order.")
+    ranking: list[int] = Field(..., description="Row indices, best first.")
+    ranks: list[int] = Field(..., description="1-based rank per row (ties share a rank).")
+
+
+class OfferFilterIn(Schema):
+    gpu_types: list[str] = Field(default_factory=list, max_length=50)
+    providers: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    max_price_per_hour: Decimal | None = None
+    min_vram_gb: int | None = None
+    min_gpu_count: int | None = None
+    max_gpu_count: int | None = None
+    include_spot: bool = True
+    availability: list[AvailabilityName] | None = Field(
+        None, max_length=3, description="Default: available and limited."
+    )
+
+
+class CriterionIn(Schema):
+    criterion: OfferCriterionName
+    weight: float = 1.0
+
+
+class TopsisOffersIn(Schema):
+    filter: OfferFilterIn | None = None
+    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    normalization: Literal["vector", "minmax"] = "vector"
+    precision: PrecisionName = "fp16"
+    limit: int = 20
+
+
+class OfferOut(Schema):
+    offer_id: str
+    provider: str
+    gpu_type: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    region: str
+    country: str
+    is_spot: bool
+    reliability: float
+
+
+class AppliedCriterionOut(Schema):
+    criterion: str
+    weight: float
+    type: str
+
+
+class RankedOfferOut(Schema):
+    offer: OfferOut
+    rank: int
+    score: float
+    criteria_values: dict[str, float]
+
+
+class OfferRankingOut(Schema):
+    run_id: str
+    criteria: list[AppliedCriterionOut]
+    normalization: str
+    offers: list[RankedOfferOut]
+    candidate_count: int
+    ranked_count: int
+    excluded: dict[str, int]
+    truncated: bool
+
+
+# --- Workloads --------------------------------------------------------------------------------
+
+
+class WorkloadIn(Schema):
+    workload_type: WorkloadTypeName
+    params_billion: float
+    precision: PrecisionName = "fp16"
+    context_length: int | None = None
+    batch_size: int | None = None
+    tokens: float | None = None
+    requests: float | None = None
+    output_tokens_per_request: int | None = None
+    deadline_hours: float | None = None
+    budget_usd: float | None = None
+    num_layers: int | None = None
+    hidden_size: int | None = None
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    lora_rank: int | None = None
+    image_resolution: int | None = None
+    diffusion_steps: int | None = None
+    activation_checkpointing: bool | None = None
+
+
+class EstimateWorkloadIn(WorkloadIn):
+    filter: OfferFilterIn | None = None
+    limit: int = 20
+
+
+class MemoryOut(Schema):
+    weights_gb: float
+    kv_cache_gb: float
+    activations_gb: float
+    gradients_gb: float
+    optimizer_states_gb: float
+    per_gpu_working_gb: float
+    total_gb: float
+
+
+class GpuModelEstimateOut(Schema):
+    gpu_model: str
+    vram_gb: int
+    min_gpus: int | None
+    throughput: float | None
+    duration_hours: float | None
+    memory_bound: bool
+
+
+class OfferEstimateOut(Schema):
+    offer_id: str
+    provider: str
+    gpu_type: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    region: str
+    is_spot: bool
+    feasible: bool
+    reasons: list[str]
+    min_gpus: int | None
+    replicas: int
+    throughput: float | None
+    duration_hours: float | None
+    total_cost: Decimal | None
+
+
+class WorkloadEstimateOut(Schema):
+    feasible: bool
+    reason: str | None
+    memory: MemoryOut
+    total_flops: float
+    units: float
+    unit: str
+    assumptions: list[str]
+    gpu_models: list[GpuModelEstimateOut]
+    offers: list[OfferEstimateOut]
+    candidate_count: int
+    feasible_count: int
+    truncated: bool
+
+
+# --- Ensemble ---------------------------------------------------------------------------------
+
+
+class PreferencesIn(Schema):
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    allow_spot: bool | None = None
+    min_reliability: float | None = Field(None, ge=0, le=1)
+    max_price_per_hour: float | None = Field(None, gt=0)
+    min_vram_gb: float | None = Field(None, gt=0)
+    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    precision: PrecisionName = "fp16"
+
+
+class EnsembleWeightsIn(Schema):
+    topsis: float | None = None
+    collaborative: float | None = None
+    content: float | None = None
+
+
+class EnsembleIn(Schema):
+    workload: WorkloadIn | None = None
+    preferences: PreferencesIn | None = None
+    weights: EnsembleWeightsIn | None = None
+    filter: OfferFilterIn | None = None
+    limit: int = 10
+
+
+class ComponentScoreOut(Schema):
+    name: str
+    raw_score: float
+    normalized_score: float
+    weight: float
+    contribution: float
+    note: str
+
+
+class DecidingCriterionOut(Schema):
+    source: str
+    criterion: str
+    effect: str
+    value: float | None
+    detail: str
+
+
+class ExplanationOut(Schema):
+    components: list[ComponentScoreOut]
+    deciding_criteria: list[DecidingCriterionOut]
+    summary: str
+
+
+class RecommendationOut(Schema):
+    offer: OfferOut
+    rank: int
+    score: float
+    total_cost: Decimal | None
+    duration_hours: float | None
+    throughput: float | None
+    throughput_unit: str | None
+    explanation: ExplanationOut
+
+
+class EnsembleOut(Schema):
+    run_id: str
+    feasible: bool
+    reason: str | None
+    recommendations: list[RecommendationOut]
+    candidate_count: int
+    ranked_count: int
+    excluded: dict[str, int]
+    requested_weights: dict[str, float]
+    effective_weights: dict[str, float]
+    collaborative_source: str
+    criteria: list[AppliedCriterionOut]
+    truncated: bool
+
+
+# --- Interactions -----------------------------------------------------------------------------
+
+
+class InteractionIn(Schema):
+    offer_id: str = Field(..., max_length=64)
+    kind: Literal["view", "select", "book"]
+    run_id: str | None = Field(None, max_length=64)
+
+
+class InteractionOut(Schema):
+    id: int
+    offer_id: UUID
+    kind: str
+    run_id: UUID | None
+    created_at: datetime

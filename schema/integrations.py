@@ -1,0 +1,166 @@
+"""GraphQL: provider integrations (stored provider API keys) over ``apps.providers.integrations``.
+
+The same functions serve ``/api/v2/config/integrations``. No field ever exposes a key. Mutations
+return payloads with ``errors: [FieldError!]!``; a missing right (only tenant admins change an
+organisation's keys) is a request-level ``FORBIDDEN``, like every permission in this schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+import strawberry_django
+from strawberry.permission import PermissionExtension
+from strawberry.types import Info
+
+from apps.providers import integrations
+from apps.providers.integrations import IntegrationView
+from gpubroker.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
+
+from .errors import FieldError
+from .permissions import IsAuthenticated, request_ip, require_user
+
+T = TypeVar("T")
+
+
+def _authenticated() -> list[Any]:
+    return [PermissionExtension(permissions=[IsAuthenticated()])]
+
+
+def attempt(call: Callable[[], T]) -> tuple[T | None, list[FieldError]]:
+    try:
+        return call(), []
+    except (RateLimited, Unauthenticated, PermissionDenied):
+        raise
+    except DomainError as exc:
+        return None, [FieldError.from_domain(exc)]
+
+
+@strawberry.enum(description="Whether the provider accepted the stored key when last asked.")
+class IntegrationStatus(Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    UNVERIFIED = "unverified"
+
+
+@strawberry.enum(description="Who an integration belongs to.")
+class IntegrationScope(Enum):
+    TENANT = "tenant"
+    USER = "user"
+
+
+@strawberry.type(
+    name="ProviderIntegration",
+    description="A provider and the caller's stored API key for it (never the key itself).",
+)
+class ProviderIntegrationType:
+    provider: str
+    display_name: str
+    requires_api_key: bool = strawberry.field(
+        description="The provider lists prices only with a key."
+    )
+    configured: bool
+    id: strawberry.ID | None = None
+    scope: IntegrationScope | None = None
+    status: IntegrationStatus | None = None
+    last_validated_at: datetime | None = None
+    last_error: str | None = None
+    use_for_catalogue: bool | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, view: IntegrationView) -> ProviderIntegrationType:
+        i = view.integration
+        stored: dict[str, Any] = {}
+        if i is not None:
+            stored = {
+                "id": strawberry.ID(str(i.pk)),
+                "scope": IntegrationScope.TENANT if i.tenant_id else IntegrationScope.USER,
+                "status": IntegrationStatus(i.status),
+                "last_validated_at": i.last_validated_at,
+                "last_error": i.last_error,
+                "use_for_catalogue": i.use_for_catalogue,
+                "updated_at": i.updated_at,
+            }
+        return cls(
+            provider=view.provider,
+            display_name=view.display_name,
+            requires_api_key=view.requires_api_key,
+            configured=view.configured,
+            **stored,
+        )
+
+
+@strawberry.input
+class SaveIntegrationInput:
+    provider: str
+    api_key: str
+    use_for_catalogue: bool = True
+
+
+@strawberry.type
+class IntegrationPayload:
+    integration: ProviderIntegrationType | None = None
+    created: bool = False
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteIntegrationPayload:
+    ok: bool
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field(
+        description="Every provider with your organisation's integration status.",
+        extensions=_authenticated(),
+    )
+    def integrations(self, info: Info) -> list[ProviderIntegrationType]:
+        views = integrations.integration_statuses(user=require_user(info))
+        return [ProviderIntegrationType.of(view) for view in views]
+
+
+def _mutation(description: str) -> Any:
+    return strawberry_django.mutation(
+        description=description, handle_django_errors=False, extensions=_authenticated()
+    )
+
+
+@strawberry.type
+class Mutation:
+    @_mutation("Store or replace a provider API key (validated with the provider first).")
+    def save_integration(self, info: Info, input: SaveIntegrationInput) -> IntegrationPayload:
+        saved, errors = attempt(
+            lambda: integrations.save_integration(
+                user=require_user(info), **vars(input), ip=request_ip(info)
+            )
+        )
+        if saved is None:
+            return IntegrationPayload(errors=errors)
+        return IntegrationPayload(
+            integration=ProviderIntegrationType.of(saved[0]), created=saved[1]
+        )
+
+    @_mutation("Ask the provider again whether the stored key is accepted.")
+    def validate_integration(self, info: Info, provider: str) -> IntegrationPayload:
+        view, errors = attempt(
+            lambda: integrations.revalidate_integration(
+                user=require_user(info), provider=provider, ip=request_ip(info)
+            )
+        )
+        integration = ProviderIntegrationType.of(view) if view else None
+        return IntegrationPayload(integration=integration, errors=errors)
+
+    @_mutation("Remove a stored provider API key.")
+    def delete_integration(self, info: Info, provider: str) -> DeleteIntegrationPayload:
+        _, errors = attempt(
+            lambda: integrations.delete_integration(
+                user=require_user(info), provider=provider, ip=request_ip(info)
+            )
+        )
+        return DeleteIntegrationPayload(ok=not errors, errors=errors)

@@ -1,0 +1,259 @@
+"""GraphQL types of the math core's calculators, workload estimation and recommenders.
+
+Plain ``strawberry.type``s mirroring the services' result dataclasses (resolvers return those
+dataclasses as they are). Offers appear as ``offerId`` plus the few fields a recommendation
+needs; the catalogue's own ``GPUOffer`` type lives in ``schema/providers.py``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from .errors import FieldError
+
+# --- Results ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class TokenCost:
+    cost_per_million_tokens: Decimal
+    price_per_hour: Decimal
+    tokens_per_second: float
+    is_estimate: bool = strawberry.field(description="True when the rate is not measured.")
+    basis: str
+    gpu_model: str | None
+    gpu_count: int
+    gpus_per_replica: int
+    replicas: int
+    model_params_billion: float | None
+    precision: str | None
+    offer_id: strawberry.ID | None
+
+
+@strawberry.type
+class FlopCost:
+    cost_per_gflop: Decimal
+    cost_per_tflop_hour: Decimal
+    price_per_hour: Decimal
+    tflops_per_gpu: float
+    total_tflops: float
+    precision: str | None
+    gpu_model: str | None
+    gpu_count: int
+    offer_id: strawberry.ID | None
+
+
+@strawberry.type
+class MemoryBreakdown:
+    weights_gb: float
+    kv_cache_gb: float
+    activations_gb: float
+    gradients_gb: float
+    optimizer_states_gb: float
+    per_gpu_working_gb: float
+    total_gb: float
+
+
+@strawberry.type
+class GpuModelEstimate:
+    gpu_model: str
+    vram_gb: int
+    min_gpus: int | None = strawberry.field(description="Null: no number of these GPUs fits.")
+    throughput: float | None
+    duration_hours: float | None
+    memory_bound: bool
+
+
+@strawberry.type
+class OfferEstimate:
+    offer_id: strawberry.ID
+    provider: str
+    gpu_type: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    region: str
+    is_spot: bool
+    feasible: bool
+    reasons: list[str] = strawberry.field(
+        description="no_benchmark, insufficient_memory, deadline, budget."
+    )
+    min_gpus: int | None
+    replicas: int
+    throughput: float | None
+    duration_hours: float | None
+    total_cost: Decimal | None
+
+
+@strawberry.type
+class WorkloadEstimate:
+    feasible: bool
+    reason: str | None = strawberry.field(description="Why no offer can run it, when none can.")
+    memory: MemoryBreakdown
+    total_flops: float
+    units: float
+    unit: str
+    assumptions: list[str]
+    gpu_models: list[GpuModelEstimate]
+    offers: list[OfferEstimate]
+    candidate_count: int
+    feasible_count: int
+    truncated: bool
+
+
+@strawberry.type
+class TopsisScores:
+    scores: list[float] = strawberry.field(description="Closeness per row, in input order.")
+    ranking: list[int] = strawberry.field(description="Row indices, best first.")
+    ranks: list[int] = strawberry.field(description="1-based rank per row; ties share a rank.")
+
+
+@strawberry.type
+class AppliedCriterion:
+    criterion: str
+    weight: float
+    type: str
+
+
+@strawberry.type(description="An offer as the recommenders show it (offerId links the catalogue).")
+class OfferSummary:
+    offer_id: strawberry.ID
+    provider: str
+    gpu_type: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    region: str
+    country: str
+    is_spot: bool
+    reliability: float
+
+
+@strawberry.type
+class RankedOffer:
+    offer: OfferSummary
+    rank: int
+    score: float
+    criteria_values: JSON
+
+
+@strawberry.type
+class OfferRanking:
+    run_id: strawberry.ID
+    criteria: list[AppliedCriterion]
+    normalization: str
+    offers: list[RankedOffer]
+    candidate_count: int
+    ranked_count: int
+    excluded: JSON
+    truncated: bool
+
+
+@strawberry.type
+class TopsisPayload:
+    scores: TopsisScores | None = None
+    ranking: OfferRanking | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ComponentScore:
+    name: str
+    raw_score: float
+    normalized_score: float
+    weight: float
+    contribution: float
+    note: str
+
+
+@strawberry.type
+class DecidingCriterion:
+    source: str
+    criterion: str
+    effect: str
+    value: float | None
+    detail: str
+
+
+@strawberry.type
+class Explanation:
+    components: list[ComponentScore]
+    deciding_criteria: list[DecidingCriterion]
+    summary: str
+
+
+@strawberry.type
+class RecommendedOffer:
+    offer: OfferSummary
+    rank: int
+    score: float
+    total_cost: Decimal | None
+    duration_hours: float | None
+    throughput: float | None
+    throughput_unit: str | None
+    explanation: Explanation
+
+    @strawberry.field(description="The catalogue offer's id.")
+    def offer_id(self) -> strawberry.ID:
+        return strawberry.ID(self.offer.offer_id)
+
+
+@strawberry.type
+class ComponentWeights:
+    topsis: float
+    collaborative: float
+    content: float
+
+
+def _requested_weights(root: Any) -> ComponentWeights:
+    return ComponentWeights(**root.requested_weights)
+
+
+def _effective_weights(root: Any) -> ComponentWeights:
+    return ComponentWeights(**root.effective_weights)
+
+
+@strawberry.type
+class Recommendations:
+    run_id: strawberry.ID
+    feasible: bool
+    reason: str | None
+    recommendations: list[RecommendedOffer]
+    candidate_count: int
+    ranked_count: int
+    excluded: JSON
+    collaborative_source: str
+    criteria: list[AppliedCriterion]
+    truncated: bool
+    requested_weights: ComponentWeights = strawberry.field(
+        resolver=_requested_weights, description="The request's weights, normalised."
+    )
+    effective_weights: ComponentWeights = strawberry.field(
+        resolver=_effective_weights,
+        description="The weights applied: a component without signal gives its weight away.",
+    )
+
+
+@strawberry.type
+class EnsemblePayload:
+    result: Recommendations | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OfferInteraction:
+    id: strawberry.ID
+    offer_id: strawberry.ID
+    kind: str
+    run_id: strawberry.ID | None
+    created_at: datetime
+
+
+@strawberry.type
+class RecordInteractionPayload:
+    interaction: OfferInteraction | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)

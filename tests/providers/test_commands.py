@@ -1,0 +1,145 @@
+"""``sync_offers`` and ``load_demo_data``, and the replay feed for live-update demos."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.providers.models import GPUOffer, PriceHistory, Provider
+from apps.providers.services import load_demo_data, replay_tick
+from apps.providers.sync_sources import use_transport
+
+from .helpers import FakeProvider, ok
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("sync_offers", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_replay_twice_in_a_row_writes_history_only_for_real_changes(benchmarks):
+    first = run("--source", "replay", "--snapshot", "1")
+    assert "syncing 5 provider(s) from replay snapshot 1" in first
+    header = "provider    status  fetched new   changed unchanged vanished rejected seconds"
+    assert header in first
+    assert "5/5 providers synced" in first
+    after_first = PriceHistory.objects.count()
+    assert after_first == GPUOffer.objects.count()  # one initial row per new offer
+
+    second = run("--source", "replay")  # the latest snapshot: prices moved, offers came and went
+    assert (
+        "vastai: ok, 30 offers from 30 records (2 new, 6 changed, 2 vanished, 0 rejected)" in second
+    )
+    after_second = PriceHistory.objects.count()
+    changes = after_second - after_first
+    assert changes > 0
+
+    third = run("--source", "replay")
+    assert PriceHistory.objects.count() == after_second  # nothing changed, nothing written
+    assert "0 new, 0 changed, 0 vanished, 0 rejected" in third
+    assert set(Provider.objects.values_list("is_sample_data", flat=True)) == {True}
+    linked = GPUOffer.objects.filter(benchmark__isnull=False).count()
+    assert linked > GPUOffer.objects.count() * 0.8  # demo offers join the benchmark table
+
+
+def test_every_provider_failing_exits_non_zero():
+    broken = FakeProvider().on("POST", "/api/v0/bundles/", httpx.Response(200, text="<html>"))
+    with use_transport("vastai", broken.transport), pytest.raises(CommandError, match="every"):
+        run("--provider", "vastai")
+    # lambda and shadeform need keys: with none configured both fail
+    with pytest.raises(CommandError, match="every provider failed"):
+        run("--provider", "lambda", "--provider", "shadeform")
+
+
+def test_one_provider_succeeding_is_success_and_the_failure_is_reported():
+    good = FakeProvider().on("POST", "/api/v0/bundles/", ok("vastai/bundles.json"))
+    with use_transport("vastai", good.transport):
+        out = run("--provider", "vastai", "--provider", "lambda")
+    assert "vastai: ok, 3 offers" in out
+    assert "lambda: FAILED [auth_failed]" in out and "previous offers kept" in out
+    assert "1/2 providers synced" in out
+
+
+def test_bad_arguments_are_command_errors():
+    with pytest.raises(CommandError, match=r"Unknown provider: 'nosuch'.*known providers"):
+        run("--provider", "nosuch")
+    with pytest.raises(CommandError, match="no snapshot 99"):
+        run("--source", "replay", "--snapshot", "99")
+    with pytest.raises(CommandError, match="only applies to --source replay"):
+        run("--snapshot", "1")
+    with pytest.raises(CommandError, match="positive"):
+        run("--watch", "0")
+
+
+def test_watch_repeats_rounds():
+    out = run(
+        "--source", "replay", "--provider", "tensordock", "--watch", "0.01", "--max-runs", "3"
+    )
+    assert out.count("syncing 1 provider(s)") == 3
+    assert out.count("1/1 providers synced") == 3
+
+
+def test_load_demo_data_is_idempotent_and_marks_sample_data(benchmarks):
+    out = io.StringIO()
+    call_command("load_demo_data", stdout=out)
+    text = out.getvalue()
+    assert "vastai: loaded (sample data) — 30 offers, 40 price-history rows written" in text
+    providers = Provider.objects.filter(is_sample_data=True)
+    assert providers.count() == 5
+    assert GPUOffer.objects.count() >= 100
+    assert GPUOffer.objects.values("provider").distinct().count() >= 3
+    history = PriceHistory.objects.count()
+    assert history > GPUOffer.objects.count()  # the second snapshot left history to show
+
+    again = io.StringIO()
+    call_command("load_demo_data", stdout=again)
+    assert (
+        "vastai: refreshed (sample data) — 30 offers, 0 price-history rows written"
+        in again.getvalue()
+    )
+    assert PriceHistory.objects.count() == history
+
+
+def test_load_demo_data_leaves_live_providers_alone():
+    good = FakeProvider().on("POST", "/api/v0/bundles/", ok("vastai/bundles.json"))
+    with use_transport("vastai", good.transport):
+        run("--provider", "vastai")
+    loads = {load.provider: load for load in load_demo_data()}
+    assert loads["vastai"].action == "kept live data" and loads["vastai"].reports == ()
+    assert loads["runpod"].action == "loaded"
+    assert GPUOffer.objects.filter(provider__name="vastai").count() == 3
+    assert Provider.objects.get(name="vastai").is_sample_data is False
+
+
+def test_replay_tick_produces_deterministic_price_changes_every_step(
+    django_capture_on_commit_callbacks,
+):
+    from apps.providers.events import catalogue_changed
+
+    received = []
+
+    def receiver(sender, provider, changes, **kwargs):
+        received.extend(changes)
+
+    catalogue_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            for step in range(4):
+                reports = replay_tick(step)
+                assert all(r.ok for r in reports)
+                if step >= 1:
+                    assert sum(r.changed + r.new + r.vanished for r in reports) > 0, step
+    finally:
+        catalogue_changed.disconnect(receiver)
+    assert {c.kind for c in received} >= {"new", "changed"}
+    prices = dict(GPUOffer.objects.values_list("external_id", "price_per_hour"))
+    replay_tick(3)  # the same step again: the same prices, no change
+    assert dict(GPUOffer.objects.values_list("external_id", "price_per_hour")) == prices
+    with pytest.raises(ValueError, match="step"):
+        replay_tick(-1)

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from strawberry.django.views import AsyncGraphQLView
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.django.views import GraphQLView
 
 from gpubroker.api.v2 import api
 from gpubroker.health import health
@@ -12,15 +11,14 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/v2/", api.urls),
     # Bearer-token API: no cookie auth, so CSRF does not apply.
+    # GraphQL over HTTP runs as a *sync* view: Django gives each request one thread and the whole
+    # operation runs in it, instead of hopping to a thread for every sync resolver (each hop
+    # costs more than resolving a field; measured by bench/catalogue_bench.py). Resolvers of
+    # queries and mutations must therefore be sync (a test checks it). Subscriptions are served
+    # over WebSocket by the Channels consumer (apps/websocket_gateway/routing.py), not by this view.
     path(
         "graphql/",
-        csrf_exempt(
-            AsyncGraphQLView.as_view(
-                schema=schema,
-                graphql_ide="graphiql",
-                subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            )
-        ),
+        csrf_exempt(GraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
         name="graphql",
     ),
     path("admin/", admin.site.urls),

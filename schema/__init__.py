@@ -7,13 +7,14 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import auth, integrations, math_core, recommendations
+from . import auth, integrations, math_core, providers, recommendations
 from .errors import ErrorFormatter
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
 Query = merge_types(
-    "Query", (auth.Query, integrations.Query, math_core.Query, recommendations.Query)
+    "Query",
+    (auth.Query, integrations.Query, math_core.Query, providers.Query, recommendations.Query),
 )
 Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 

@@ -67,7 +67,16 @@ TEMPLATES = [
 # --- Database: DATABASE_URL, or a SQLite file under the git-ignored var/
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI each request runs its sync code in a thread of its own, so per-thread
+        # persistent connections (CONN_MAX_AGE) leak one connection per request until PostgreSQL
+        # refuses clients. A process-wide psycopg pool reuses them instead.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+            "timeout": 10,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -149,6 +158,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = str(VAR_DIR / "static")
+
+# --- Offer search cache (apps/providers/offer_cache.py): page ids + totals, seconds; 0 = off
+OFFER_CACHE_SECONDS = env_int("OFFER_CACHE_SECONDS", 30)
 
 # --- Request limits
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)

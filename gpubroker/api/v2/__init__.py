@@ -10,6 +10,7 @@ from .auth import router as auth_router
 from .config import router as config_router
 from .errors import install_error_handlers
 from .math import router as math_router
+from .providers import router as providers_router
 
 api = NinjaAPI(
     title="GPUBROKER API v2",
@@ -23,4 +24,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/auth/", auth_router, tags=["auth"])
 api.add_router("/math/", math_router, tags=["math"])
+api.add_router("/providers", providers_router, tags=["providers"])
 api.add_router("/config/", config_router, tags=["config"])

@@ -1,0 +1,135 @@
+"""REST: ``GET /api/v2/providers`` — the seed's offer listing (D8), over the same selector as the
+GraphQL ``offers`` query. Seed parameters (``gpu_type``, ``region``, ``provider_name``,
+``price_max``, ``page``, ``per_page``) keep their meaning; every GraphQL filter is available under
+its snake_case name (list filters repeat the parameter: ``?region=us-east-1&region=eu-west-1``).
+Ranges, enums and page sizes are validated by the selector: a bad value is a 422 envelope naming
+the parameter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from apps.providers import offer_metrics, selectors
+from apps.providers.json_tags import string_elements
+from apps.providers.models import GPUOffer
+from apps.providers.offer_filters import OfferFilters
+from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, NumberedPage
+
+router = Router()
+
+OrderBy = Literal[
+    "price",
+    "price_per_gpu_hour",
+    "cost_per_million_tokens",
+    "cost_per_tflop_hour",
+    "vram_gb",
+    "total_vram_gb",
+    "gpu_count",
+    "reliability",
+    "last_seen",
+]
+
+
+class OfferQuery(Schema):
+    gpu_type: str | None = None
+    gpu_model: list[str] | None = None
+    vendor: Literal["NVIDIA", "AMD", "nvidia", "amd"] | None = None
+    vram_gb_min: int | None = None
+    vram_gb_max: int | None = None
+    total_vram_gb_min: int | None = None
+    total_vram_gb_max: int | None = None
+    gpu_count_min: int | None = None
+    gpu_count_max: int | None = None
+    provider_name: list[str] | None = None
+    region: list[str] | None = None
+    country: list[str] | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    price_per_gpu_hour_min: Decimal | None = None
+    price_per_gpu_hour_max: Decimal | None = None
+    availability: list[Literal["available", "limited", "unavailable"]] | None = None
+    is_spot: bool | None = None
+    datacenter_only: bool | None = None
+    compliance_tags: list[str] | None = None
+    reliability_min: float | None = None
+    cpu_cores_min: int | None = None
+    ram_gb_min: int | None = None
+    storage_gb_min: int | None = None
+    order_by: OrderBy = "price"
+    descending: bool = False
+    precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+
+
+_NOT_FILTERS = {"order_by", "descending", "precision", "page", "per_page"}
+
+
+class OfferItem(Schema):
+    id: str
+    provider: str
+    provider_display_name: str
+    provider_reliability: float
+    external_id: str
+    gpu_type: str
+    raw_gpu_name: str
+    vendor: str | None
+    gpu_memory_gb: int
+    gpu_count: int
+    total_vram_gb: int
+    cpu_cores: int
+    ram_gb: int
+    storage_gb: int
+    price_per_hour: Decimal
+    price_per_gpu_hour: Decimal
+    currency: str
+    region: str
+    country: str
+    availability_status: str
+    is_spot: bool
+    is_datacenter: bool
+    compliance_tags: list[str]
+    last_seen_at: datetime
+    cost_per_million_tokens: Decimal | None
+    cost_per_tflop_hour: Decimal | None
+
+
+class OfferList(Schema):
+    total: int
+    items: list[OfferItem]
+    page: int
+    per_page: int
+
+
+def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str, Any]:
+    """One offer in the seed's field names (plus the catalogue's newer fields)."""
+    benchmark, provider = offer.benchmark, offer.provider
+    token_cost = offer_metrics.token_cost(offer)
+    return {
+        **{name: getattr(offer, name) for name in OfferItem.model_fields if hasattr(offer, name)},
+        "id": str(offer.pk),
+        "provider": provider.name,
+        "provider_display_name": provider.display_name,
+        "provider_reliability": provider.reliability_score,
+        "compliance_tags": string_elements(offer.compliance_tags),
+        "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
+        "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
+        "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
+    }
+
+
+@router.get("", response=OfferList, summary="GPU offers (filtered, ordered, paginated)")
+def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any]:
+    values = query.model_dump(exclude=_NOT_FILTERS)
+    ordering = selectors.OfferOrdering.parse(query.order_by, query.descending, query.precision)
+    page = NumberedPage(page=query.page, per_page=query.per_page)
+    result = selectors.search_offers(
+        filters=OfferFilters.from_values(values), ordering=ordering, page=page
+    )
+    items = [offer_item(offer, ordering.precision) for offer in result.rows]
+    return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}

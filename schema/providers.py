@@ -1,0 +1,317 @@
+"""GraphQL: the offer catalogue (``offers``, ``offer``), providers and price history — thin over
+``apps.providers.selectors``. Types: ``GPUOffer``, ``Provider``, ``PriceHistory``.
+
+Rows are loaded through the Django optimizer: a page of offers with provider, benchmark and price
+history is a fixed number of SQL queries whatever the page size (provider and benchmark joined,
+the latest ``first`` history rows of every offer in one windowed query). Computed fields call the
+shared formulas (``apps.providers.offer_metrics`` → ``apps.math_core.algorithms.costs``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.db.models import Prefetch, QuerySet
+from graphql.execution.values import VariableValues, get_argument_values
+from strawberry import auto, relay
+from strawberry.types import Info
+from strawberry.types.nodes import get_variable_values
+from strawberry_django.optimizer import optimizer
+
+from apps.math_core.algorithms.gpu_spec import Precision as MathPrecision
+from apps.providers import models, offer_metrics, selectors
+from apps.providers.json_tags import string_elements
+from apps.providers.offer_filters import OfferFilters
+from apps.providers.offer_pages import CursorPage
+
+from .django_fields import ColumnField
+from .errors import NotFoundError
+from .math_core import GPUBenchmarkType, SortDirection, Vendor
+from .recommendation_inputs import Precision
+from .recommendation_types import TokenCost
+
+
+@strawberry.enum(description="Whether an offer can be rented now.")
+class Availability(Enum):
+    AVAILABLE = "available"
+    LIMITED = "limited"
+    UNAVAILABLE = "unavailable"
+
+
+@strawberry.enum(description="Operational state of a provider integration.")
+class ProviderStatus(Enum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    MAINTENANCE = "maintenance"
+
+
+@strawberry.enum(description="Fields offers can be ordered by (ties are broken by id).")
+class OfferOrderField(Enum):
+    PRICE = "price"
+    PRICE_PER_GPU_HOUR = "price_per_gpu_hour"
+    COST_PER_MILLION_TOKENS = "cost_per_million_tokens"
+    COST_PER_TFLOP_HOUR = "cost_per_tflop_hour"
+    VRAM = "vram_gb"
+    TOTAL_VRAM = "total_vram_gb"
+    GPU_COUNT = "gpu_count"
+    RELIABILITY = "reliability"
+    LAST_SEEN = "last_seen"
+
+
+@strawberry.enum(description="Dense LLM size classes for token-cost estimates.")
+class ModelSize(Enum):
+    SIZE_7B = "7b"
+    SIZE_13B = "13b"
+    SIZE_34B = "34b"
+    SIZE_70B = "70b"
+
+
+@strawberry_django.type(models.Provider, name="Provider", field_cls=ColumnField)
+class ProviderType:
+    id: auto
+    name: auto
+    display_name: auto
+    status: ProviderStatus
+    reliability_score: auto
+    last_sync_at: auto
+    error_count: auto
+    is_sample_data: auto
+    offer_count: int = strawberry_django.field(
+        annotate=selectors.OFFER_COUNT, description="Offers currently listed."
+    )
+    available_offer_count: int = strawberry_django.field(
+        annotate=selectors.AVAILABLE_OFFER_COUNT, description="Listed offers available now."
+    )
+
+
+@strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
+class PriceHistoryType:
+    id: auto
+    price_per_hour: auto
+    availability_status: Availability
+    recorded_at: auto
+
+
+def _history_prefetch(info: Info) -> Prefetch:
+    """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch."""
+    raw = info._raw_info
+    definition = raw.parent_type.fields[raw.field_name]
+    variables = VariableValues(sources={}, coerced=get_variable_values(raw))
+    args = get_argument_values(definition, raw.field_nodes[0], variables)
+    first = args.get("first", selectors.DEFAULT_HISTORY_ROWS)
+    return _history_window(first, args.get("since")).prefetch()
+
+
+def _history_window(first: int, since: datetime | None) -> selectors.HistoryWindow:
+    return selectors.HistoryWindow(first=first, since=since)
+
+
+_COST_ONLY = [
+    "price_per_hour",
+    "gpu_count",
+    "gpu_memory_gb",
+    "benchmark__gpu_model",
+    "benchmark__vram_gb",
+    "benchmark__tokens_per_second_7b",
+    "benchmark__tokens_per_second_70b",
+    "benchmark__tokens_per_second_7b_is_estimate",
+    "benchmark__memory_bandwidth_gbps",
+    "benchmark__tflops_fp32",
+    "benchmark__tflops_fp16",
+    "benchmark__tflops_fp8",
+    "benchmark__tflops_int8",
+]
+
+
+@strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
+class GPUOfferType:
+    id: auto
+    provider: ProviderType
+    external_id: auto
+    gpu_type: auto
+    raw_gpu_name: auto
+    benchmark: GPUBenchmarkType | None
+    gpu_memory_gb: auto
+    gpu_count: auto
+    cpu_cores: auto
+    ram_gb: auto
+    storage_gb: auto
+    price_per_hour: auto
+    currency: auto
+    region: auto
+    country: auto
+    availability_status: Availability
+    is_spot: auto
+    is_datacenter: auto
+    last_seen_at: auto
+    created_at: auto
+    updated_at: auto
+
+    @strawberry_django.field(only=["compliance_tags"])
+    def compliance_tags(self, root: models.GPUOffer) -> list[str]:
+        return string_elements(root.compliance_tags)
+
+    # Model properties: read like columns (fast path), their inputs selected by the optimizer.
+    price_per_gpu_hour: Decimal = strawberry_django.field(
+        only=["price_per_hour", "gpu_count"], description="USD, 4 dp.", field_cls=ColumnField
+    )
+    total_vram_gb: int = strawberry_django.field(
+        only=["gpu_memory_gb", "gpu_count"], field_cls=ColumnField
+    )
+
+    @strawberry_django.field(
+        only=["gpu_type", "benchmark__vendor"],
+        select_related=["benchmark"],
+        description="Null when the GPU is unknown.",
+    )
+    def vendor(self, root: models.GPUOffer) -> Vendor | None:
+        benchmark = root.benchmark
+        value = selectors.offer_vendor(root.gpu_type, benchmark.vendor if benchmark else None)
+        return Vendor(value) if value in Vendor._value2member_map_ else None
+
+    @strawberry_django.field(
+        only=_COST_ONLY,
+        select_related=["benchmark"],
+        description=(
+            "Single-stream decode cost of a dense model (paramsBillion overrides modelSize) with "
+            "weights at precision. Null without benchmark data or when the offer cannot hold "
+            "the weights."
+        ),
+    )
+    def cost_per_million_tokens(
+        self,
+        root: models.GPUOffer,
+        model_size: ModelSize = ModelSize.SIZE_7B,
+        params_billion: float | None = None,
+        precision: Precision = Precision.FP16,
+    ) -> TokenCost | None:
+        size = offer_metrics.parse_enum(offer_metrics.ModelSize, model_size.value, "model_size")
+        params = offer_metrics.validate_params_billion(params_billion, size)
+        weights = offer_metrics.parse_enum(MathPrecision, precision.value, "precision")
+        return offer_metrics.token_cost(root, params, weights)  # type: ignore[return-value]
+
+    @strawberry_django.field(
+        only=_COST_ONLY,
+        select_related=["benchmark"],
+        description=(
+            "USD per TFLOP-hour at the datasheet peak (6 significant digits); null when the GPU "
+            "publishes no figure at that precision."
+        ),
+    )
+    def cost_per_tflop_hour(
+        self, root: models.GPUOffer, precision: Precision = Precision.FP16
+    ) -> Decimal | None:
+        return offer_metrics.cost_per_tflop_hour(
+            root, offer_metrics.flop_precision(precision.value)
+        )
+
+    @strawberry_django.field(
+        prefetch_related=[_history_prefetch], description="Latest changes first."
+    )
+    def price_history(
+        self, root: models.GPUOffer, first: int = 20, since: datetime | None = None
+    ) -> list[PriceHistoryType]:
+        return selectors.price_history(root, _history_window(first, since))  # type: ignore[return-value]
+
+
+@strawberry.type(name="OfferConnection", description="A page of offers (Relay connection).")
+class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
+    total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
+
+    @classmethod
+    def from_page(cls, page: selectors.OfferPage) -> OfferConnection:
+        edges = [
+            relay.Edge(cursor=page.cursor(i), node=row)  # type: ignore[type-var]
+            for i, row in enumerate(page.rows)
+        ]
+        info = relay.PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return cls(edges=edges, page_info=info, total_count=page.total)  # type: ignore[arg-type]
+
+
+@strawberry.input(name="OfferFilter", description="Offer filters; all given ones must match.")
+class OfferFilterInput:
+    gpu_model: list[str] | None = strawberry.field(
+        default=None, description="Exact models, any spelling the normaliser knows."
+    )
+    gpu_type: str | None = strawberry.field(default=None, description="Substring search.")
+    vendor: Vendor | None = None
+    vram_gb_min: int | None = strawberry.field(default=None, description="Per GPU.")
+    vram_gb_max: int | None = None
+    total_vram_gb_min: int | None = strawberry.field(default=None, description="All GPUs.")
+    total_vram_gb_max: int | None = None
+    gpu_count_min: int | None = None
+    gpu_count_max: int | None = None
+    provider_name: list[str] | None = None
+    region: list[str] | None = None
+    country: list[str] | None = strawberry.field(default=None, description="ISO alpha-2.")
+    price_min: Decimal | None = strawberry.field(default=None, description="USD/hour, offer.")
+    price_max: Decimal | None = None
+    price_per_gpu_hour_min: Decimal | None = None
+    price_per_gpu_hour_max: Decimal | None = None
+    availability: list[Availability] | None = None
+    is_spot: bool | None = strawberry.field(default=None, description="Null: both kinds.")
+    datacenter_only: bool | None = None
+    compliance_tags: list[str] | None = strawberry.field(
+        default=None, description="Offer must carry all."
+    )
+    reliability_min: float | None = None
+    cpu_cores_min: int | None = None
+    ram_gb_min: int | None = None
+    storage_gb_min: int | None = None
+
+
+OfferResult = Annotated[GPUOfferType | NotFoundError, strawberry.union("OfferResult")]
+
+
+def _loader(info: Info) -> selectors.Loader:
+    def load(queryset: QuerySet[models.GPUOffer]) -> QuerySet[models.GPUOffer]:
+        extension = optimizer.get()
+        return extension.optimize(queryset, info) if extension else selectors.rest_shape(queryset)
+
+    return load
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field(description="Search the offer catalogue (page size at most 100).")
+    def offers(
+        self,
+        info: Info,
+        filter: OfferFilterInput | None = None,
+        order_by: OfferOrderField = OfferOrderField.PRICE,
+        direction: SortDirection = SortDirection.ASC,
+        precision: Precision = Precision.FP16,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> OfferConnection:
+        page = selectors.search_offers(
+            filters=OfferFilters.from_values(vars(filter) if filter else {}),
+            ordering=selectors.OfferOrdering.parse(
+                order_by.value, direction is SortDirection.DESC, precision.value
+            ),
+            page=CursorPage(first=first, after=after, last=last, before=before),
+            load=_loader(info),
+        )
+        return OfferConnection.from_page(page)
+
+    @strawberry_django.field(description="One offer by id.")
+    def offer(self, info: Info, id: uuid.UUID) -> OfferResult:
+        found = _loader(info)(selectors.offer_by_id(id)).first()
+        return found or NotFoundError(message=f"No offer with id {id}.")  # type: ignore[return-value]
+
+    @strawberry_django.field(description="GPU clouds and marketplaces with their offer counts.")
+    def providers(self, status: ProviderStatus | None = None) -> list[ProviderType]:
+        return selectors.list_providers(status=status.value if status else None)  # type: ignore[return-value]

@@ -36,7 +36,14 @@ LIVE_ENV = {"WS_PRESENCE_TTL_SECONDS": PRESENCE_TTL, "WS_ALLOW_ANONYMOUS": 0}
 
 @pytest.fixture(scope="module")
 def ticker_server(django_db_setup):
-    server = DaphneServer(DEMO_TICKER=1, DEMO_TICKER_INTERVAL=0.3, **LIVE_ENV).start()
+    # The ticker mechanism under test, with the light in-place tick (the replay tick, the
+    # development default, is tested in tests/providers/test_commands.py).
+    server = DaphneServer(
+        DEMO_TICKER=1,
+        DEMO_TICKER_INTERVAL=0.3,
+        DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+        **LIVE_ENV,
+    ).start()
     yield server
     server.stop()
 
@@ -84,11 +91,17 @@ async def graphql_subscribe(
     return ws
 
 
-async def next_update(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+async def next_update(
+    ws: ClientConnection, timeout: float = 10, offer_id: str | None = None
+) -> dict[str, Any]:
+    """The next update (for ``offer_id`` only, when given: other servers of this module, such as
+    the ticker server, publish through the same Redis)."""
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         assert message["type"] == "next", message
-        return message["payload"]["data"]["priceUpdates"]
+        update = message["payload"]["data"]["priceUpdates"]
+        if offer_id is None or update["offerId"] == offer_id:
+            return update
 
 
 async def open_feed(server: DaphneServer, token: str, query: str = "") -> ClientConnection:
@@ -97,10 +110,12 @@ async def open_feed(server: DaphneServer, token: str, query: str = "") -> Client
     return ws
 
 
-async def next_feed_update(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+async def next_feed_update(
+    ws: ClientConnection, timeout: float = 10, offer_id: str | None = None
+) -> dict[str, Any]:
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message["type"] == "price_update":
+        if message["type"] == "price_update" and offer_id in (None, message["data"]["offer_id"]):
             return message["data"]
 
 
@@ -217,9 +232,9 @@ def test_change_committed_by_another_process_reaches_subscribers_on_both_servers
         )
         assert json.loads(output)["changes"][0]["offer_id"] == str(offer.pk)
         received = [
-            await next_update(gql_a),
-            await next_update(gql_b),
-            await next_feed_update(feed_b),
+            await next_update(gql_a, offer_id=str(offer.pk)),
+            await next_update(gql_b, offer_id=str(offer.pk)),
+            await next_feed_update(feed_b, offer_id=str(offer.pk)),
         ]
         for ws in (gql_a, gql_b, feed_b):
             await ws.close()

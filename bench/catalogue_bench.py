@@ -230,28 +230,31 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def load(base: str, kind: str, clients: int, total: int) -> Result:
+async def load(bases: list[str], kind: str, clients: int, total: int) -> Result:
+    """``clients`` concurrent clients; each keeps to one server process (client n → process
+    n mod len(bases)), as nginx's least-connections balancing spreads equal clients."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        for page in range(1, PAGES + 1):  # warm-up: one round of every page
-            method, path, kwargs = request_for(kind, page)
-            (await client.request(method, path, **kwargs)).raise_for_status()
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        for base in bases:
+            for page in range(1, PAGES + 1):  # warm-up: one round of every page
+                method, path, kwargs = request_for(kind, page)
+                (await client.request(method, base + path, **kwargs)).raise_for_status()
         latencies: list[float] = []
         issued = 0
 
-        async def worker() -> None:
+        async def worker(base: str) -> None:
             nonlocal issued
             while issued < total:
                 issued += 1
                 method, path, kwargs = request_for(kind, issued % PAGES + 1)
                 started = time.perf_counter()
-                response = await client.request(method, path, **kwargs)
+                response = await client.request(method, base + path, **kwargs)
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 200:
                     raise RuntimeError(f"{kind} answered {response.status_code}")
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(bases[n % len(bases)]) for n in range(clients)))
         return Result(kind, clients, len(latencies), time.perf_counter() - started, latencies)
 
 
@@ -275,6 +278,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="per endpoint and level")
     parser.add_argument("--port", type=int, default=18510)
     parser.add_argument("--kinds", default="baseline,rest,graphql,graphql-async")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (ports --port, --port+1, …), as production runs one per core",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (e.g. postgres://…/test_wt5)")
@@ -282,14 +291,14 @@ def main() -> None:
     kinds = args.kinds.split(",")
     results: dict[tuple[str, str, int], Result] = {}
     for cache_label, seconds in (("off", 0), ("on", 30)):
-        server = start_server(args.port, seconds)
+        ports = [args.port + n for n in range(args.workers)]
+        servers = [start_server(port, seconds) for port in ports]
+        bases = [f"http://{HOST}:{port}" for port in ports]
         try:
-            check_same_rows(f"http://{HOST}:{args.port}")
+            check_same_rows(bases[0])
             for clients in CONCURRENCY:
                 for kind in kinds:
-                    result = asyncio.run(
-                        load(f"http://{HOST}:{args.port}", kind, clients, args.requests)
-                    )
+                    result = asyncio.run(load(bases, kind, clients, args.requests))
                     results[(cache_label, kind, clients)] = result
                     print(
                         f"cache {cache_label:3} {kind:13} {clients:2} clients: "
@@ -298,7 +307,9 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            stop_server(server)
+            for server in servers:
+                stop_server(server)
+    print(f"\n{args.workers} server process(es)")
     print_table(results, kinds)
 
 

@@ -34,8 +34,11 @@ GRAPHQL_WS = [Subprotocol("graphql-transport-ws")]
 LIVE_ENV = {"WS_PRESENCE_TTL_SECONDS": PRESENCE_TTL, "WS_ALLOW_ANONYMOUS": 0}
 
 
-@pytest.fixture(scope="module")
-def ticker_server(django_db_setup):
+@pytest.fixture
+def ticker_server(transactional_db):
+    # Per test, and set up after the test database: it stops before the database is flushed
+    # (a ticker still writing deadlocks the flush on PostgreSQL) and before other servers'
+    # tests run (its demo changes would reach their unfiltered subscribers).
     server = DaphneServer(DEMO_TICKER=1, DEMO_TICKER_INTERVAL=0.3, **LIVE_ENV).start()
     yield server
     server.stop()

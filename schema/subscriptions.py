@@ -22,14 +22,13 @@ from channels.db import database_sync_to_async
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
+from apps.math_core.algorithms.costs import price_per_gpu_hour
 from apps.providers import selectors
 from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
 from apps.websocket_gateway.streams import price_change_batches, price_changes
 
 from .recommendation_types import LinkedOffer
-
-_FOUR_DP = Decimal("0.0001")
 
 
 @strawberry.enum(description="What happened to the offer.")
@@ -98,7 +97,7 @@ class PriceUpdate:
             spot=bool(change["is_spot"]),
             old_price_per_hour=old,
             new_price_per_hour=Decimal(change["new_price_per_hour"]),
-            old_price_per_gpu_hour=(old / count).quantize(_FOUR_DP) if old is not None else None,
+            old_price_per_gpu_hour=price_per_gpu_hour(old, count) if old is not None else None,
             new_price_per_gpu_hour=Decimal(change["new_price_per_gpu_hour"]),
             old_availability=change.get("old_availability"),
             new_availability=change["new_availability"],

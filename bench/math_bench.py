@@ -200,7 +200,7 @@ GRAPHQL_INPUT = {
 def bench_ensemble() -> tuple[float, float]:
     from apps.auth_app.models import User
     from apps.auth_app.services import issue_tokens
-    from apps.math_core.candidates import OfferFilter, candidate_offers, offer_table
+    from apps.math_core.candidates import candidate_offers, offer_table
 
     print(f"\nEnsemble over {OFFERS:,} offers through the API ({connection.vendor})")
     start = time.perf_counter()
@@ -236,7 +236,7 @@ def bench_ensemble() -> tuple[float, float]:
         assert client.get("/api/v2/math/benchmarks/H100 SXM", **auth).status_code == 200
 
     def candidates() -> None:
-        offer_table(candidate_offers(OfferFilter()))
+        offer_table(candidate_offers())
 
     runs = 15
     _, baseline, _ = summary(timed(trivial, runs))

@@ -271,6 +271,11 @@ class OfferFilterInput:
     storage_gb_min: int | None = None
 
 
+def offer_filters(value: OfferFilterInput | None) -> OfferFilters:
+    """The catalogue filter an ``OfferFilter`` input describes (every resolver taking one)."""
+    return OfferFilters.from_values(vars(value) if value else {})
+
+
 OfferResult = Annotated[GPUOfferType | NotFoundError, strawberry.union("OfferResult")]
 
 
@@ -298,7 +303,7 @@ class Query:
         before: str | None = None,
     ) -> OfferConnection:
         page = selectors.search_offers(
-            filters=OfferFilters.from_values(vars(filter) if filter else {}),
+            filters=offer_filters(filter),
             ordering=selectors.OfferOrdering.parse(
                 order_by.value, direction is SortDirection.DESC, precision.value
             ),

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+
+if TYPE_CHECKING:
+    from .providers import OfferFilterInput
+
+#: The catalogue's ``OfferFilter`` input (``schema/providers.py`` imports this module: lazy).
+OfferFilter = Annotated["OfferFilterInput", strawberry.lazy("schema.providers")]
+FILTER_DOC = (
+    "The catalogue's offer filter (as in `offers`); without `availability` only available "
+    "and limited offers are considered."
+)
 
 
 @strawberry.enum(description="Numeric precision / quantisation of weights and compute.")
@@ -63,13 +73,6 @@ class OfferCriterion(Enum):
 
 
 @strawberry.enum
-class OfferAvailability(Enum):
-    AVAILABLE = "available"
-    LIMITED = "limited"
-    UNAVAILABLE = "unavailable"
-
-
-@strawberry.enum
 class InteractionKind(Enum):
     VIEW = "view"
     SELECT = "select"
@@ -111,19 +114,6 @@ class CostPerGflopInput:
     precision: Precision = Precision.FP16
 
 
-@strawberry.input(description="Selects candidate offers (every condition must hold).")
-class OfferFilterInput:
-    gpu_types: list[str] | None = None
-    providers: list[str] | None = None
-    regions: list[str] | None = None
-    max_price_per_hour: Decimal | None = None
-    min_vram_gb: int | None = None
-    min_gpu_count: int | None = None
-    max_gpu_count: int | None = None
-    include_spot: bool = True
-    availability: list[OfferAvailability] | None = None
-
-
 @strawberry.input(description="A job to size and price. Give tokens or requests.")
 class WorkloadInput:
     workload_type: WorkloadType
@@ -162,7 +152,7 @@ class OfferCriterionInput:
 
 @strawberry.input
 class TopsisOffersInput:
-    filter: OfferFilterInput | None = None
+    filter: OfferFilter | None = strawberry.field(default=None, description=FILTER_DOC)
     criteria: list[OfferCriterionInput] | None = None
     normalization: Normalization = Normalization.VECTOR
     precision: Precision = Precision.FP16
@@ -198,7 +188,7 @@ class EnsembleInput:
     workload: WorkloadInput | None = None
     preferences: PreferencesInput | None = None
     weights: EnsembleWeightsInput | None = None
-    filter: OfferFilterInput | None = None
+    filter: OfferFilter | None = strawberry.field(default=None, description=FILTER_DOC)
     limit: int = 10
 
 

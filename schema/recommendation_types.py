@@ -2,18 +2,39 @@
 
 Plain ``strawberry.type``s mirroring the services' result dataclasses (resolvers return those
 dataclasses as they are). Offers appear as ``offerId`` plus the few fields a recommendation
-needs; the catalogue's own ``GPUOffer`` type lives in ``schema/providers.py``."""
+needs, and ``offer`` links the catalogue's ``GPUOffer`` (``schema/providers.py``), bulk-loaded
+through ``schema/offer_links.py`` (the resolvers register the result's offer ids)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from . import offer_links
 from .errors import FieldError
+
+if TYPE_CHECKING:
+    from .providers import GPUOfferType
+
+#: The catalogue's ``GPUOffer`` type (``schema/providers.py`` imports this module: lazy).
+LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
+
+
+def _catalogue_offer(root: Any, info: Info) -> LinkedOffer | None:
+    return offer_links.linked_offer(info, root.offer_id)  # type: ignore[return-value]
+
+
+def catalogue_offer_field() -> Any:
+    return strawberry.field(
+        resolver=_catalogue_offer,
+        description="The catalogue offer (null when it is no longer listed).",
+    )
+
 
 # --- Results ----------------------------------------------------------------------------------
 
@@ -87,6 +108,7 @@ class OfferEstimate:
     throughput: float | None
     duration_hours: float | None
     total_cost: Decimal | None
+    offer: LinkedOffer | None = catalogue_offer_field()
 
 
 @strawberry.type
@@ -131,6 +153,7 @@ class OfferSummary:
     country: str
     is_spot: bool
     reliability: float
+    offer: LinkedOffer | None = catalogue_offer_field()
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ that does not verify, ``recordInteraction`` without one, rate limits) are errors
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 import strawberry_django
@@ -20,14 +20,15 @@ from apps.auth_app.middleware import bearer_token
 from apps.auth_app.models import User
 from apps.math_core import recommendations, workloads
 from apps.math_core.algorithms.workload_mapper import Workload
-from apps.math_core.candidates import OfferFilter, offer_filter_from
 from gpubroker.errors import DomainError, RateLimited, Unauthenticated
 
 from .errors import FieldError
+from .offer_links import register_offers
 from .permissions import IsAuthenticated, current_user, require_user
+from .providers import OfferFilterInput, offer_filters
 from .recommendation_inputs import (
+    FILTER_DOC,
     EnsembleInput,
-    OfferFilterInput,
     RecordInteractionInput,
     TopsisInput,
     WorkloadInput,
@@ -67,10 +68,6 @@ def optional_user(info: Info) -> User | None:
     return user
 
 
-def filter_from(value: OfferFilterInput | None) -> OfferFilter:
-    return offer_filter_from(**(plain(value) if value else {}))
-
-
 def workload_from(value: WorkloadInput) -> Workload:
     return workloads.build_workload(**plain(value))
 
@@ -82,11 +79,19 @@ class Query:
         "(feasible first); `feasible: false` with a `reason` when no offer can run it."
     )
     def estimate_workload(
-        self, workload: WorkloadInput, filter: OfferFilterInput | None = None, limit: int = 20
+        self,
+        info: Info,
+        workload: WorkloadInput,
+        filter: Annotated[
+            OfferFilterInput | None, strawberry.argument(description=FILTER_DOC)
+        ] = None,
+        limit: int = 20,
     ) -> WorkloadEstimate:
-        return workloads.estimate_workload(  # type: ignore[return-value]
-            workload=workload_from(workload), offer_filter=filter_from(filter), limit=limit
+        estimate = workloads.estimate_workload(
+            workload=workload_from(workload), offer_filter=offer_filters(filter), limit=limit
         )
+        register_offers(info, (offer.offer_id for offer in estimate.offers))
+        return estimate  # type: ignore[return-value]
 
 
 def _mutation(description: str, *permissions: type) -> Any:
@@ -112,7 +117,7 @@ class Mutation:
         criteria = [(c["criterion"], c["weight"]) for c in options.pop("criteria", None) or []]
         ranking, errors = attempt(
             lambda: recommendations.topsis_offers(
-                offer_filter=filter_from(input.offers.filter if input.offers else None),
+                offer_filter=offer_filters(input.offers.filter if input.offers else None),
                 criteria=criteria,
                 normalization=options["normalization"],
                 precision=options["precision"],
@@ -120,6 +125,8 @@ class Mutation:
                 user=user,
             )
         )
+        if ranking is not None:
+            register_offers(info, (ranked.offer.offer_id for ranked in ranking.offers))
         return TopsisPayload(ranking=ranking, errors=errors)  # type: ignore[arg-type]
 
     @_mutation("Ranked offers for a workload and preferences, each with its explanation.")
@@ -134,11 +141,13 @@ class Mutation:
                 weights={k: v for k, v in plain(input.weights).items() if v is not None}
                 if input.weights
                 else {},
-                offer_filter=filter_from(input.filter),
+                offer_filter=offer_filters(input.filter),
                 user=user,
                 limit=input.limit,
             )
         )
+        if result is not None:
+            register_offers(info, (r.offer.offer_id for r in result.recommendations))
         return EnsemblePayload(result=result, errors=errors)  # type: ignore[arg-type]
 
     @_mutation("Record that you viewed, selected or booked an offer.", IsAuthenticated)

@@ -2,6 +2,11 @@
 
 Thin: the filter is validated by ``apps.websocket_gateway.filters``, the stream comes from
 ``apps.websocket_gateway.streams``; this module only shapes messages into GraphQL types.
+
+``offer`` links the catalogue's ``GPUOffer``. The optimizer does not run inside subscription
+generators, so the offers are read explicitly (provider and benchmark joined, one query per
+message or batch) and only when a subscription selects ``offer``: the fan-out of subscribers
+that do not ask for it costs no database work.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from channels.db import database_sync_to_async
 from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
+from apps.math_core.algorithms.costs import price_per_gpu_hour
+from apps.providers import selectors
+from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
 from apps.websocket_gateway.streams import price_change_batches, price_changes
 
-_FOUR_DP = Decimal("0.0001")
+from .recommendation_types import LinkedOffer
 
 
 @strawberry.enum(description="What happened to the offer.")
@@ -65,9 +75,14 @@ class PriceUpdate:
     published_at: datetime = strawberry.field(
         description="When the change was committed and published."
     )
+    offer: LinkedOffer | None = strawberry.field(
+        default=None, description="The catalogue offer (null when it is no longer listed)."
+    )
 
     @classmethod
-    def from_message(cls, change: dict[str, Any], published_at: float) -> PriceUpdate:
+    def from_message(
+        cls, change: dict[str, Any], published_at: float, offers: dict[str, GPUOffer]
+    ) -> PriceUpdate:
         count = max(int(change["gpu_count"]), 1)
         old_price = change.get("old_price_per_hour")
         old = Decimal(old_price) if old_price is not None else None
@@ -82,12 +97,13 @@ class PriceUpdate:
             spot=bool(change["is_spot"]),
             old_price_per_hour=old,
             new_price_per_hour=Decimal(change["new_price_per_hour"]),
-            old_price_per_gpu_hour=(old / count).quantize(_FOUR_DP) if old is not None else None,
+            old_price_per_gpu_hour=price_per_gpu_hour(old, count) if old is not None else None,
             new_price_per_gpu_hour=Decimal(change["new_price_per_gpu_hour"]),
             old_availability=change.get("old_availability"),
             new_availability=change["new_availability"],
             changed_at=datetime.fromisoformat(change["changed_at"]),
             published_at=datetime.fromtimestamp(published_at, UTC),
+            offer=offers.get(str(change["offer_id"])),  # type: ignore[arg-type]
         )
 
 
@@ -111,6 +127,25 @@ def _price_filter(given: PriceUpdateFilter | None) -> PriceFilter:
     )
 
 
+def _selects(selections: list[Selection], path: tuple[str, ...]) -> bool:
+    for selection in selections:
+        if isinstance(selection, (FragmentSpread, InlineFragment)):
+            if _selects(selection.selections, path):
+                return True
+        elif selection.name == path[0] and (
+            len(path) == 1 or _selects(selection.selections, path[1:])
+        ):
+            return True
+    return False
+
+
+def _offer_loader(info: Info, *path: str) -> Any:
+    """Reads the changes' offers when the subscription selects ``path``; else reads nothing."""
+    if not _selects(info.selected_fields[0].selections, path):
+        return None
+    return database_sync_to_async(selectors.offers_by_ids)
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -122,8 +157,10 @@ class Subscription:
     ) -> AsyncGenerator[PriceUpdate, None]:
         price_filter = _price_filter(filter)
         consumer = getattr(info.context, "ws", None)
+        load = _offer_loader(info, "offer")
         async for change, published_at in price_changes(consumer, price_filter):
-            yield PriceUpdate.from_message(change, published_at)
+            offers = await load([change["offer_id"]]) if load else {}
+            yield PriceUpdate.from_message(change, published_at, offers)
 
     @strawberry.subscription(
         description="The same changes as priceUpdates, one message per published batch: for "
@@ -134,8 +171,10 @@ class Subscription:
     ) -> AsyncGenerator[PriceUpdateBatch, None]:
         price_filter = _price_filter(filter)
         consumer = getattr(info.context, "ws", None)
+        load = _offer_loader(info, "updates", "offer")
         async for changes, published_at in price_change_batches(consumer, price_filter):
+            offers = await load([change["offer_id"] for change in changes]) if load else {}
             yield PriceUpdateBatch(
                 published_at=datetime.fromtimestamp(published_at, UTC),
-                updates=[PriceUpdate.from_message(change, published_at) for change in changes],
+                updates=[PriceUpdate.from_message(c, published_at, offers) for c in changes],
             )

@@ -1,7 +1,8 @@
 """Candidate offers for the recommenders: a filtered QuerySet and its numeric columns.
 
-``candidate_offers`` is this app's own small selector (the catalogue's selector lives in
-``apps/providers/selectors.py``; the two can be joined later). ``offer_table`` reads the
+``candidate_offers`` applies the catalogue's one offer selector (``apps.providers.selectors.
+filter_offers`` over ``OfferFilters``), so a filter selects the same offers for the recommenders
+as for the ``offers`` query and ``GET /api/v2/providers``. ``offer_table`` reads the
 candidates' columns in one joined query (the ORM's own SQL for ``values_list`` over
 ``provider`` and ``benchmark``) into numpy arrays — the recommenders rank up to
 ``MAX_CANDIDATES`` offers per request.
@@ -18,120 +19,41 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from apps.providers import selectors
 from apps.providers.models import Availability, GPUOffer
-from gpubroker.errors import ValidationFailed
+from apps.providers.offer_filters import OfferFilters
 
-from .algorithms.gpu_names import canonical_gpu_name
 from .algorithms.gpu_spec import Precision
 from .algorithms.throughput import HBM_DECODE_EFFICIENCY, LLAMA3_8B_PARAMS_BILLION
 
 MAX_CANDIDATES = 10_000
-MAX_FILTER_VALUES = 50
-DEFAULT_AVAILABILITY: tuple[str, ...] = (Availability.AVAILABLE, Availability.LIMITED)
+#: Offers the recommenders consider when the filter names no availability (rentable ones).
+DEFAULT_AVAILABILITY: tuple[str, ...] = (Availability.AVAILABLE.value, Availability.LIMITED.value)
 
 
-@dataclass(frozen=True)
-class OfferFilter:
-    gpu_types: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()  # region or ISO country code, case-insensitive
-    max_price_per_hour: Decimal | None = None
-    min_vram_gb: int | None = None  # per GPU
-    min_gpu_count: int | None = None
-    max_gpu_count: int | None = None
-    include_spot: bool = True
-    availability: tuple[str, ...] = DEFAULT_AVAILABILITY
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "gpu_types": list(self.gpu_types),
-            "providers": list(self.providers),
-            "regions": list(self.regions),
-            "max_price_per_hour": None
-            if self.max_price_per_hour is None
-            else str(self.max_price_per_hour),
-            "min_vram_gb": self.min_vram_gb,
-            "min_gpu_count": self.min_gpu_count,
-            "max_gpu_count": self.max_gpu_count,
-            "include_spot": self.include_spot,
-            "availability": list(self.availability),
-        }
+def candidate_filters(filters: OfferFilters | None = None) -> OfferFilters:
+    """The catalogue filter, validated, with the recommenders' default availability filled in
+    when the caller gave none (the filter itself means exactly what it means in ``offers``)."""
+    validated = (filters or OfferFilters()).validated()
+    if validated.availability is None:
+        return replace(validated, availability=sorted(DEFAULT_AVAILABILITY))
+    return validated
 
 
-def offer_filter_from(**fields: Any) -> OfferFilter:
-    """An ``OfferFilter`` from a facade's parsed input (lists, None for "not given")."""
-    given = {name: value for name, value in fields.items() if value is not None}
-    for name in ("gpu_types", "providers", "regions", "availability"):
-        if name in given:
-            given[name] = tuple(str(getattr(v, "value", v)) for v in given[name])
-    if given.get("availability") == ():
-        given.pop("availability")
-    try:
-        return OfferFilter(**given)
-    except TypeError as exc:  # an unknown field: a facade bug, reported as bad input
-        raise ValidationFailed(str(exc), field="filter") from None
-
-
-def _values(name: str, values: tuple[str, ...]) -> list[str]:
-    if len(values) > MAX_FILTER_VALUES:
-        raise ValidationFailed(f"{name} takes at most {MAX_FILTER_VALUES} values", field=name)
-    cleaned = [str(v).strip() for v in values]
-    if any(not v or len(v) > 100 for v in cleaned):
-        raise ValidationFailed(f"{name} values must be 1-100 characters", field=name)
-    return cleaned
-
-
-def candidate_offers(f: OfferFilter) -> QuerySet[GPUOffer]:
-    qs = GPUOffer.objects.select_related("provider", "benchmark")
-    statuses = _values("availability", f.availability)
-    unknown = set(statuses) - set(Availability.values)
-    if unknown:
-        raise ValidationFailed(
-            f"availability must be among {', '.join(Availability.values)}", field="availability"
-        )
-    qs = qs.filter(availability_status__in=statuses)
-    if f.gpu_types:
-        names = {canonical_gpu_name(v) or v for v in _values("gpu_types", f.gpu_types)}
-        qs = qs.filter(gpu_type__in=sorted(names))
-    if f.providers:
-        qs = qs.filter(provider__name__in=[v.lower() for v in _values("providers", f.providers)])
-    if f.regions:
-        where = Q()
-        for value in _values("regions", f.regions):
-            where |= Q(region__iexact=value) | Q(country__iexact=value)
-        qs = qs.filter(where)
-    if f.max_price_per_hour is not None:
-        price = Decimal(f.max_price_per_hour)
-        if not price.is_finite() or price < 0:
-            raise ValidationFailed(
-                "max_price_per_hour must be a non-negative number", field="max_price_per_hour"
-            )
-        qs = qs.filter(price_per_hour__lte=price)
-    for bound, number in (
-        ("min_vram_gb", f.min_vram_gb),
-        ("min_gpu_count", f.min_gpu_count),
-        ("max_gpu_count", f.max_gpu_count),
-    ):
-        if number is not None and not 0 <= number <= 100_000:
-            raise ValidationFailed(f"{bound} must be between 0 and 100000", field=bound)
-    if f.min_vram_gb is not None:
-        qs = qs.filter(gpu_memory_gb__gte=f.min_vram_gb)
-    if f.min_gpu_count is not None:
-        qs = qs.filter(gpu_count__gte=f.min_gpu_count)
-    if f.max_gpu_count is not None:
-        qs = qs.filter(gpu_count__lte=f.max_gpu_count)
-    if not f.include_spot:
-        qs = qs.filter(is_spot=False)
-    return qs.order_by("price_per_hour", "id")
+def candidate_offers(filters: OfferFilters | None = None) -> QuerySet[GPUOffer]:
+    """The offers the catalogue's selector matches for ``candidate_filters(filters)``, in the
+    catalogue's default order (price, then id) so a truncated table keeps the cheapest."""
+    return selectors.order_offers(
+        selectors.filter_offers(candidate_filters(filters)), selectors.OfferOrdering()
+    )
 
 
 _COLUMNS = (

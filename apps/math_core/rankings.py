@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from apps.providers.offer_filters import OfferFilters
 from gpubroker.errors import ValidationFailed
 
 from .algorithms.gpu_spec import Precision
 from .algorithms.topsis import topsis
-from .candidates import OfferFilter, candidate_offers, offer_table
+from .candidates import candidate_filters, candidate_offers, offer_table
 from .models import RecommendationKind
 from .offer_criteria import choose_criteria, criteria_matrix
 from .runs import (
@@ -82,7 +83,7 @@ class OfferRanking:
 
 def topsis_offers(
     *,
-    offer_filter: OfferFilter,
+    offer_filter: OfferFilters | None = None,
     criteria: Sequence[tuple[str, float]] | None = None,
     normalization: str = "vector",
     precision: str = "fp16",
@@ -94,6 +95,7 @@ def topsis_offers(
     choice = choose_criteria(criteria, with_workload=False)
     with invalid_input_as_validation_error():
         chosen_precision = Precision.parse(precision)
+    offer_filter = candidate_filters(offer_filter)
     table = offer_table(candidate_offers(offer_filter))
     values = criteria_matrix(table, choice, precision=chosen_precision)
     keep = np.flatnonzero(rankable(values, np.ones(len(table), dtype=bool)))
@@ -120,7 +122,7 @@ def topsis_offers(
         user=user,
         workload=None,
         inputs={
-            "filter": offer_filter.as_dict(),
+            "filter": offer_filter.cache_parts(),
             "criteria": [[c.criterion, c.weight] for c in criteria_out],
             "normalization": normalization,
             "precision": chosen_precision.value,

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from apps.providers.offer_filters import OfferFilters
+
 from .algorithms.content_based import OfferFeatures, RequirementProfile, match
 from .algorithms.ensemble import BlendResult, blend, validate_weights
 from .algorithms.gpu_spec import Precision
 from .algorithms.topsis import topsis
 from .algorithms.workload_costing import Estimates
 from .algorithms.workload_mapper import Workload, WorkloadPlan, plan_workload
-from .candidates import OfferFilter, OfferTable, candidate_offers, offer_table
+from .candidates import OfferTable, candidate_filters, candidate_offers, offer_table
 from .explanations import Explanation, explain
 from .interactions import collaborative_signal, record_interaction
 from .models import RecommendationKind
@@ -147,7 +149,7 @@ def ensemble_recommend(
     workload: Workload | None = None,
     preferences: Preferences | None = None,
     weights: Mapping[str, float] | None = None,
-    offer_filter: OfferFilter | None = None,
+    offer_filter: OfferFilters | None = None,
     user: Any = None,
     limit: int = 10,
 ) -> EnsembleResult:
@@ -163,7 +165,7 @@ def ensemble_recommend(
         plan = plan_workload(workload) if workload is not None else None
     choice = choose_criteria(prefs.criteria or None, with_workload=plan is not None)
     compute_precision = plan.job.compute_precision if plan else precision
-    f = offer_filter or OfferFilter()
+    f = candidate_filters(offer_filter)
     table = offer_table(candidate_offers(f))
     usable = table.has_benchmark.copy()
     excluded = {"no_benchmark": int((~usable).sum())}
@@ -238,7 +240,7 @@ def ensemble_recommend(
             "workload": workload_as_dict(workload) if workload else None,
             "preferences": prefs.as_dict(),
             "weights": requested,
-            "filter": f.as_dict(),
+            "filter": f.cache_parts(),
             "limit": limit,
         },
         outputs={

@@ -11,9 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from gpubroker.errors import ValidationFailed
 
+from .algorithms.costs import MONEY_STEP
 from .algorithms.errors import InvalidInput
-
-FOUR_PLACES = Decimal("0.0001")
 
 
 @contextmanager
@@ -29,7 +28,7 @@ def money(value: float | Decimal) -> Decimal:
     number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     if not number.is_finite():
         raise ValueError("money must be finite")
-    return number.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+    return number.quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
 
 
 def rate(value: float) -> Decimal:

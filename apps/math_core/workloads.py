@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.providers.offer_filters import OfferFilters
 from gpubroker.errors import ValidationFailed
 
 from .algorithms.gpu_spec import USABLE_VRAM_FRACTION, Precision, compute_tflops
@@ -16,7 +17,7 @@ from .algorithms.throughput import bandwidth_efficiency
 from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
 from .algorithms.workload_mapper import Workload, WorkloadPlan, WorkloadType, plan_workload
 from .calculators import gpu_spec
-from .candidates import OfferFilter, OfferTable, candidate_offers, offer_table
+from .candidates import OfferTable, candidate_offers, offer_table
 from .models import GPUBenchmark
 from .service_utils import finite, invalid_input_as_validation_error, money
 
@@ -288,13 +289,13 @@ def offer_order(assessment: OfferAssessment) -> np.ndarray:
 
 
 def estimate_workload(
-    *, workload: Workload, offer_filter: OfferFilter | None = None, limit: int = DEFAULT_RESULTS
+    *, workload: Workload, offer_filter: OfferFilters | None = None, limit: int = DEFAULT_RESULTS
 ) -> WorkloadEstimate:
     if not 1 <= limit <= MAX_RESULTS:
         raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
     with invalid_input_as_validation_error():
         plan = plan_workload(workload)
-    table = offer_table(candidate_offers(offer_filter or OfferFilter()))
+    table = offer_table(candidate_offers(offer_filter))
     assessment = assess_offers(plan, table)
     order = offer_order(assessment)[:limit]
     feasible_count = int(assessment.estimates.feasible.sum())

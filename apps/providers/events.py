@@ -18,6 +18,8 @@ from typing import Any, Literal
 from django.db import transaction
 from django.dispatch import Signal
 
+from apps.math_core.algorithms import costs
+
 ChangeKind = Literal["new", "changed", "vanished"]
 
 #: Sent after commit with ``provider`` (registry name) and ``changes`` (list of OfferChange).
@@ -45,7 +47,7 @@ class OfferChange:
 
     @property
     def new_price_per_gpu_hour(self) -> Decimal:
-        return (self.new_price_per_hour / max(self.gpu_count, 1)).quantize(Decimal("0.0001"))
+        return costs.price_per_gpu_hour(self.new_price_per_hour, self.gpu_count)
 
     def as_message(self) -> dict[str, Any]:
         """JSON-safe form (Decimals as strings, times ISO-8601) for channel layers and clients."""

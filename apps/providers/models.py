@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from apps.math_core.algorithms import costs
+
 
 class ProviderStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -115,7 +117,7 @@ class GPUOffer(models.Model):
 
     @property
     def price_per_gpu_hour(self) -> Decimal:
-        return (self.price_per_hour / max(self.gpu_count, 1)).quantize(Decimal("0.0001"))
+        return costs.price_per_gpu_hour(self.price_per_hour, self.gpu_count)
 
     @property
     def total_vram_gb(self) -> int:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.math_core.algorithms.gpu_names import AMD, NVIDIA
 from gpubroker.errors import ValidationFailed
 
@@ -43,7 +44,6 @@ AVAILABILITY_VALUES = tuple(choice.value for choice in Availability)
 MAX_LIST_ITEMS = 50
 MAX_TEXT_LENGTH = 200
 MAX_MONEY = Decimal("1000000")
-MONEY_STEP = Decimal("0.0001")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:+/-]{0,49}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 

@@ -236,6 +236,22 @@ def parse_offer_id(value: object) -> uuid.UUID:
         raise ValidationFailed("id must be an offer id (a UUID)", field="id") from exc
 
 
+def offers_by_ids(offer_ids: Iterable[object]) -> dict[str, GPUOffer]:
+    """Offers keyed by their id as given, with provider and benchmark joined (ONE query; for
+    callers the optimizer does not serve, such as subscriptions). Unknown or malformed ids are
+    absent."""
+    keys: dict[uuid.UUID, str] = {}
+    for value in offer_ids:
+        try:
+            keys[uuid.UUID(str(value))] = str(value)
+        except ValueError:
+            continue
+    if not keys:
+        return {}
+    found = rest_shape(GPUOffer.objects.filter(pk__in=list(keys)))
+    return {keys[offer.pk]: offer for offer in found}
+
+
 def offer_by_id(offer_id: object) -> QuerySet[GPUOffer]:
     """The offer with ``offer_id`` as a queryset (empty when unknown) for the caller to shape."""
     return GPUOffer.objects.filter(pk=parse_offer_id(offer_id))

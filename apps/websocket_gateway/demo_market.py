@@ -21,11 +21,11 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.providers.events import OfferChange, publish_offer_changes
 from apps.providers.models import Availability, GPUOffer, PriceHistory
 from gpubroker.errors import NotFound, ValidationFailed
 
-_FOUR_DP = Decimal("0.0001")
 _MIN_PRICE = Decimal("0.0100")
 
 
@@ -44,7 +44,7 @@ def _validated(move: PriceMove) -> PriceMove:
         raise ValidationFailed(
             f"Availability must be one of {', '.join(Availability.values)}.", field="availability"
         )
-    return PriceMove(move.offer_id, price.quantize(_FOUR_DP), move.new_availability)
+    return PriceMove(move.offer_id, price.quantize(MONEY_STEP), move.new_availability)
 
 
 @transaction.atomic
@@ -125,6 +125,6 @@ def simulate_price_moves(*, count: int = 3, rng: random.Random | None = None) ->
         if rng.random() < 0.1:
             availability = rng.choice(Availability.values)
         moves.append(
-            PriceMove(str(pk), max(_MIN_PRICE, (price + drift).quantize(_FOUR_DP)), availability)
+            PriceMove(str(pk), max(_MIN_PRICE, (price + drift).quantize(MONEY_STEP)), availability)
         )
     return change_offer_prices(moves=moves, source="demo-ticker")

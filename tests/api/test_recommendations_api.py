@@ -122,7 +122,9 @@ def test_an_impossible_workload_gets_the_reason(client, catalogue):
         ({"limit": 0}, "limit"),
         ({"preferences": {"criteria": [{"criterion": "price_per_hour", "weight": -2}]}}, "weights"),
         ({"workload": {"workload_type": "llm_inference", "params_billion": 7}}, "tokens"),
-        ({"filter": {"max_price_per_hour": "-1"}}, "max_price_per_hour"),
+        ({"filter": {"price_max": "-1"}}, "price_max"),
+        ({"filter": {"availability": ["gone"]}}, "filter.availability.0"),
+        ({"filter": {"vram_gb_min": 80, "vram_gb_max": 40}}, "vram_gb_min"),
     ],
 )
 def test_bad_requests_are_422_and_field_errors(client, catalogue, body, field):

@@ -149,7 +149,7 @@ def test_an_oversized_body_is_a_413_envelope(client, settings):
 def test_topsis_over_offers_on_both_facades(client, benchmarks, user, auth_header, user_token):
     seed_catalogue()
     body = {
-        "filter": {"include_spot": False},
+        "filter": {"is_spot": False},
         "criteria": [
             {"criterion": "price_per_hour", "weight": 2},
             {"criterion": "total_tflops", "weight": 1},
@@ -170,7 +170,7 @@ def test_topsis_over_offers_on_both_facades(client, benchmarks, user, auth_heade
         {
             "input": {
                 "offers": {
-                    "filter": {"includeSpot": False},
+                    "filter": {"isSpot": False},
                     "criteria": [
                         {"criterion": "PRICE_PER_HOUR", "weight": 2},
                         {"criterion": "TOTAL_TFLOPS", "weight": 1},

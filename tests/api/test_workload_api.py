@@ -88,7 +88,7 @@ def test_filter_with_no_match_says_so(client, catalogue):
         "workload_type": "embeddings",
         "params_billion": 0.3,
         "requests": 1000,
-        "filter": {"providers": ["nobody"]},
+        "filter": {"provider_name": ["nobody"]},
     }
     estimate = rest(client, body).json()
     assert estimate["feasible"] is False and estimate["reason"] == "No offers match the filter."

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from apps.math_core import recommendations, workloads
-from apps.math_core.candidates import OfferFilter, candidate_offers, offer_table
+from apps.math_core.candidates import candidate_offers, offer_table
 from apps.math_core.models import OfferInteraction, RecommendationRun
+from apps.providers.offer_filters import OfferFilters
 from gpubroker.errors import NotFound, Unauthenticated, ValidationFailed
 from tests.math_catalogue import make_offer, seed_catalogue
 
@@ -30,11 +31,9 @@ def people(django_user_model):
 
 
 def test_candidates_filter_and_table(catalogue):
-    qs = candidate_offers(OfferFilter(gpu_types=("h100 sxm",), include_spot=False))
+    qs = candidate_offers(OfferFilters(gpu_model=["h100 sxm"], is_spot=False))
     assert {o.external_id for o in qs} == {"h100x1", "h100x8"}
-    table = offer_table(
-        candidate_offers(OfferFilter(regions=("us",), max_price_per_hour=Decimal("3")))
-    )
+    table = offer_table(candidate_offers(OfferFilters(country=["us"], price_max=Decimal("3"))))
     assert set(table.gpu_type) == {"H100 SXM 80GB", "A100 SXM 80GB", "RTX 4090", "A10"}
     assert table.price_per_hour.tolist() == sorted(table.price_per_hour.tolist())
     assert table.has_benchmark.all()
@@ -85,7 +84,7 @@ def test_deadline_that_no_offer_meets(catalogue):
 
 def test_topsis_offers_ranks_and_stores_a_run(catalogue):
     ranking = recommendations.topsis_offers(
-        offer_filter=OfferFilter(),
+        offer_filter=OfferFilters(),
         criteria=[("price_per_hour", 1.0), ("total_vram_gb", 1.0)],
         limit=3,
     )
@@ -102,7 +101,7 @@ def test_topsis_offers_ranks_and_stores_a_run(catalogue):
 def test_topsis_offers_leaves_out_offers_without_benchmark_data(catalogue):
     make_offer(gpu_type="Voodoo 5", with_benchmark=False, external_id="mystery", gpu_memory_gb=8)
     ranking = recommendations.topsis_offers(
-        offer_filter=OfferFilter(), criteria=[("total_tflops", 1), ("price_per_hour", 1)]
+        offer_filter=OfferFilters(), criteria=[("total_tflops", 1), ("price_per_hour", 1)]
     )
     assert ranking.excluded == {"missing_data": 1}
     assert all(o.offer.gpu_type != "Voodoo 5" for o in ranking.offers)

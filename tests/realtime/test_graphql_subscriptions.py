@@ -321,3 +321,92 @@ async def test_one_group_membership_per_process_however_many_subscribers(anonymo
         await asyncio.sleep(0.01)
     assert price_hub().subscriber_count(ALL_PRICES_GROUP) == 0
     assert await group_size(ALL_PRICES_GROUP) == 0
+
+
+OFFER_LINK = "offer { id gpuType provider { name } benchmark { gpuModel } }"
+
+
+async def wait_for_subscribers(group: str, count: int) -> None:
+    from apps.websocket_gateway.hub import price_hub
+
+    for _ in range(300):
+        if price_hub().subscriber_count(group) == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{group} never had {count} subscribers")
+
+
+@pytest.fixture
+def offer_reads(monkeypatch):
+    """Calls of the subscription's offer read (it runs only when ``offer`` is selected)."""
+    from apps.providers import selectors
+
+    calls: list[list[str]] = []
+    read = selectors.offers_by_ids
+
+    def counted(ids):
+        calls.append(list(ids))
+        return read(calls[-1])
+
+    monkeypatch.setattr(selectors, "offers_by_ids", counted)
+    return calls
+
+
+async def test_offer_link_reads_the_catalogue_offer_only_when_selected(
+    anonymous_allowed, benchmarks, offer_reads
+):
+    from asgiref.sync import sync_to_async
+
+    from tests.math_catalogue import make_offer
+
+    offer = await sync_to_async(make_offer)(provider_name="lambda", gpu_type="A100 SXM 80GB")
+    linked = GraphQLTransportClient()
+    await linked.init()
+    await linked.subscribe(
+        "linked", query=f"subscription {{ priceUpdates {{ offerId {OFFER_LINK} }} }}"
+    )
+    plain = GraphQLTransportClient()
+    await plain.init()
+    await plain.subscribe("plain", query="subscription { priceUpdates { offerId } }")
+    await wait_for_subscribers(ALL_PRICES_GROUP, 2)
+    await publish(offer_change(str(offer.id), gpu_model="A100 SXM 80GB"))
+    update = (await linked.receive())["payload"]["data"]["priceUpdates"]
+    assert update["offer"] == {
+        "id": str(offer.id),
+        "gpuType": "A100 SXM 80GB",
+        "provider": {"name": "lambda"},
+        "benchmark": {"gpuModel": "A100 SXM 80GB"},
+    }
+    assert (await plain.receive())["payload"]["data"]["priceUpdates"] == {"offerId": str(offer.id)}
+    assert offer_reads == [[str(offer.id)]]  # the plain subscriber read nothing
+    await publish(offer_change("00000000-0000-0000-0000-00000000dead"), offer_change("not-a-uuid"))
+    gone = [(await linked.receive())["payload"]["data"]["priceUpdates"] for _ in range(2)]
+    assert [u["offer"] for u in gone] == [None, None]
+    await linked.close()
+    await plain.close()
+
+
+async def test_batch_offer_links_are_one_read_per_batch(anonymous_allowed, benchmarks, offer_reads):
+    from asgiref.sync import sync_to_async
+
+    from tests.math_catalogue import make_offer
+
+    offers = [
+        await sync_to_async(make_offer)(price=f"{2 + i}.0000", external_id=f"b{i}")
+        for i in range(3)
+    ]
+    client = GraphQLTransportClient()
+    await client.init()
+    await client.subscribe(
+        "batches",
+        query="subscription { priceUpdateBatches { updates { offerId ... on PriceUpdate { "
+        f"{OFFER_LINK} }} }} }} }}",
+    )
+    await wait_for_group(ALL_PRICES_GROUP, 1)
+    await publish(*(offer_change(str(o.id), new=str(o.price_per_hour)) for o in offers))
+    updates = (await client.receive())["payload"]["data"]["priceUpdateBatches"]["updates"]
+    assert [u["offer"]["id"] for u in updates] == [u["offerId"] for u in updates]
+    assert {u["offerId"] for u in updates} == {str(o.id) for o in offers}
+    assert all(u["offer"]["provider"]["name"] == "runpod" for u in updates)
+    assert len(offer_reads) == 1 and len(offer_reads[0]) == 3  # one query for the batch
+    await client.close()

@@ -34,10 +34,13 @@ GRAPHQL_WS = [Subprotocol("graphql-transport-ws")]
 LIVE_ENV = {"WS_PRESENCE_TTL_SECONDS": PRESENCE_TTL, "WS_ALLOW_ANONYMOUS": 0}
 
 
-@pytest.fixture(scope="module")
-def ticker_server(django_db_setup):
-    # The ticker mechanism under test, with the light in-place tick (the replay tick, the
-    # development default, is tested in tests/providers/test_commands.py).
+@pytest.fixture
+def ticker_server(transactional_db):
+    # Per test, and set up after the test database: it stops before the database is flushed
+    # (a ticker still writing deadlocks the flush on PostgreSQL) and before other servers'
+    # tests run (its demo changes would reach their unfiltered subscribers). The ticker
+    # mechanism is tested with the light in-place tick; the replay tick (the development
+    # default) is tested in tests/providers/test_commands.py.
     server = DaphneServer(
         DEMO_TICKER=1,
         DEMO_TICKER_INTERVAL=0.3,

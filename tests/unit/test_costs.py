@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.costs import (
     cost_per_gflop,
     cost_per_million_tokens,
@@ -167,3 +168,18 @@ def test_offer_gpu_count_must_be_a_positive_whole_number(count):
     with pytest.raises(InvalidInput) as excinfo:
         offer_cost_per_gflop(price_per_hour=1, gpu_count=count, spec=A100, precision=Precision.FP16)
     assert excinfo.value.field == "gpu_count"
+
+
+@pytest.mark.parametrize(
+    ("price", "count", "expected"),
+    [
+        ("23.9200", 8, "2.9900"),
+        ("2.4900", 1, "2.4900"),
+        ("1.0000", 3, "0.3333"),
+        ("0.0002", 4, "0.0000"),  # below a hundredth of a cent rounds to zero (half even)
+        ("5.0000", 0, "5.0000"),  # a malformed count never divides by zero
+    ],
+)
+def test_price_per_gpu_hour_is_four_places(price, count, expected):
+    result = costs.price_per_gpu_hour(Decimal(price), count)
+    assert result == Decimal(expected) and result.as_tuple().exponent == -4

@@ -1,5 +1,6 @@
 """Cost formulas: the one place GPUBROKER turns a price and a rate into a cost.
 
+* price per GPU-hour      = price per hour ÷ GPU count (USD, 4 dp: a stored/displayed amount)
 * cost per million tokens = price per hour ÷ (tokens/s × 3600) × 10⁶
 * cost per TFLOP-hour     = price per hour ÷ (TFLOPS per GPU × GPU count)
 * cost per GFLOP          = price per hour ÷ (TFLOPS × 10³ GFLOP/TFLOP × 3600 s)
@@ -36,6 +37,13 @@ from .throughput import LLAMA3_8B_PARAMS_BILLION, decode_rate
 Number = float | int | Decimal
 
 SECONDS_PER_HOUR = 3600.0
+#: Money's step: USD amounts are stored and shown with 4 decimal places.
+MONEY_STEP = Decimal("0.0001")
+
+
+def price_per_gpu_hour(price_per_hour: Decimal, gpu_count: int) -> Decimal:
+    """An offer's hourly price per GPU, at 4 dp (a count below one counts as one GPU)."""
+    return (price_per_hour / max(int(gpu_count), 1)).quantize(MONEY_STEP)
 
 
 def _positive(name: str, value: Number) -> float:

@@ -31,11 +31,12 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.gpu_names import canonical_gpu_name, display_gpu_name
 
 from .errors import ProviderAuthError, ProviderError, ProviderPayloadError
 from .http import ProviderHTTPClient, RetryPolicy, Sleep
-from .units import MONEY_PLACES, RecordRejected
+from .units import RecordRejected
 
 AvailabilityValue = Literal["available", "limited", "unavailable"]
 AVAILABLE: AvailabilityValue = "available"
@@ -72,7 +73,7 @@ class ProviderOffer:
 
     @property
     def price_per_gpu_hour(self) -> Decimal:
-        return (self.price_per_hour / max(self.gpu_count, 1)).quantize(MONEY_PLACES)
+        return costs.price_per_gpu_hour(self.price_per_hour, self.gpu_count)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from apps.math_core.algorithms.costs import MONEY_STEP
+
 CENT = Decimal("0.01")
-MONEY_PLACES = Decimal("0.0001")
 #: Above this an hourly price for one offer is not credible (largest 8-GPU nodes are ~$100/h).
 MAX_OFFER_PRICE_PER_HOUR = Decimal("2000")
 
@@ -108,7 +109,7 @@ def decimal_amount(value: Any, field: str) -> Decimal:
 
 def money(amount: Decimal, field: str = "price") -> Decimal:
     """USD per hour for a whole offer, 4 decimal places; zero or absurd prices are rejected."""
-    quantized = amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+    quantized = amount.quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
     if quantized <= 0:
         raise RecordRejected(f"out_of_range:{field}", f"{amount} is not a positive price")
     if quantized > MAX_OFFER_PRICE_PER_HOUR:

@@ -17,7 +17,7 @@ from apps.auth_app.middleware import bearer_token, request_principal
 from apps.auth_app.models import User
 from apps.math_core import calculators, recommendations, services, workloads
 from apps.math_core.algorithms.workload_mapper import Workload
-from apps.math_core.candidates import OfferFilter, offer_filter_from
+from apps.providers.offer_filters import OfferFilters
 from gpubroker.errors import Unauthenticated
 
 from .math_schemas import (
@@ -118,8 +118,8 @@ def _optional_user(request: HttpRequest) -> User | None:
     return principal.user if principal else None
 
 
-def _filter(body: OfferFilterIn | None) -> OfferFilter:
-    return offer_filter_from(**(body.model_dump() if body else {}))
+def _filter(body: OfferFilterIn | None) -> OfferFilters:
+    return body.offer_filters() if body else OfferFilters()
 
 
 def _workload(body: WorkloadIn) -> Workload:

@@ -12,6 +12,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from .providers import OfferFilterQuery
+
 PrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 FlopPrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8"]
 WorkloadTypeName = Literal[
@@ -24,7 +26,6 @@ WorkloadTypeName = Literal[
     "embeddings",
     "generic",
 ]
-AvailabilityName = Literal["available", "limited", "unavailable"]
 OfferCriterionName = Literal[
     "price_per_hour",
     "price_per_gpu_hour",
@@ -108,18 +109,9 @@ class TopsisOut(Schema):
     ranks: list[int] = Field(..., description="1-based rank per row (ties share a rank).")
 
 
-class OfferFilterIn(Schema):
-    gpu_types: list[str] = Field(default_factory=list, max_length=50)
-    providers: list[str] = Field(default_factory=list, max_length=50)
-    regions: list[str] = Field(default_factory=list, max_length=50)
-    max_price_per_hour: Decimal | None = None
-    min_vram_gb: int | None = None
-    min_gpu_count: int | None = None
-    max_gpu_count: int | None = None
-    include_spot: bool = True
-    availability: list[AvailabilityName] | None = Field(
-        None, max_length=3, description="Default: available and limited."
-    )
+class OfferFilterIn(OfferFilterQuery):
+    """The catalogue's offer filter (as ``GET /api/v2/providers`` takes it); without
+    ``availability`` the recommenders consider available and limited offers."""
 
 
 class CriterionIn(Schema):

@@ -35,7 +35,10 @@ OrderBy = Literal[
 ]
 
 
-class OfferQuery(Schema):
+class OfferFilterQuery(Schema):
+    """The catalogue's offer filters (``OfferFilters`` field names): the query parameters of
+    ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders."""
+
     gpu_type: str | None = None
     gpu_model: list[str] | None = None
     vendor: Literal["NVIDIA", "AMD", "nvidia", "amd"] | None = None
@@ -60,14 +63,17 @@ class OfferQuery(Schema):
     cpu_cores_min: int | None = None
     ram_gb_min: int | None = None
     storage_gb_min: int | None = None
+
+    def offer_filters(self) -> OfferFilters:
+        return OfferFilters.from_values(self.model_dump(include=set(OfferFilterQuery.model_fields)))
+
+
+class OfferQuery(OfferFilterQuery):
     order_by: OrderBy = "price"
     descending: bool = False
     precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
-
-
-_NOT_FILTERS = {"order_by", "descending", "precision", "page", "per_page"}
 
 
 class OfferItem(Schema):
@@ -125,11 +131,8 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
 
 @router.get("", response=OfferList, summary="GPU offers (filtered, ordered, paginated)")
 def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any]:
-    values = query.model_dump(exclude=_NOT_FILTERS)
     ordering = selectors.OfferOrdering.parse(query.order_by, query.descending, query.precision)
     page = NumberedPage(page=query.page, per_page=query.per_page)
-    result = selectors.search_offers(
-        filters=OfferFilters.from_values(values), ordering=ordering, page=page
-    )
+    result = selectors.search_offers(filters=query.offer_filters(), ordering=ordering, page=page)
     items = [offer_item(offer, ordering.precision) for offer in result.rows]
     return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}

@@ -179,3 +179,20 @@ def test_demo_ticker_tick_replays_through_the_sync_engine_and_publishes_changes(
     )
     moved = GPUOffer.objects.get(pk=price_changes[-1].offer_id)
     assert moved.price_per_hour == price_changes[-1].new_price_per_hour
+
+
+def test_demo_offers_are_marked_as_sample_data_on_both_facades(client, benchmarks):
+    from tests.graphql_client import execute
+
+    load_demo_data()
+    rest = client.get("/api/v2/providers", {"per_page": 100})
+    assert rest.status_code == 200
+    items = rest.json()["items"]
+    assert items and all(item["is_sample_data"] is True for item in items)
+    gql = execute(client, "{ providers { name isSampleData } }")
+    providers = gql["data"]["providers"]
+    assert len(providers) == 5 and all(p["isSampleData"] for p in providers)
+    # a live provider's offers are not marked
+    Provider.objects.filter(name="vastai").update(is_sample_data=False)
+    live = client.get("/api/v2/providers", {"provider_name": "vastai", "per_page": 5}).json()
+    assert live["items"] and not any(item["is_sample_data"] for item in live["items"])

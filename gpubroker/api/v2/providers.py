@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
@@ -81,6 +81,9 @@ class OfferItem(Schema):
     provider: str
     provider_display_name: str
     provider_reliability: float
+    is_sample_data: bool = Field(
+        description="True when the offer comes from recorded sample payloads, not a live API."
+    )
     external_id: str
     gpu_type: str
     raw_gpu_name: str
@@ -122,6 +125,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "provider": provider.name,
         "provider_display_name": provider.display_name,
         "provider_reliability": provider.reliability_score,
+        "is_sample_data": provider.is_sample_data,
         "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,

@@ -10,7 +10,8 @@ loss. Half the subscribers take every change, half filter by one of three GPU mo
     REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/live_bench.py
         [--subscribers 100,500,1000] [--bursts 10] [--burst-size 5] [--interval 2.0]
 
-Loopback only (127.0.0.1, ports 18700-18799 or ``LIVE_PORTS=low-high``); bounded in subscribers, bursts and time.
+Loopback only (127.0.0.1, ports 18700-18799 or ``LIVE_PORTS=low-high``); bounded in
+subscribers, bursts and time.
 Without DATABASE_URL it uses a scratch SQLite file under var/.
 """
 

@@ -7,6 +7,11 @@ Thin: the filter is validated by ``apps.websocket_gateway.filters``, the stream 
 generators, so the offers are read explicitly (provider and benchmark joined, one query per
 message or batch) and only when a subscription selects ``offer``: the fan-out of subscribers
 that do not ask for it costs no database work.
+
+Subscribers that do not select ``offer`` receive one shared event object per change (or per
+batch and filter result) in their process, and ``schema.live_execution`` executes it once per
+distinct document and variables: the fan-out cost per subscriber is then the send, not GraphQL
+execution.
 """
 
 from __future__ import annotations

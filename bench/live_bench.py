@@ -10,7 +10,8 @@ loss. Half the subscribers take every change, half filter by one of three GPU mo
     REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/live_bench.py
         [--subscribers 100,500,1000] [--bursts 10] [--burst-size 5] [--interval 2.0]
 
-Loopback only (127.0.0.1, ports 18700-18799); bounded in subscribers, bursts and time.
+Loopback only (127.0.0.1, ports 18700-18799 or ``LIVE_PORTS=low-high``); bounded in
+subscribers, bursts and time.
 Without DATABASE_URL it uses a scratch SQLite file under var/.
 """
 
@@ -95,15 +96,21 @@ def prepare_database(env: dict[str, str]) -> str:
     return str(issue_tokens(user)["access_token"])
 
 
+def port_range() -> range:
+    """``LIVE_PORTS=18900-18999`` moves the servers to another private port block."""
+    low, _, high = os.environ.get("LIVE_PORTS", "18700-18799").partition("-")
+    return range(int(low), int(high) + 1)
+
+
 def free_ports(count: int) -> list[int]:
     ports = []
-    for port in range(18700, 18800):
+    for port in port_range():
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:
                 ports.append(port)
         if len(ports) == count:
             return ports
-    raise RuntimeError("no free ports in 18700-18799")
+    raise RuntimeError(f"no free ports in {port_range()}")
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -7,6 +7,11 @@ Thin: the filter is validated by ``apps.websocket_gateway.filters``, the stream 
 generators, so the offers are read explicitly (provider and benchmark joined, one query per
 message or batch) and only when a subscription selects ``offer``: the fan-out of subscribers
 that do not ask for it costs no database work.
+
+Subscribers that do not select ``offer`` receive one shared event object per change (or per
+batch and filter result) in their process, and ``schema.live_execution`` executes it once per
+distinct document and variables: the fan-out cost per subscriber is then the send, not GraphQL
+execution.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
 from apps.websocket_gateway.streams import price_change_batches, price_changes
 
+from .live_execution import SharedEvent
 from .recommendation_types import LinkedOffer
 
 
@@ -54,7 +60,7 @@ class PriceUpdateFilter:
 
 
 @strawberry.type(description="A change of one offer's price or availability.")
-class PriceUpdate:
+class PriceUpdate(SharedEvent):
     offer_id: strawberry.ID
     kind: OfferChangeKind
     provider: str
@@ -111,9 +117,33 @@ class PriceUpdate:
     description="The matching changes of one published batch (a sync's changes arrive in "
     "batches of up to a few hundred): one message for many changes."
 )
-class PriceUpdateBatch:
+class PriceUpdateBatch(SharedEvent):
     published_at: datetime
     updates: list[PriceUpdate]
+
+
+#: Events without ``offer`` built once per process for every subscriber that receives them
+#: (keyed by the identity of the hub's change messages, which the entry keeps alive), so
+#: ``SharedEventExecutionContext`` executes each once per operation. Cleared when it grows past
+#: the bound: a miss only rebuilds the event.
+_shared: dict[tuple[int, ...], tuple[Any, Any]] = {}
+_SHARED_MAX = 4096
+
+
+def _shared_event(changes: list[dict[str, Any]], published_at: float, build: Any) -> Any:
+    key = (*map(id, changes), hash(published_at))
+    hit = _shared.get(key)
+    if (
+        hit is not None
+        and len(hit[0]) == len(changes)
+        and all(a is b for a, b in zip(hit[0], changes, strict=True))
+    ):
+        return hit[1]
+    if len(_shared) >= _SHARED_MAX:
+        _shared.clear()
+    event = build(changes, published_at, {})
+    _shared[key] = (list(changes), event)
+    return event
 
 
 def _price_filter(given: PriceUpdateFilter | None) -> PriceFilter:
@@ -159,7 +189,10 @@ class Subscription:
         consumer = getattr(info.context, "ws", None)
         load = _offer_loader(info, "offer")
         async for change, published_at in price_changes(consumer, price_filter):
-            offers = await load([change["offer_id"]]) if load else {}
+            if load is None:
+                yield _shared_event([change], published_at, _single)
+                continue
+            offers = await load([change["offer_id"]])
             yield PriceUpdate.from_message(change, published_at, offers)
 
     @strawberry.subscription(
@@ -173,8 +206,23 @@ class Subscription:
         consumer = getattr(info.context, "ws", None)
         load = _offer_loader(info, "updates", "offer")
         async for changes, published_at in price_change_batches(consumer, price_filter):
-            offers = await load([change["offer_id"] for change in changes]) if load else {}
-            yield PriceUpdateBatch(
-                published_at=datetime.fromtimestamp(published_at, UTC),
-                updates=[PriceUpdate.from_message(c, published_at, offers) for c in changes],
-            )
+            if load is None:
+                yield _shared_event(changes, published_at, _batch)
+                continue
+            offers = await load([change["offer_id"] for change in changes])
+            yield _batch(changes, published_at, offers)
+
+
+def _single(
+    changes: list[dict[str, Any]], published_at: float, offers: dict[str, GPUOffer]
+) -> PriceUpdate:
+    return PriceUpdate.from_message(changes[0], published_at, offers)
+
+
+def _batch(
+    changes: list[dict[str, Any]], published_at: float, offers: dict[str, GPUOffer]
+) -> PriceUpdateBatch:
+    return PriceUpdateBatch(
+        published_at=datetime.fromtimestamp(published_at, UTC),
+        updates=[PriceUpdate.from_message(c, published_at, offers) for c in changes],
+    )

@@ -1,5 +1,6 @@
 """Real server processes for the live-price tests: daphne (through our redacting entry point) and
-management commands, on 127.0.0.1 ports 18700-18799, sharing the test database and Redis."""
+management commands, on 127.0.0.1 ports 18700-18799 (or
+``LIVE_PORTS=low-high``), sharing the test database and Redis."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-PORT_RANGE = range(18700, 18800)
+_LOW, _, _HIGH = os.environ.get("LIVE_PORTS", "18700-18799").partition("-")
+#: ``LIVE_PORTS=18900-18999`` moves the test servers to another private port block.
+PORT_RANGE = range(int(_LOW), int(_HIGH) + 1)
 _used_ports: set[int] = set()
 
 
@@ -33,7 +36,7 @@ def free_port() -> int:
                 continue
         _used_ports.add(port)
         return port
-    raise RuntimeError("no free port in 18700-18799")
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 def test_database_url() -> str:

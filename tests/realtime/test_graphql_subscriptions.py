@@ -410,3 +410,40 @@ async def test_batch_offer_links_are_one_read_per_batch(anonymous_allowed, bench
     assert all(u["offer"]["provider"]["name"] == "runpod" for u in updates)
     assert len(offer_reads) == 1 and len(offer_reads[0]) == 3  # one query for the batch
     await client.close()
+
+
+async def test_shared_event_execution_gives_each_operation_its_own_result(anonymous_allowed):
+    """One event object per change serves every subscriber of the process; its execution is
+    reused only for the same document and variables, so each operation still gets exactly
+    the fields and directives it asked for."""
+    from schema.live_execution import SharedEvent
+
+    query = (
+        "subscription S($detail: Boolean!) { priceUpdates { offerId "
+        "newPricePerHour @include(if: $detail) } }"
+    )
+    clients = {name: GraphQLTransportClient() for name in ("a", "b", "c", "d")}
+    for client in clients.values():
+        await client.init()
+    await clients["a"].subscribe("a", query=query, variables={"detail": True})
+    await clients["b"].subscribe("b", query=query, variables={"detail": False})
+    await clients["c"].subscribe("c", query="subscription { priceUpdates { gpuModel } }")
+    await clients["d"].subscribe("d", query=query, variables={"detail": True})
+    await wait_for_subscribers(ALL_PRICES_GROUP, 4)
+    await publish(offer_change("o-7", new="3.5000"), offer_change("o-8", new="4.2500"))
+    for offer_id, price in (("o-7", "3.5000"), ("o-8", "4.2500")):
+        got = {
+            name: (await client.receive())["payload"]["data"]["priceUpdates"]
+            for name, client in clients.items()
+        }
+        assert got["a"] == got["d"] == {"offerId": offer_id, "newPricePerHour": price}
+        assert got["b"] == {"offerId": offer_id}
+        assert set(got["c"]) == {"gpuModel"}
+    from schema import subscriptions
+
+    shared = [event for _, event in subscriptions._shared.values()]
+    assert shared and all(isinstance(event, SharedEvent) for event in shared)
+    # Three distinct (document, variables) pairs executed per event, not four subscribers.
+    assert all(len(event._shared_results) == 3 for event in shared[-2:])
+    for client in clients.values():
+        await client.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -102,6 +103,10 @@ class GraphQLPriceConsumer(LiveConnection, GraphQLWSConsumer):
             ),
             **kwargs,
         )
+
+    def encode_json(self, data: object) -> str:
+        """Every outgoing protocol message, once per subscriber and event: orjson, not json."""
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return LiveContext(request=self, ws=self)

@@ -7,10 +7,14 @@ Serve it with ``python -m apps.websocket_gateway.serve`` (daphne with access-log
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gpubroker.settings.development")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from gpubroker.http_handler import SyncChainASGIHandler  # noqa: E402
+
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -113,7 +113,9 @@ def test_publish_price_change_command(capsys):
     (change,) = json.loads(out.getvalue())["changes"]
     assert change["offer_id"] == str(offer.pk) and change["new_price_per_hour"] == "1.9900"
     with pytest.raises(CommandError, match="does not exist"):
-        call_command("publish_price_change", offer=str(offer.pk)[:-1] + "0", price="1")
+        # an id no offer has (the last hex digit flipped, never equal to the original)
+        other = str(offer.pk)[:-1] + ("1" if str(offer.pk)[-1] == "0" else "0")
+        call_command("publish_price_change", offer=other, price="1")
     with pytest.raises(CommandError, match="decimal"):
         call_command("publish_price_change", offer=str(offer.pk), price="cheap")
     with pytest.raises(CommandError):

@@ -11,8 +11,8 @@ import strawberry
 import strawberry_django
 from strawberry import auto
 
+from apps.core.errors import NotFound
 from apps.math_core import calculators, models, services
-from gpubroker.errors import NotFound
 
 from .errors import NotFoundError
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain

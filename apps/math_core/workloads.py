@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import ValidationFailed
 
 from .algorithms.gpu_spec import USABLE_VRAM_FRACTION, Precision, compute_tflops
 from .algorithms.throughput import bandwidth_efficiency

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.math_core.algorithms.gpu_names import AMD, NVIDIA
-from gpubroker.errors import ValidationFailed
 
 from .models import Availability
 

@@ -13,12 +13,11 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from apps.auth_app.middleware import bearer_token, request_principal
+from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
 from apps.math_core import calculators, recommendations, services, workloads
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import Unauthenticated
 
 from .math_schemas import (
     CostPerGflopIn,
@@ -112,9 +111,7 @@ def get_benchmark(request: HttpRequest, gpu: str) -> object:
 
 
 def _optional_user(request: HttpRequest) -> User | None:
-    principal = request_principal(request)
-    if principal is None and bearer_token(request):
-        raise Unauthenticated("The bearer token is invalid or expired.")
+    principal = optional_principal(request)
     return principal.user if principal else None
 
 

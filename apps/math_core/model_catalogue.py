@@ -170,6 +170,7 @@ def architecture(row: ModelArchitecture) -> Architecture:
         max_context=row.max_context,
         tied_embeddings=row.tied_embeddings,
         native_dtype=row.native_dtype or "bf16",
+        source=row.source,
     )
 
 

@@ -92,6 +92,7 @@ class Architecture:
     max_context: int | None = None
     tied_embeddings: bool = False
     native_dtype: str = "bf16"
+    source: str = field(default="", compare=False)  # the published config the row cites
     window_layers: tuple[int, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:

@@ -6,8 +6,8 @@ Public service functions (both facades and the AI assistant's tools call these):
   alias: Hugging Face repo id (``meta-llama/Llama-3.1-70B-Instruct``), Ollama tag
   (``llama3.1:70b``), common spellings (``Llama 3.1 70B Instruct``, ``llama-3.1-70b``). Case,
   spaces, dashes, underscores and colons do not matter. An unknown name raises
-  ``gpubroker.errors.NotFound`` (code ``MODEL_NOT_FOUND``) whose message and ``details``
-  carry the closest catalogue names (``details = {"name": ..., "suggestions": [...]}``).
+  ``gpubroker.errors.NotFound`` (code ``NOT_FOUND``, field ``model``) whose message and
+  ``details`` carry the closest catalogue names (``{"name": ..., "suggestions": [...]}``).
 * :func:`search_models` ``(query=None, *, kind=None, limit=None) -> list[ModelArchitecture]`` —
   rows whose name, family or any alias contains the query (same normalisation), catalogue
   order (family, then size); everything without a query.
@@ -36,14 +36,15 @@ from .algorithms.architecture import (
     Architecture,
     AttentionKind,
     ModelKind,
+    kv_bytes_per_token,
     sliding_layers,
 )
 from .models import ModelArchitecture
 
 DATASET = Path(__file__).resolve().parent / "data" / "models.json"
 MAX_QUERY_LENGTH = 200
+MAX_RESULTS = 500
 MAX_SUGGESTIONS = 5
-NOT_FOUND_CODE = "MODEL_NOT_FOUND"
 
 _TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
@@ -117,7 +118,6 @@ def find_model(name: str) -> ModelArchitecture:
     raise NotFound(
         f"No model named {text!r} in the catalogue.{hint}",
         field="model",
-        code=NOT_FOUND_CODE,
         details={"name": text, "suggestions": close},
     )
 
@@ -131,8 +131,8 @@ def search_models(
     if kind is not None and kind not in {k.value for k in ModelKind}:
         allowed = ", ".join(k.value for k in ModelKind)
         raise ValidationFailed(f"kind must be one of {allowed}; got {kind!r}", field="kind")
-    if limit is not None and limit < 1:
-        raise ValidationFailed("limit must be at least 1", field="limit")
+    if limit is not None and not 1 <= limit <= MAX_RESULTS:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
     found = [
         row
         for row in _rows()
@@ -146,6 +146,11 @@ def sliding_window_layer_indices(row: ModelArchitecture) -> list[int]:
     if not (row.sliding_window and row.sliding_window_rule and row.num_layers):
         return []
     return list(sliding_layers(row.sliding_window_rule, row.num_layers))
+
+
+def kv_bytes_per_token_fp16(row: ModelArchitecture) -> float:
+    """KV bytes per token at 16-bit with every layer holding it (0 for models without one)."""
+    return kv_bytes_per_token(architecture(row), 2.0)
 
 
 def architecture(row: ModelArchitecture) -> Architecture:

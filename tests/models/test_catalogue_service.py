@@ -87,7 +87,7 @@ def test_unknown_model_suggests_close_names(catalogue):
     with pytest.raises(NotFound) as caught:
         find_model("llama 3.1 7b")
     err = caught.value
-    assert err.code == "MODEL_NOT_FOUND" and err.http_status == 404
+    assert err.code == "NOT_FOUND" and err.http_status == 404
     assert (
         "Llama 3.1 8B" in err.details["suggestions"]
         or "Llama 3.1 70B" in (err.details["suggestions"])

@@ -87,6 +87,12 @@ class MemoryBreakdown:
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
+    kv_bytes_per_token: float = strawberry.field(
+        description="KV bytes one token adds with every layer holding it (0: no KV cache)."
+    )
+    usable_vram_fraction: float = strawberry.field(
+        description="Share of each GPU's memory the job may plan on (serving reservation)."
+    )
 
 
 @strawberry.type
@@ -97,6 +103,18 @@ class GpuModelEstimate:
     throughput: float | None
     duration_hours: float | None
     memory_bound: bool
+    single_stream_tokens_per_second: float | None = strawberry.field(
+        description="Decode tokens/s of one sequence on minGpus GPUs (estimate)."
+    )
+    batched_tokens_per_second: float | None = strawberry.field(
+        description="Decode tokens/s of the workload's whole batch on minGpus GPUs (estimate)."
+    )
+    prefill_tokens_per_second: float | None = strawberry.field(
+        description="Compute-bound prompt tokens/s on minGpus GPUs (estimate)."
+    )
+    throughput_note: str = strawberry.field(
+        description="What the rates are, or why they are unknown (no published figure)."
+    )
 
 
 @strawberry.type
@@ -111,7 +129,7 @@ class OfferEstimate:
     is_spot: bool
     feasible: bool
     reasons: list[str] = strawberry.field(
-        description="no_benchmark, insufficient_memory, deadline, budget."
+        description="no_benchmark, insufficient_memory, unknown_throughput, deadline, budget."
     )
     min_gpus: int | None
     replicas: int
@@ -135,6 +153,12 @@ class WorkloadEstimate:
     candidate_count: int
     feasible_count: int
     truncated: bool
+    model: str | None = strawberry.field(
+        default=None, description="The catalogue model row the estimate used."
+    )
+    model_source: str | None = strawberry.field(
+        default=None, description="The published config that row cites."
+    )
 
 
 @strawberry.type

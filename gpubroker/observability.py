@@ -30,10 +30,6 @@ def current_trace_id() -> str:
     return value
 
 
-def bind_trace_id(value: str | None = None) -> contextvars.Token[str | None]:
-    return _trace_id.set(value or uuid.uuid4().hex)
-
-
 def _incoming_id(request: HttpRequest) -> str:
     candidate = request.headers.get("X-Request-ID", "")
     return candidate if _INCOMING_ID.match(candidate) else uuid.uuid4().hex

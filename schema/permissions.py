@@ -4,7 +4,7 @@
   the consumer from ``connection_init``), else the bearer token of the HTTP request (verified once
   per request by ``ApiRequestMiddleware`` and cached on it), else ``None``.
 * ``require_user(info)``: the same, or ``Unauthenticated``.
-* Permission classes ``IsAuthenticated``, ``IsTenantAdmin``, ``IsStaff`` apply the rules of
+* Permission classes ``IsAuthenticated`` and ``IsTenantAdmin`` apply the rules of
   ``apps.auth_app.permissions`` (the REST guards apply the same rules): an anonymous caller gets
   ``UNAUTHENTICATED``, a caller without the right ``FORBIDDEN``.
 * ``RateLimitExtension`` turns the middleware's verdict into a ``RATE_LIMITED`` error.
@@ -23,7 +23,7 @@ from strawberry.types import Info
 from apps.auth_app import middleware
 from apps.auth_app.middleware import RATE_LIMITED_ATTR, client_ip, request_principal
 from apps.auth_app.models import User
-from apps.auth_app.permissions import AUTHENTICATED, STAFF, TENANT_ADMIN, Rule
+from apps.auth_app.permissions import AUTHENTICATED, TENANT_ADMIN, Rule
 from apps.auth_app.services import Principal
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -100,10 +100,6 @@ class IsAuthenticated(_RulePermission):
 
 class IsTenantAdmin(_RulePermission):
     rule = TENANT_ADMIN
-
-
-class IsStaff(_RulePermission):
-    rule = STAFF
 
 
 class RateLimitExtension(SchemaExtension):

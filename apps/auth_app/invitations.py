@@ -13,9 +13,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.inputs import check_length
 
 from . import audit
 from .errors import AuthErrorCode
+from .limits import MAX_EMAIL
 from .models import Invitation, Role, User, UserManager
 from .permissions import TENANT_ADMIN
 
@@ -32,6 +34,7 @@ def create_invitation(
 ) -> tuple[Invitation, str]:
     """A new invitation to ``admin``'s tenant and its token (shown only now)."""
     TENANT_ADMIN.check(admin)
+    check_length(email, field="email", maximum=MAX_EMAIL)
     tenant = admin.tenant
     assert tenant is not None  # a tenant admin always has one
     email = UserManager.normalize_email_address(email)

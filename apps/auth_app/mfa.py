@@ -21,10 +21,12 @@ from django.core.cache import cache
 from django.db import transaction
 
 from apps.core.errors import Conflict, CredentialsRejected, ValidationFailed
+from apps.core.inputs import check_length
 
 from . import audit, ratelimit, tokens
 from .crypto import decrypt_str, encrypt_str
 from .errors import AuthErrorCode
+from .limits import MAX_TOKEN
 from .models import User
 from .services import complete_login
 
@@ -149,6 +151,7 @@ def verify_login_challenge(
     *, mfa_token: str, code: str, ip: str | None = None, user_agent: str = ""
 ) -> dict[str, Any]:
     """Exchange a challenge token from ``login`` and a current code for tokens."""
+    check_length(mfa_token, field="mfa_token", maximum=MAX_TOKEN)
     claims = tokens.decode(mfa_token, tokens.MFA_CHALLENGE)
     try:
         user_id = uuid.UUID(claims["sub"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from apps.core.errors import PermissionDenied, Unauthenticated
 
@@ -39,14 +38,3 @@ TENANT_ADMIN = Rule(
     lambda user: user.tenant_id is not None and user.role == Role.TENANT_ADMIN,
     "Only an admin of your organisation can do this.",
 )
-STAFF = Rule("staff", lambda user: bool(user.is_staff), "Only staff can do this.")
-
-
-def owns(user: User, obj: Any, *, owner_field: str = "user_id") -> bool:
-    """Owner-of-object: ``obj`` belongs to ``user``."""
-    return getattr(obj, owner_field, None) == user.pk
-
-
-def same_tenant(user: User, obj: Any, *, tenant_field: str = "tenant_id") -> bool:
-    tenant_id = getattr(obj, tenant_field, None)
-    return tenant_id is not None and tenant_id == user.tenant_id

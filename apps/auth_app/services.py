@@ -36,13 +36,23 @@ from apps.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from apps.core.inputs import check_length
 
 from . import audit, ratelimit, tokens
 from .errors import AuthErrorCode
 from .invitations import claim_invitation
+from .limits import (
+    MAX_EMAIL,
+    MAX_INVITATION_TOKEN,
+    MAX_NAME,
+    MAX_ORGANIZATION,
+    MAX_PASSWORD,
+    MAX_TOKEN,
+)
 from .models import PLAN_LIMITS, AuthSession, Plan, RefreshToken, Role, Tenant, User, UserManager
 
 INVALID_CREDENTIALS = "Invalid email or password."
+
 EMAIL_TAKEN = "An account with this email already exists."
 TOKEN_REUSED = "This refresh token was already used; its session is revoked. Sign in again."
 
@@ -191,8 +201,13 @@ def register(
     """Create an account. With an invitation it joins the inviting tenant with the invited role;
     otherwise it founds a tenant (named ``organization``, or a personal one named after the email)
     and becomes its admin."""
+    check_length(email, field="email", maximum=MAX_EMAIL)
+    check_length(password, field="password", maximum=MAX_PASSWORD)
+    check_length(full_name, field="full_name", maximum=MAX_NAME)
+    check_length(organization, field="organization", maximum=MAX_ORGANIZATION)
+    check_length(invitation_token, field="invitation_token", maximum=MAX_INVITATION_TOKEN)
     email, full_name = _clean_registration(email, full_name)
-    organization = (organization or "").strip()[:255] or None
+    organization = (organization or "").strip() or None
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(EMAIL_TAKEN, field="email", reason=AuthErrorCode.EMAIL_TAKEN)
     user = User(email=email, full_name=full_name, organization=organization)
@@ -247,6 +262,8 @@ def login(
     and inactive account all fail the same way (same message, one argon2 verification each)."""
     from django.conf import settings
 
+    check_length(email, field="email", maximum=MAX_EMAIL)
+    check_length(password, field="password", maximum=MAX_PASSWORD)
     email = UserManager.normalize_email_address(email)
     ratelimit.check_login(email, ip)
     user = User.objects.select_related("tenant").filter(email=email).first()
@@ -349,6 +366,7 @@ def _rotate(refresh_token: str, claims: dict[str, Any], ip: str | None) -> dict[
 
 def refresh(*, refresh_token: str, ip: str | None = None) -> dict[str, Any]:
     """Spend ``refresh_token`` for a new pair of the same family (rotation)."""
+    check_length(refresh_token, field="refresh_token", maximum=MAX_TOKEN)
     claims = tokens.decode(refresh_token, tokens.REFRESH)
     pair = _rotate(refresh_token, claims, ip)
     if pair is None:  # the family's revocation is committed
@@ -385,6 +403,7 @@ def logout(
     ip: str | None = None,
 ) -> None:
     """Revoke the caller's session (from its access token) and/or a refresh token's family."""
+    check_length(refresh_token, field="refresh_token", maximum=MAX_TOKEN)
     if principal is None and not refresh_token:
         raise Unauthenticated()
     if refresh_token:

@@ -30,7 +30,6 @@ from .service_utils import invalid_input_as_validation_error
 
 MAX_ALTERNATIVES = 10_000
 MAX_CRITERIA = 64
-MAX_RESULTS = 100
 
 
 # --- The plain calculator --------------------------------------------------------------------

@@ -34,6 +34,7 @@ from apps.auth_app.crypto import DecryptionFailed, decrypt_str, encrypt_str
 from apps.auth_app.models import User
 from apps.auth_app.permissions import AUTHENTICATED, TENANT_ADMIN
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.inputs import check_length
 
 from .adapters import ProviderError, ProviderRegistry, RetryPolicy, UnknownProvider
 from .errors import IntegrationErrorCode
@@ -48,6 +49,7 @@ VALIDATION_RETRY = RetryPolicy(attempts=2, base_delay=0.5)
 VALIDATION_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
+MAX_PROVIDER_NAME = 50
 RESOURCE = "provider_integration"
 
 
@@ -78,6 +80,7 @@ def _check_can_change(user: User) -> None:
 
 
 def _provider_name(provider: str) -> str:
+    check_length(provider, field="provider", maximum=MAX_PROVIDER_NAME)
     name = (provider or "").strip().lower()
     try:
         ProviderRegistry.adapter_class(name)
@@ -92,6 +95,7 @@ def _provider_name(provider: str) -> str:
 
 
 def _clean_key(api_key: str) -> str:
+    check_length(api_key, field="api_key", maximum=MAX_KEY_LENGTH)
     key = (api_key or "").strip()
     if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH or any(c.isspace() for c in key):
         raise ValidationFailed(

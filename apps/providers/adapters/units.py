@@ -66,11 +66,6 @@ def number(value: Any, field: str, *, minimum: float = 0.0) -> float:
     return result
 
 
-def optional_number(value: Any, field: str, *, default: float = 0.0) -> float:
-    """A number that may be absent (``None`` → ``default``), but not of the wrong type."""
-    return default if value is None else number(value, field)
-
-
 def whole(value: Any, field: str, *, minimum: int = 0) -> int:
     """An integer count; integral floats (``24.0``) and numeric strings are accepted."""
     result = _number(value, field)
@@ -130,10 +125,6 @@ def snap_vram_gb(gib: float) -> int:
     if abs(gib - best) / best <= VRAM_SNAP_TOLERANCE:
         return best
     return round(gib)
-
-
-def mib_to_gb(mib: float) -> int:
-    return round(mib / 1024)
 
 
 def gib_to_gb(gib: float) -> int:

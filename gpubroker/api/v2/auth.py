@@ -10,7 +10,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from apps.auth_app import invitations, mfa, selectors, services
+from apps.auth_app import invitations, limits, mfa, selectors, services
 from apps.auth_app.middleware import client_ip, optional_principal, request_principal
 from apps.auth_app.models import AuthSession, Role, User
 
@@ -18,40 +18,41 @@ from .security import auth_user, jwt_auth, tenant_admin_auth
 
 router = Router()
 
-Password = Field(..., min_length=1, max_length=1024)
+Password = Field(..., min_length=1, max_length=limits.MAX_PASSWORD)
+Email = Field(..., max_length=limits.MAX_EMAIL)
 
 
 class RegisterIn(Schema):
-    email: str = Field(..., max_length=254)
+    email: str = Email
     password: str = Password
-    full_name: str = Field(..., max_length=255)
-    organization: str | None = Field(None, max_length=255)
-    invitation_token: str | None = Field(None, max_length=128)
+    full_name: str = Field(..., max_length=limits.MAX_NAME)
+    organization: str | None = Field(None, max_length=limits.MAX_ORGANIZATION)
+    invitation_token: str | None = Field(None, max_length=limits.MAX_INVITATION_TOKEN)
 
 
 class LoginIn(Schema):
-    email: str = Field(..., max_length=254)
+    email: str = Email
     password: str = Password
 
 
 class RefreshIn(Schema):
-    refresh_token: str = Field(..., max_length=8192)
+    refresh_token: str = Field(..., max_length=limits.MAX_TOKEN)
 
 
 class LogoutIn(Schema):
-    refresh_token: str | None = Field(None, max_length=8192)
+    refresh_token: str | None = Field(None, max_length=limits.MAX_TOKEN)
 
 
 class CodeIn(Schema):
-    code: str = Field(..., max_length=16)
+    code: str = Field(..., max_length=limits.MAX_CODE)
 
 
 class MfaVerifyIn(CodeIn):
-    mfa_token: str = Field(..., max_length=8192)
+    mfa_token: str = Field(..., max_length=limits.MAX_TOKEN)
 
 
 class InvitationIn(Schema):
-    email: str = Field(..., max_length=254)
+    email: str = Email
     role: Role = Role.MEMBER
 
 

@@ -22,7 +22,7 @@ router = Router(auth=jwt_auth)
 
 
 class IntegrationIn(Schema):
-    provider: str = Field(..., max_length=50, examples=["lambda"])
+    provider: str = Field(..., max_length=integrations.MAX_PROVIDER_NAME, examples=["lambda"])
     api_key: str = Field(..., max_length=integrations.MAX_KEY_LENGTH)
     use_for_catalogue: bool = True
 

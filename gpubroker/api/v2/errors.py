@@ -32,6 +32,7 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "field": ".".join(loc) or (raw[0] if raw else None),
                 "message": item.get("msg", "invalid value"),
                 "type": item.get("type"),
+                "code": "VALIDATION_ERROR",
             }
         )
     return details

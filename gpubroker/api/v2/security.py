@@ -1,6 +1,6 @@
 """REST authentication: bearer guards that apply the declared permission rules.
 
-``jwt_auth`` (any signed-in user), ``tenant_admin_auth`` and ``staff_auth`` are django-ninja
+``jwt_auth`` (any signed-in user) and ``tenant_admin_auth`` are django-ninja
 ``HttpBearer`` instances: use ``auth=jwt_auth`` on a router or operation; ``request.auth`` is then
 the ``User``. A missing or invalid token gives the 401 envelope, a missing right the 403 one. The
 token was already verified once by ``ApiRequestMiddleware``; this reads that result.
@@ -13,7 +13,7 @@ from ninja.security import HttpBearer
 
 from apps.auth_app.middleware import request_principal
 from apps.auth_app.models import User
-from apps.auth_app.permissions import AUTHENTICATED, STAFF, TENANT_ADMIN, Rule
+from apps.auth_app.permissions import AUTHENTICATED, TENANT_ADMIN, Rule
 
 
 class JWTAuth(HttpBearer):
@@ -37,4 +37,3 @@ def auth_user(request: HttpRequest) -> User:
 
 jwt_auth = JWTAuth()
 tenant_admin_auth = JWTAuth(TENANT_ADMIN)
-staff_auth = JWTAuth(STAFF)

@@ -27,7 +27,6 @@ from channels.db import database_sync_to_async
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
-from apps.math_core.algorithms.costs import price_per_gpu_hour
 from apps.providers import selectors
 from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
@@ -91,7 +90,7 @@ class PriceUpdate(SharedEvent):
     ) -> PriceUpdate:
         count = max(int(change["gpu_count"]), 1)
         old_price = change.get("old_price_per_hour")
-        old = Decimal(old_price) if old_price is not None else None
+        old_per_gpu = change.get("old_price_per_gpu_hour")
         return cls(
             offer_id=strawberry.ID(str(change["offer_id"])),
             kind=OfferChangeKind(change["kind"]),
@@ -101,9 +100,9 @@ class PriceUpdate(SharedEvent):
             region=change["region"],
             country=change.get("country") or "",
             spot=bool(change["is_spot"]),
-            old_price_per_hour=old,
+            old_price_per_hour=Decimal(old_price) if old_price is not None else None,
             new_price_per_hour=Decimal(change["new_price_per_hour"]),
-            old_price_per_gpu_hour=price_per_gpu_hour(old, count) if old is not None else None,
+            old_price_per_gpu_hour=Decimal(old_per_gpu) if old_per_gpu is not None else None,
             new_price_per_gpu_hour=Decimal(change["new_price_per_gpu_hour"]),
             old_availability=change.get("old_availability"),
             new_availability=change["new_availability"],

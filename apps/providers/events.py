@@ -49,6 +49,11 @@ class OfferChange:
     def new_price_per_gpu_hour(self) -> Decimal:
         return costs.price_per_gpu_hour(self.new_price_per_hour, self.gpu_count)
 
+    @property
+    def old_price_per_gpu_hour(self) -> Decimal | None:
+        old = self.old_price_per_hour
+        return costs.price_per_gpu_hour(old, self.gpu_count) if old is not None else None
+
     def as_message(self) -> dict[str, Any]:
         """JSON-safe form (Decimals as strings, times ISO-8601) for channel layers and clients."""
         data = asdict(self)
@@ -57,7 +62,9 @@ class OfferChange:
                 data[key] = str(value)
             elif isinstance(value, datetime):
                 data[key] = value.isoformat()
+        old_per_gpu = self.old_price_per_gpu_hour
         data["new_price_per_gpu_hour"] = str(self.new_price_per_gpu_hour)
+        data["old_price_per_gpu_hour"] = str(old_per_gpu) if old_per_gpu is not None else None
         return data
 
 

@@ -13,9 +13,8 @@ from django.core.management import CommandError, call_command
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.providers.models import GPUOffer, PriceHistory
+from apps.providers.services import PriceMove, change_offer_prices
 from apps.websocket_gateway.demo_market import (
-    PriceMove,
-    change_offer_prices,
     simulate_price_moves,
 )
 from apps.websocket_gateway.ticker import DemoTickerStarter, run_ticker

@@ -42,6 +42,7 @@ async def test_price_update_messages_carry_the_offer_data(anonymous_allowed):
     assert data["old_price_per_hour"] == "8.0000"
     assert data["new_price_per_hour"] == "6.0000"
     assert data["new_price_per_gpu_hour"] == "1.5000"
+    assert data["old_price_per_gpu_hour"] == "2.0000"  # computed once, in the change event
     assert data["new_availability"] == "available"
     assert data["published_at"].endswith("+00:00")
     await feed.disconnect()

@@ -17,7 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.errors import DomainError
-from apps.websocket_gateway.demo_market import PriceMove, change_offer_prices, simulate_price_moves
+from apps.providers.services import PriceMove, change_offer_prices
+from apps.websocket_gateway.demo_market import simulate_price_moves
 
 
 class Command(BaseCommand):

@@ -20,11 +20,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from apps.websocket_gateway.routing import websocket_urlpatterns  # noqa: E402
+from schema import schema  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": URLRouter(websocket_urlpatterns(schema)),
     }
 )
 

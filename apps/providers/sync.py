@@ -55,6 +55,7 @@ from .adapters import (
     ProviderUnavailable,
 )
 from .events import publish_offer_changes
+from .key_store import mark_refused_by_provider
 from .models import Availability, GPUOffer, PriceHistory, Provider, ProviderStatus
 from .sync_lock import provider_sync_lock
 from .sync_plan import (
@@ -203,8 +204,6 @@ def sync_provider(
             _check_plausible(provider, result)
         except (ProviderError, LookupError) as exc:
             if isinstance(exc, ProviderAuthError) and credentials.integration_id is not None:
-                from .integrations import mark_refused_by_provider
-
                 mark_refused_by_provider(credentials.integration_id, exc.message)
             return _fail(report, provider, exc, started)
         except Exception as exc:  # an adapter bug must not stop the other providers

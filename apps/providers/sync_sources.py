@@ -13,6 +13,7 @@ from typing import Any, Literal
 import httpx
 
 from .adapters import BaseProviderAdapter, ProviderRegistry
+from .key_store import catalogue_key
 from .replay import ReplayTransport, available_snapshots, perturbed_cassette, snapshot_cassettes
 
 SourceKind = Literal["live", "replay"]
@@ -73,12 +74,10 @@ def environment_api_key(provider: str) -> str | None:
 
 def catalogue_credentials(provider: str) -> Credentials:
     """The key a catalogue sync uses: the platform's (environment), else a stored integration's
-    that its owner allowed for the catalogue (``integrations.catalogue_key``), else none."""
+    that its owner allowed for the catalogue (``key_store.catalogue_key``), else none."""
     key = environment_api_key(provider)
     if key:
         return Credentials(key)
-    from .integrations import catalogue_key  # the integrations module imports this one
-
     found = catalogue_key(provider)
     return Credentials(found.api_key, found.integration_id) if found else Credentials()
 

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from apps.auth_app.audit import verify_chain
 from apps.auth_app.crypto import decrypt_str
 from apps.auth_app.models import AuditLog, User
-from apps.providers.integrations import catalogue_key
+from apps.providers.key_store import catalogue_key
 from apps.providers.models import ProviderIntegration
 from apps.providers.sync import sync_provider
 from apps.providers.sync_sources import use_transport

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from strawberry.channels import GraphQLWSConsumer
+from strawberry.schema.base import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -89,10 +90,9 @@ class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
 class GraphQLPriceConsumer(LiveConnection, GraphQLWSConsumer):
     graphql_transport_ws_handler_class = AdmittingTransportWSHandler
 
-    def __init__(self, **kwargs: Any) -> None:
-        from schema import schema
-
-        # Read per connection, so settings changes (and tests' overrides) apply.
+    def __init__(self, *, schema: BaseSchema, **kwargs: Any) -> None:
+        # The schema comes from the project wiring (gpubroker/asgi.py): apps never import it.
+        # Settings are read per connection, so settings changes (and tests' overrides) apply.
         super().__init__(
             schema=schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

@@ -67,7 +67,7 @@ def seed(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.math_core.services import load_benchmarks
+    from apps.math_core.benchmark_loader import load_benchmarks
     from apps.providers.models import GPUOffer, Provider
 
     if connection.vendor != "postgresql":

@@ -93,8 +93,8 @@ def bench_topsis() -> float:
 
 def seed() -> None:
     from apps.auth_app.models import Tenant, User
+    from apps.math_core.benchmark_loader import load_benchmarks
     from apps.math_core.models import GPUBenchmark, OfferInteraction
-    from apps.math_core.services import load_benchmarks
     from apps.providers.models import GPUOffer, Provider
 
     load_benchmarks()

@@ -1,5 +1,5 @@
 """GraphQL: GPU benchmarks and the cost calculators (queries) over ``apps.math_core``
-(``services`` for benchmarks, ``calculators`` for costs — the functions REST calls too)."""
+(``benchmarks`` for benchmarks, ``calculators`` for costs — the functions REST calls too)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import strawberry_django
 from strawberry import auto
 
 from apps.core.errors import NotFound
-from apps.math_core import calculators, models, services
+from apps.math_core import benchmarks, calculators, models
 from apps.math_core.algorithms import gpu_names
 
 from .errors import NotFoundError
@@ -100,7 +100,7 @@ class Query:
         order_by: BenchmarkOrderField = BenchmarkOrderField.GPU_MODEL,
         direction: SortDirection = SortDirection.ASC,
     ) -> list[GPUBenchmarkType]:
-        return services.list_benchmarks(  # type: ignore[return-value]
+        return benchmarks.list_benchmarks(  # type: ignore[return-value]
             vendor=vendor.value if vendor else None,
             min_vram_gb=min_vram_gb,
             order_by=order_by.value,
@@ -119,7 +119,7 @@ class Query:
     )
     def benchmark(self, gpu_model: str) -> BenchmarkResult:
         try:
-            return services.get_benchmark(gpu_model)  # type: ignore[return-value]
+            return benchmarks.get_benchmark(gpu_model)  # type: ignore[return-value]
         except NotFound as exc:
             return NotFoundError.from_domain(exc)
 

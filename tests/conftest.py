@@ -17,7 +17,7 @@ def _clear_cache():
 
 @pytest.fixture
 def benchmarks(db):
-    from apps.math_core.services import load_benchmarks
+    from apps.math_core.benchmark_loader import load_benchmarks
 
     load_benchmarks()
 

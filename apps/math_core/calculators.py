@@ -18,29 +18,15 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.providers.models import GPUOffer
 
 from .algorithms import costs
+from .algorithms.amounts import money, rate
+from .algorithms.costs import TokenCostResult
 from .algorithms.gpu_spec import GpuSpec, Precision
 from .algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
-from .models import GPUBenchmark
-from .service_utils import invalid_input_as_validation_error, money, rate
-from .services import get_benchmark
+from .benchmarks import get_benchmark, gpu_spec
+from .errors import invalid_input_as_validation_error
 
 MAX_GPU_COUNT = 4096
 MAX_PRICE_PER_HOUR = Decimal("1000000")
-
-
-def gpu_spec(benchmark: GPUBenchmark) -> GpuSpec:
-    return GpuSpec(
-        gpu_model=benchmark.gpu_model,
-        vram_gb=float(benchmark.vram_gb),
-        memory_bandwidth_gbps=benchmark.memory_bandwidth_gbps,
-        tflops_fp32=benchmark.tflops_fp32,
-        tflops_fp16=benchmark.tflops_fp16,
-        tflops_fp8=benchmark.tflops_fp8,
-        tflops_int8=benchmark.tflops_int8,
-        tokens_per_second_7b=benchmark.tokens_per_second_7b,
-        tokens_per_second_7b_is_estimate=benchmark.tokens_per_second_7b_is_estimate,
-        tokens_per_second_70b=benchmark.tokens_per_second_70b,
-    )
 
 
 def get_offer(offer_id: str) -> GPUOffer:
@@ -123,22 +109,6 @@ def _source(
         benchmark = get_benchmark(gpu_model)
         return _Source(price, count, gpu_spec(benchmark), benchmark.gpu_model, None)
     return _Source(price, count, None, None, None)
-
-
-@dataclass(frozen=True)
-class TokenCostResult:
-    cost_per_million_tokens: Decimal
-    price_per_hour: Decimal
-    tokens_per_second: float
-    is_estimate: bool
-    basis: str
-    gpu_model: str | None
-    gpu_count: int
-    gpus_per_replica: int
-    replicas: int
-    model_params_billion: float | None
-    precision: str | None
-    offer_id: str | None
 
 
 def cost_per_token(

@@ -1,9 +1,16 @@
-"""What can go wrong in TOPSIS, recommendations and interactions
-(GraphQL: ``RecommendationErrorCode``)."""
+"""What can go wrong in TOPSIS, recommendations and interactions (GraphQL:
+``RecommendationErrorCode``), and the one mapping of the pure algorithms' ``InvalidInput`` to the
+domain's ``ValidationFailed``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
+
+from apps.core.errors import ValidationFailed
+
+from .algorithms.errors import InvalidInput
 
 
 class RecommendationErrorCode(Enum):
@@ -15,3 +22,11 @@ class RecommendationErrorCode(Enum):
     INVALID_CRITERIA = "INVALID_CRITERIA"
     OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
     RUN_NOT_FOUND = "RUN_NOT_FOUND"
+
+
+@contextmanager
+def invalid_input_as_validation_error() -> Iterator[None]:
+    try:
+        yield
+    except InvalidInput as exc:
+        raise ValidationFailed(exc.message, field=exc.field) from exc

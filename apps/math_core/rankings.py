@@ -15,6 +15,7 @@ from apps.providers.offer_filters import OfferFilters
 from .algorithms.gpu_spec import Precision
 from .algorithms.topsis import topsis
 from .candidates import candidate_filters, candidate_offers, offer_table
+from .errors import invalid_input_as_validation_error
 from .models import RecommendationKind
 from .offer_criteria import choose_criteria, criteria_matrix
 from .runs import (
@@ -26,7 +27,6 @@ from .runs import (
     rankable,
     store_run,
 )
-from .service_utils import invalid_input_as_validation_error
 
 MAX_ALTERNATIVES = 10_000
 MAX_CRITERIA = 64

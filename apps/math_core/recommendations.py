@@ -14,6 +14,7 @@ import numpy as np
 
 from apps.providers.offer_filters import OfferFilters
 
+from .algorithms.amounts import finite, money
 from .algorithms.content_based import OfferFeatures, RequirementProfile, match
 from .algorithms.ensemble import BlendResult, blend, validate_weights
 from .algorithms.gpu_spec import Precision
@@ -21,6 +22,7 @@ from .algorithms.topsis import topsis
 from .algorithms.workload_costing import Estimates
 from .algorithms.workload_mapper import Workload, WorkloadPlan, plan_workload
 from .candidates import OfferTable, candidate_filters, candidate_offers, offer_table
+from .errors import invalid_input_as_validation_error
 from .explanations import Explanation, explain
 from .interactions import collaborative_signal, record_interaction
 from .models import RecommendationKind
@@ -35,7 +37,6 @@ from .runs import (
     rankable,
     store_run,
 )
-from .service_utils import finite, invalid_input_as_validation_error, money
 from .workloads import assess_offers, no_feasible_reason, workload_as_dict
 
 __all__ = [

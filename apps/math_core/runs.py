@@ -10,11 +10,11 @@ import numpy as np
 
 from apps.core.errors import ValidationFailed
 
+from .algorithms.amounts import money
 from .algorithms.workload_mapper import Workload
 from .candidates import OfferTable
 from .errors import RecommendationErrorCode
 from .models import RecommendationRun
-from .service_utils import money
 
 MAX_RESULTS = 100
 

@@ -12,6 +12,7 @@ import numpy as np
 from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
 
+from .algorithms.amounts import finite, money
 from .algorithms.gpu_spec import Precision, compute_tflops, peak_tflops
 from .algorithms.serving_rates import serving_rates
 from .algorithms.throughput import bandwidth_efficiency
@@ -19,9 +20,9 @@ from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
 from .algorithms.workload_mapper import Workload, WorkloadPlan, WorkloadType, plan_workload
 from .calculators import gpu_spec
 from .candidates import OfferTable, candidate_offers, offer_table
+from .errors import invalid_input_as_validation_error
 from .model_catalogue import architecture, find_model
 from .models import GPUBenchmark
-from .service_utils import finite, invalid_input_as_validation_error, money
 
 MAX_RESULTS = 200
 DEFAULT_RESULTS = 20

@@ -34,6 +34,8 @@ from django.db.models.lookups import GreaterThan
 
 from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms import costs
+from apps.math_core.algorithms.amounts import money, rate
+from apps.math_core.algorithms.costs import TokenCostResult
 from apps.math_core.algorithms.errors import InvalidInput
 from apps.math_core.algorithms.gpu_spec import (
     BYTES_PER_PARAM,
@@ -42,8 +44,7 @@ from apps.math_core.algorithms.gpu_spec import (
     Precision,
 )
 from apps.math_core.algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
-from apps.math_core.calculators import TokenCostResult, gpu_spec
-from apps.math_core.service_utils import money, rate
+from apps.math_core.benchmarks import gpu_spec
 
 from .models import GPUOffer
 

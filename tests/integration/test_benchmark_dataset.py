@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from apps.math_core.benchmark_loader import load_benchmarks
+from apps.math_core.benchmarks import DATASET, read_dataset
 from apps.math_core.models import GPUBenchmark
-from apps.math_core.services import DATASET, load_benchmarks, read_dataset
 from apps.providers.models import GPUOffer, Provider
 
 pytestmark = pytest.mark.django_db

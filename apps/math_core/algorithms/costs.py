@@ -197,3 +197,22 @@ def offer_cost_per_million_tokens(
         is_estimate=single.is_estimate or per_gpu > 1,
         basis=basis,
     )
+
+
+@dataclass(frozen=True)
+class TokenCostResult:
+    """What a million tokens cost on one machine (``calculators.cost_per_token``, the
+    catalogue's per-offer metrics)."""
+
+    cost_per_million_tokens: Decimal
+    price_per_hour: Decimal
+    tokens_per_second: float
+    is_estimate: bool
+    basis: str
+    gpu_model: str | None
+    gpu_count: int
+    gpus_per_replica: int
+    replicas: int
+    model_params_billion: float | None
+    precision: str | None
+    offer_id: str | None

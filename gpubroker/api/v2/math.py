@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
-from apps.math_core import calculators, model_catalogue, recommendations, services, workloads
+from apps.math_core import benchmarks, calculators, model_catalogue, recommendations, workloads
 from apps.math_core.algorithms import gpu_names
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
@@ -87,7 +87,7 @@ class BenchmarkOut(Schema):
 
 class BenchmarkFilters(Schema):
     vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
-    min_vram_gb: int | None = Field(None, ge=0, le=services.MAX_VRAM_FILTER_GB)
+    min_vram_gb: int | None = Field(None, ge=0, le=benchmarks.MAX_VRAM_FILTER_GB)
     order_by: BenchmarkOrder = "gpu_model"
     descending: bool = False
 
@@ -95,7 +95,7 @@ class BenchmarkFilters(Schema):
 @router.get("/benchmarks", response=list[BenchmarkOut], summary="GPU benchmarks")
 def list_benchmarks(request: HttpRequest, filters: Query[BenchmarkFilters]) -> object:
     return list(
-        services.list_benchmarks(
+        benchmarks.list_benchmarks(
             vendor=filters.vendor,
             min_vram_gb=filters.min_vram_gb,
             order_by=filters.order_by,
@@ -110,7 +110,7 @@ def list_benchmarks(request: HttpRequest, filters: Query[BenchmarkFilters]) -> o
     summary="One GPU's benchmark (any spelling the normaliser knows)",
 )
 def get_benchmark(request: HttpRequest, gpu: str) -> object:
-    return services.get_benchmark(gpu)
+    return benchmarks.get_benchmark(gpu)
 
 
 # --- Model catalogue ------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.math_core.services import DATASET, load_benchmarks
+from apps.math_core.benchmark_loader import load_benchmarks
+from apps.math_core.benchmarks import DATASET
 
 
 class Command(BaseCommand):

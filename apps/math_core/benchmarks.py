@@ -1,18 +1,19 @@
-"""Benchmark reads and the idempotent loader of the shipped GPU dataset."""
+"""GPU benchmarks: reads, the ``GpuSpec`` of a row, and the shipped dataset's rows
+(``benchmark_loader`` loads them). A leaf of the dependency graph: the catalogue
+(``apps.providers``) imports it, it imports no other app (``.importlinter``)."""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound, ValidationFailed
 
 from .algorithms.gpu_names import VENDORS, canonical_gpu_name
+from .algorithms.gpu_spec import GpuSpec
 from .algorithms.throughput import (
     LLAMA3_8B_PARAMS_BILLION,
     decode_efficiency,
@@ -78,14 +79,6 @@ def get_benchmark(gpu: str) -> GPUBenchmark:
     return found
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    created: int
-    updated: int
-    unchanged: int
-    offers_linked: int
-
-
 def _number(value: str, cast: Any = float) -> Any:
     return cast(float(value)) if value not in ("", None) else None
 
@@ -143,32 +136,16 @@ def read_dataset(path: Path = DATASET) -> list[tuple[str, dict[str, Any]]]:
     return result
 
 
-@transaction.atomic
-def load_benchmarks(path: Path = DATASET) -> LoadResult:
-    """Create or update one row per dataset entry (idempotent), then link offers to benchmarks."""
-    from apps.providers.models import GPUOffer
-
-    created = updated = unchanged = 0
-    existing = {b.gpu_model: b for b in GPUBenchmark.objects.all()}
-    for model, fields in read_dataset(path):
-        current = existing.get(model)
-        if current is None:
-            GPUBenchmark.objects.create(gpu_model=model, **fields)
-            created += 1
-            continue
-        changed = [name for name, value in fields.items() if getattr(current, name) != value]
-        if changed:
-            for name in changed:
-                setattr(current, name, fields[name])
-            current.save(update_fields=changed)
-            updated += 1
-        else:
-            unchanged += 1
-    linked = 0
-    for bench in GPUBenchmark.objects.only("id", "gpu_model"):
-        linked += (
-            GPUOffer.objects.filter(gpu_type=bench.gpu_model)
-            .exclude(benchmark=bench)
-            .update(benchmark=bench)
-        )
-    return LoadResult(created, updated, unchanged, linked)
+def gpu_spec(benchmark: GPUBenchmark) -> GpuSpec:
+    return GpuSpec(
+        gpu_model=benchmark.gpu_model,
+        vram_gb=float(benchmark.vram_gb),
+        memory_bandwidth_gbps=benchmark.memory_bandwidth_gbps,
+        tflops_fp32=benchmark.tflops_fp32,
+        tflops_fp16=benchmark.tflops_fp16,
+        tflops_fp8=benchmark.tflops_fp8,
+        tflops_int8=benchmark.tflops_int8,
+        tokens_per_second_7b=benchmark.tokens_per_second_7b,
+        tokens_per_second_7b_is_estimate=benchmark.tokens_per_second_7b_is_estimate,
+        tokens_per_second_70b=benchmark.tokens_per_second_70b,
+    )

@@ -1,26 +1,12 @@
-"""Small helpers the math-core services share: turning the pure algorithms' ``InvalidInput``
-into the domain's ``ValidationFailed``, and shaping floats for API output (money as Decimal with
-4 decimal places; unit rates as Decimal with 6 significant digits; never NaN or infinity)."""
+"""Shaping numbers for API output: money as Decimal with 4 decimal places (half up), unit rates
+as Decimal with 6 significant digits, never NaN or infinity. Pure: no Django."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
-from apps.core.errors import ValidationFailed
-
-from .algorithms.costs import MONEY_STEP
-from .algorithms.errors import InvalidInput
-
-
-@contextmanager
-def invalid_input_as_validation_error() -> Iterator[None]:
-    try:
-        yield
-    except InvalidInput as exc:
-        raise ValidationFailed(exc.message, field=exc.field) from exc
+from .costs import MONEY_STEP
 
 
 def money(value: float | Decimal) -> Decimal:

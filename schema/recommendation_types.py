@@ -15,14 +15,24 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from apps.math_core.errors import RecommendationErrorCode
+
 from . import offer_links
-from .errors import FieldError
+from .mutations import payload_error
 
 if TYPE_CHECKING:
     from .providers import GPUOfferType
 
 #: The catalogue's ``GPUOffer`` type (``schema/providers.py`` imports this module: lazy).
 LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
+
+
+@payload_error(RecommendationErrorCode)
+@strawberry.type(description="A problem with a TOPSIS, recommendation or interaction request.")
+class RecommendationError:
+    field: str | None
+    message: str
+    code: RecommendationErrorCode
 
 
 def _catalogue_offer(root: Any, info: Info) -> LinkedOffer | None:
@@ -204,7 +214,7 @@ class OfferRanking:
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -288,7 +298,7 @@ class Recommendations:
 @strawberry.type
 class EnsemblePayload:
     result: Recommendations | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -303,4 +313,4 @@ class OfferInteraction:
 @strawberry.type
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)

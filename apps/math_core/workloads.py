@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import ValidationFailed
 
 from .algorithms.gpu_spec import Precision, compute_tflops, peak_tflops
 from .algorithms.serving_rates import serving_rates

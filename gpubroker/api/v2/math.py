@@ -13,13 +13,12 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from apps.auth_app.middleware import bearer_token, request_principal
+from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
 from apps.math_core import calculators, model_catalogue, recommendations, services, workloads
 from apps.math_core.algorithms import gpu_names
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import Unauthenticated
 
 from .math_schemas import (
     CostPerGflopIn,
@@ -183,9 +182,7 @@ def get_model(request: HttpRequest, name: str) -> object:
 
 
 def _optional_user(request: HttpRequest) -> User | None:
-    principal = request_principal(request)
-    if principal is None and bearer_token(request):
-        raise Unauthenticated("The bearer token is invalid or expired.")
+    principal = optional_principal(request)
     return principal.user if principal else None
 
 

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, math_core, providers, recommendations
+from .cost import CostExtension
 from .errors import ErrorFormatter
 from .gateway_schema import GatewaySchema
 from .limits import GatewayValidation
@@ -30,6 +31,7 @@ schema = GatewaySchema(
         # Structural limits, introspection and suggestions per settings; cached (schema/limits.py).
         GatewayValidation,
         RateLimitExtension,
+        CostExtension,  # after the rate limit: a limited request is not charged
         ErrorFormatter,
     ],
     execution_context_class=SharedEventExecutionContext,

@@ -6,6 +6,7 @@
   logged as one INFO line with its code and path only — never its message, the document or the
   variables. Unexpected exceptions are logged (with the trace id) by ``schema.errors``'
   ``ErrorFormatter``, which also masks them for the client.
+* **Parse failures** (the token limit included) get ``extensions.code = GRAPHQL_PARSE_FAILED``.
 * **No field suggestions** unless ``GRAPHQL_FIELD_SUGGESTIONS`` is on: validation already hides
   them (``schema/limits.py``); "Did you mean …" left by variable coercion is removed here.
 """
@@ -20,7 +21,8 @@ from django.conf import settings
 from strawberry.types import ExecutionContext
 
 from gpubroker.errors import DomainError
-from graphql import GraphQLError
+from gpubroker.observability import current_trace_id
+from graphql import GraphQLError, GraphQLSyntaxError
 
 logger = logging.getLogger("gpubroker.graphql")
 
@@ -45,6 +47,9 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         suggestions = settings.GRAPHQL_FIELD_SUGGESTIONS
         for error in errors:
+            if isinstance(error, GraphQLSyntaxError) and not (error.extensions or {}).get("code"):
+                # Parse failures (the token limit included) never reach the error formatter.
+                error.extensions = {"code": "GRAPHQL_PARSE_FAILED", "traceId": current_trace_id()}
             if not suggestions and "Did you mean" in error.message:
                 error.message = strip_suggestion(error.message)
             original = error.original_error

@@ -20,6 +20,7 @@ from apps.providers import integrations
 from apps.providers.integrations import IntegrationView
 from gpubroker.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
 
+from . import cost
 from .errors import FieldError
 from .permissions import IsAuthenticated, request_ip, require_user
 
@@ -105,13 +106,13 @@ class SaveIntegrationInput:
 class IntegrationPayload:
     integration: ProviderIntegrationType | None = None
     created: bool = False
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[FieldError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class DeleteIntegrationPayload:
     ok: bool
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[FieldError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
@@ -119,6 +120,7 @@ class Query:
     @strawberry_django.field(
         description="Every provider with your organisation's integration status.",
         extensions=_authenticated(),
+        metadata=cost.list_size(20),
     )
     def integrations(self, info: Info) -> list[ProviderIntegrationType]:
         views = integrations.integration_statuses(user=require_user(info))

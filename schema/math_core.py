@@ -14,6 +14,7 @@ from strawberry import auto
 from apps.math_core import calculators, models, services
 from gpubroker.errors import NotFound
 
+from . import cost
 from .errors import NotFoundError
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
 from .recommendation_types import FlopCost, TokenCost
@@ -73,7 +74,10 @@ FlopCostResult = Annotated[FlopCost | NotFoundError, strawberry.union("FlopCostR
 
 @strawberry.type
 class Query:
-    @strawberry_django.field(description="GPU benchmarks, optionally filtered and ordered.")
+    @strawberry_django.field(
+        description="GPU benchmarks, optionally filtered and ordered.",
+        metadata=cost.list_size(100),
+    )
     def benchmarks(
         self,
         vendor: Vendor | None = None,

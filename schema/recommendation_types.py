@@ -15,7 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from . import offer_links
+from . import cost, offer_links
 from .errors import FieldError
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ class OfferEstimate:
     is_spot: bool
     feasible: bool
     reasons: list[str] = strawberry.field(
-        description="no_benchmark, insufficient_memory, deadline, budget."
+        description="no_benchmark, insufficient_memory, deadline, budget.",
+        metadata=cost.list_size(4),
     )
     min_gpus: int | None
     replicas: int
@@ -119,9 +120,9 @@ class WorkloadEstimate:
     total_flops: float
     units: float
     unit: str
-    assumptions: list[str]
-    gpu_models: list[GpuModelEstimate]
-    offers: list[OfferEstimate]
+    assumptions: list[str] = strawberry.field(metadata=cost.list_size(10))
+    gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
+    offers: list[OfferEstimate] = strawberry.field(metadata=cost.list_size(20, argument="limit"))
     candidate_count: int
     feasible_count: int
     truncated: bool
@@ -129,9 +130,15 @@ class WorkloadEstimate:
 
 @strawberry.type
 class TopsisScores:
-    scores: list[float] = strawberry.field(description="Closeness per row, in input order.")
-    ranking: list[int] = strawberry.field(description="Row indices, best first.")
-    ranks: list[int] = strawberry.field(description="1-based rank per row; ties share a rank.")
+    scores: list[float] = strawberry.field(
+        description="Closeness per row, in input order.", metadata=cost.list_size(1000)
+    )
+    ranking: list[int] = strawberry.field(
+        description="Row indices, best first.", metadata=cost.list_size(1000)
+    )
+    ranks: list[int] = strawberry.field(
+        description="1-based rank per row; ties share a rank.", metadata=cost.list_size(1000)
+    )
 
 
 @strawberry.type
@@ -167,9 +174,11 @@ class RankedOffer:
 @strawberry.type
 class OfferRanking:
     run_id: strawberry.ID
-    criteria: list[AppliedCriterion]
+    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     normalization: str
-    offers: list[RankedOffer]
+    offers: list[RankedOffer] = strawberry.field(
+        metadata=cost.list_size(20, argument="input.offers.limit")
+    )
     candidate_count: int
     ranked_count: int
     excluded: JSON
@@ -180,7 +189,7 @@ class OfferRanking:
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[FieldError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
@@ -204,8 +213,8 @@ class DecidingCriterion:
 
 @strawberry.type
 class Explanation:
-    components: list[ComponentScore]
-    deciding_criteria: list[DecidingCriterion]
+    components: list[ComponentScore] = strawberry.field(metadata=cost.list_size(3))
+    deciding_criteria: list[DecidingCriterion] = strawberry.field(metadata=cost.list_size(10))
     summary: str
 
 
@@ -245,12 +254,14 @@ class Recommendations:
     run_id: strawberry.ID
     feasible: bool
     reason: str | None
-    recommendations: list[RecommendedOffer]
+    recommendations: list[RecommendedOffer] = strawberry.field(
+        metadata=cost.list_size(10, argument="input.limit")
+    )
     candidate_count: int
     ranked_count: int
     excluded: JSON
     collaborative_source: str
-    criteria: list[AppliedCriterion]
+    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     truncated: bool
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
@@ -264,7 +275,7 @@ class Recommendations:
 @strawberry.type
 class EnsemblePayload:
     result: Recommendations | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[FieldError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
@@ -279,4 +290,4 @@ class OfferInteraction:
 @strawberry.type
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[FieldError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))

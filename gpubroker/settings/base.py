@@ -236,6 +236,13 @@ GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 10)
 GRAPHQL_MAX_ROOT_MUTATIONS = env_int("GRAPHQL_MAX_ROOT_MUTATIONS", 3)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 1000)
 GRAPHQL_MAX_DIRECTIVES = env_int("GRAPHQL_MAX_DIRECTIVES", 10)
+# Query cost (schema/cost.py): scalars 0, objects 1, lists 2 + size x item, mutations 10.
+GRAPHQL_COST_MAX_PER_OPERATION = env_int("GRAPHQL_COST_MAX_PER_OPERATION", 1000)
+GRAPHQL_COST_MUTATION = env_int("GRAPHQL_COST_MUTATION", 10)
+#: Budget per client (tenant / user / anonymous IP): its request rate x this, points per second,
+#: holding GRAPHQL_COST_BUDGET_WINDOW seconds of it (follows RATE_LIMIT_REQUESTS_ENABLED).
+GRAPHQL_COST_POINTS_PER_REQUEST = env_int("GRAPHQL_COST_POINTS_PER_REQUEST", 50)
+GRAPHQL_COST_BUDGET_WINDOW = env_int("GRAPHQL_COST_BUDGET_WINDOW", 10)
 GRAPHQL_OPERATIONS_DIR = str(BASE_DIR / "graphql" / "operations")
 GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST = (
     env_str("GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST", str(VAR_DIR / "trusted-documents.json")) or ""

@@ -129,6 +129,7 @@ def test_token_limit_stops_the_parser(client, settings):
     body = gql(client, query)
     assert body["data"] is None
     assert "tokens" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
 def test_introspection_depth_is_not_a_depth_violation(client, settings):

@@ -126,7 +126,9 @@ class AuditEntryType:
 
 @strawberry.type(description="One page of the audit log, newest first.")
 class AuditLogPage:
-    entries: list[AuditEntryType] = strawberry.field(metadata=cost.list_size(50, argument="first"))
+    entries: list[AuditEntryType] = strawberry.field(
+        metadata=cost.list_size(50, argument="first", maximum=selectors.MAX_PAGE)
+    )
     next_cursor: str | None
     has_next_page: bool
 

@@ -23,7 +23,8 @@
 ``"input.offers.limit"``, or a tuple of alternatives such as ``("first", "last")``), looked up on
 the field itself, then on its nearest ancestor field that has that argument (so ``edges`` of a
 connection reads ``first`` from ``offers(first: …)``); when no such argument is given (and has
-no default) the size is ``assumed`` (the most items the list can hold). ``weight(n)`` adds ``n``
+no default) the size is ``assumed`` (the most items the list can hold). ``maximum`` caps the
+argument at what the server serves (it refuses more with a field error). ``weight(n)`` adds ``n``
 to a field. Both may be combined: ``metadata=cost.list_size(20, argument="limit", weight=10)``.
 
 **Limits.** ``GRAPHQL_COST_MAX_PER_OPERATION`` (default 1,000 points) refuses an operation whose
@@ -81,14 +82,20 @@ class FieldCost:
     assumed: int | None = None  # list size when no argument gives it (None: not a list spec)
     arguments: tuple[str, ...] = ()
     weight: int = 0
+    maximum: int | None = None  # the most the server serves whatever the argument says
 
 
 def list_size(
-    assumed: int, *, argument: str | tuple[str, ...] = (), weight: int = 0
+    assumed: int,
+    *,
+    argument: str | tuple[str, ...] = (),
+    maximum: int | None = None,
+    weight: int = 0,
 ) -> dict[str, FieldCost]:
     """Field metadata declaring a list's size (see the module docstring)."""
     arguments = (argument,) if isinstance(argument, str) else tuple(argument)
-    return {METADATA_KEY: FieldCost(assumed=assumed, arguments=arguments, weight=weight)}
+    spec = FieldCost(assumed=assumed, arguments=arguments, weight=weight, maximum=maximum)
+    return {METADATA_KEY: spec}
 
 
 def weight(points: int) -> dict[str, FieldCost]:
@@ -253,7 +260,9 @@ class CostCalculator:
                 for part in rest:
                     value = value.get(part) if isinstance(value, dict) else None
                 if isinstance(value, int) and not isinstance(value, bool):
-                    return max(0, value)
+                    # Past ``maximum`` the resolver refuses the argument itself (a clearer error
+                    # than the cost's), so the cost counts what could be served.
+                    return max(0, min(value, spec.maximum) if spec.maximum else value)
                 break  # the nearest field with this argument decides; not given → next path
         return spec.assumed if spec.assumed is not None else 1
 

@@ -83,7 +83,9 @@ class GPUBenchmarkType:
 class GPUFamilyType:
     name: str
     vendor: Vendor
-    variants: list[str] = strawberry.field(description="Canonical model names, sorted.")
+    variants: list[str] = strawberry.field(
+        description="Canonical model names, sorted.", metadata=cost.list_size(10)
+    )
 
 
 BenchmarkResult = Annotated[GPUBenchmarkType | NotFoundError, strawberry.union("BenchmarkResult")]
@@ -111,7 +113,10 @@ class Query:
             descending=direction is SortDirection.DESC,
         )
 
-    @strawberry.field(description="Every GPU family with its variants (catalogue data).")
+    @strawberry.field(
+        description="Every GPU family with its variants (catalogue data).",
+        metadata=cost.list_size(30),
+    )
     def gpu_families(self) -> list[GPUFamilyType]:
         return [
             GPUFamilyType(name=name, vendor=Vendor(vendor), variants=list(variants))

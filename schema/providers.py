@@ -29,7 +29,7 @@ from apps.math_core.algorithms.gpu_spec import Precision as MathPrecision
 from apps.providers import models, offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.offer_filters import OfferFilters
-from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, CursorPage
+from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorPage
 
 from . import cost
 from .django_fields import ColumnField
@@ -223,7 +223,9 @@ class GPUOfferType:
     @strawberry_django.field(
         prefetch_related=[_history_prefetch],
         description="Latest changes first.",
-        metadata=cost.list_size(selectors.DEFAULT_HISTORY_ROWS, argument="first"),
+        metadata=cost.list_size(
+            selectors.DEFAULT_HISTORY_ROWS, argument="first", maximum=selectors.MAX_HISTORY_ROWS
+        ),
     )
     def price_history(
         self, root: models.GPUOffer, first: int = 20, since: datetime | None = None
@@ -236,7 +238,9 @@ class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
     total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
     edges: list[relay.Edge[GPUOfferType]] = strawberry.field(  # type: ignore[type-var]
         description="Contains the nodes in this connection",
-        metadata=cost.list_size(DEFAULT_PAGE_SIZE, argument=("first", "last")),
+        metadata=cost.list_size(
+            DEFAULT_PAGE_SIZE, argument=("first", "last"), maximum=MAX_PAGE_SIZE
+        ),
     )
 
     @classmethod

@@ -15,6 +15,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from apps.math_core import runs, workloads
+
 from . import cost, offer_links
 from .errors import FieldError
 
@@ -122,7 +124,9 @@ class WorkloadEstimate:
     unit: str
     assumptions: list[str] = strawberry.field(metadata=cost.list_size(10))
     gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
-    offers: list[OfferEstimate] = strawberry.field(metadata=cost.list_size(20, argument="limit"))
+    offers: list[OfferEstimate] = strawberry.field(
+        metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
+    )
     candidate_count: int
     feasible_count: int
     truncated: bool
@@ -177,7 +181,7 @@ class OfferRanking:
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     normalization: str
     offers: list[RankedOffer] = strawberry.field(
-        metadata=cost.list_size(20, argument="input.offers.limit")
+        metadata=cost.list_size(20, argument="input.offers.limit", maximum=runs.MAX_RESULTS)
     )
     candidate_count: int
     ranked_count: int
@@ -255,7 +259,7 @@ class Recommendations:
     feasible: bool
     reason: str | None
     recommendations: list[RecommendedOffer] = strawberry.field(
-        metadata=cost.list_size(10, argument="input.limit")
+        metadata=cost.list_size(10, argument="input.limit", maximum=runs.MAX_RESULTS)
     )
     candidate_count: int
     ranked_count: int

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "gpubroker.observability.TraceIdMiddleware",
+    # Every error response under /api/v2/ is the D9 envelope (gpubroker/api/v2/envelope.py).
+    "gpubroker.api.v2.envelope.ApiErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

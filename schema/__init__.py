@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, math_core, providers, recommendations
+from . import models as model_catalogue
 from .cost import CostExtension
 from .errors import ErrorFormatter
 from .gateway_schema import GatewaySchema
@@ -17,7 +18,14 @@ from .subscriptions import Subscription
 
 Query = merge_types(
     "Query",
-    (auth.Query, integrations.Query, math_core.Query, providers.Query, recommendations.Query),
+    (
+        auth.Query,
+        integrations.Query,
+        math_core.Query,
+        providers.Query,
+        recommendations.Query,
+        model_catalogue.Query,
+    ),
 )
 Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 

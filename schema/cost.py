@@ -67,7 +67,7 @@ from graphql.type import (
 from graphql.utilities import type_from_ast, value_from_ast
 from strawberry.extensions import SchemaExtension
 
-from gpubroker.errors import RateLimited
+from apps.core.errors import RateLimited
 from graphql import GraphQLError
 
 METADATA_KEY = "gpubroker.cost"

@@ -20,7 +20,7 @@ import strawberry
 from django.conf import settings
 from strawberry.types import ExecutionContext
 
-from gpubroker.errors import DomainError
+from apps.core.errors import DomainError
 from gpubroker.observability import current_trace_id
 from graphql import GraphQLError, GraphQLSyntaxError
 

@@ -7,7 +7,6 @@ are errors with ``extensions.code``."""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -45,10 +44,8 @@ class AuthError:
     code: AuthErrorCode
 
 
-@strawberry.enum(description="A user's role in their organisation.")
-class UserRole(Enum):
-    MEMBER = "member"
-    TENANT_ADMIN = "tenant_admin"
+UserRole = models.Role
+strawberry.enum(UserRole, name="UserRole", description="A user's role in their organisation.")
 
 
 @strawberry_django.type(models.Tenant, name="Tenant")
@@ -66,7 +63,7 @@ class UserType:
     email: auto
     full_name: auto
     organization: auto
-    role: auto
+    role: UserRole
     is_staff: auto
     mfa_enabled: auto
     created_at: auto
@@ -77,7 +74,7 @@ class UserType:
 class InvitationType:
     id: strawberry.ID
     email: auto
-    role: auto
+    role: UserRole
     created_at: auto
     expires_at: auto
     accepted_at: auto

@@ -16,7 +16,7 @@ import strawberry_django
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from apps.providers import integrations
+from apps.providers import integrations, models
 from apps.providers.errors import IntegrationErrorCode
 from apps.providers.integrations import IntegrationView
 
@@ -37,11 +37,12 @@ class IntegrationError:
     code: IntegrationErrorCode
 
 
-@strawberry.enum(description="Whether the provider accepted the stored key when last asked.")
-class IntegrationStatus(Enum):
-    VALID = "valid"
-    INVALID = "invalid"
-    UNVERIFIED = "unverified"
+IntegrationStatus = models.IntegrationStatus
+strawberry.enum(
+    IntegrationStatus,
+    name="IntegrationStatus",
+    description="Whether the provider accepted the stored key when last asked.",
+)
 
 
 @strawberry.enum(description="Who an integration belongs to.")

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -38,19 +38,16 @@ from .math_core import GPUBenchmarkType, SortDirection, Vendor
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
 
-
-@strawberry.enum(description="Whether an offer can be rented now.")
-class Availability(Enum):
-    AVAILABLE = "available"
-    LIMITED = "limited"
-    UNAVAILABLE = "unavailable"
-
-
-@strawberry.enum(description="Operational state of a provider integration.")
-class ProviderStatus(Enum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    MAINTENANCE = "maintenance"
+Availability = models.Availability
+strawberry.enum(
+    Availability, name="Availability", description="Whether an offer can be rented now."
+)
+ProviderStatus = models.ProviderStatus
+strawberry.enum(
+    ProviderStatus,
+    name="ProviderStatus",
+    description="Operational state of a provider integration.",
+)
 
 
 @strawberry.enum(description="Fields offers can be ordered by (ties are broken by id).")
@@ -84,12 +81,34 @@ class ProviderType:
     last_sync_at: auto
     error_count: auto
     is_sample_data: auto
-    offer_count: int = strawberry_django.field(
-        annotate=selectors.OFFER_COUNT, description="Offers currently listed."
+
+    # The optimizer annotates the counts onto the page's query; without it (switched off, or a
+    # provider reached another way) each count is one query with the same expression.
+    @strawberry_django.field(
+        annotate={"listed_offer_count": selectors.OFFER_COUNT},
+        description="Offers currently listed.",
     )
-    available_offer_count: int = strawberry_django.field(
-        annotate=selectors.AVAILABLE_OFFER_COUNT, description="Listed offers available now."
+    def offer_count(self, root: models.Provider) -> int:
+        return _count(root, "listed_offer_count", selectors.OFFER_COUNT)
+
+    @strawberry_django.field(
+        annotate={"listed_available_offer_count": selectors.AVAILABLE_OFFER_COUNT},
+        description="Listed offers available now.",
     )
+    def available_offer_count(self, root: models.Provider) -> int:
+        return _count(root, "listed_available_offer_count", selectors.AVAILABLE_OFFER_COUNT)
+
+
+def _count(provider: models.Provider, name: str, expression: Any) -> int:
+    value = getattr(provider, name, None)
+    if value is None:
+        value = (
+            models.Provider.objects.filter(pk=provider.pk)
+            .annotate(**{name: expression})
+            .values_list(name, flat=True)
+            .get()
+        )
+    return int(value)
 
 
 @strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
@@ -182,7 +201,10 @@ class GPUOfferType:
     def vendor(self, root: models.GPUOffer) -> Vendor | None:
         benchmark = root.benchmark
         value = selectors.offer_vendor(root.gpu_type, benchmark.vendor if benchmark else None)
-        return Vendor(value) if value in Vendor._value2member_map_ else None
+        try:
+            return Vendor(value)
+        except ValueError:
+            return None
 
     @strawberry_django.field(
         only=_COST_ONLY,

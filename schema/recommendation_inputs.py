@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from apps.math_core import models as math_models
+from apps.math_core import offer_criteria
+from apps.math_core.algorithms import gpu_spec
+
 if TYPE_CHECKING:
     from .providers import OfferFilterInput
 
@@ -20,14 +24,12 @@ FILTER_DOC = (
 )
 
 
-@strawberry.enum(description="Numeric precision / quantisation of weights and compute.")
-class Precision(Enum):
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
-    FP8 = "fp8"
-    INT8 = "int8"
-    INT4 = "int4"
+Precision = gpu_spec.Precision
+strawberry.enum(
+    Precision,
+    name="Precision",
+    description="Numeric precision / quantisation of weights and compute.",
+)
 
 
 @strawberry.enum
@@ -54,29 +56,16 @@ class Normalization(Enum):
     MINMAX = "minmax"
 
 
-@strawberry.enum(description="Criteria offers can be ranked on (direction is fixed per criterion).")
-class OfferCriterion(Enum):
-    PRICE_PER_HOUR = "price_per_hour"
-    PRICE_PER_GPU_HOUR = "price_per_gpu_hour"
-    TOTAL_VRAM_GB = "total_vram_gb"
-    VRAM_PER_GPU_GB = "vram_per_gpu_gb"
-    GPU_COUNT = "gpu_count"
-    TOTAL_TFLOPS = "total_tflops"
-    MEMORY_BANDWIDTH_GBPS = "memory_bandwidth_gbps"
-    TOKENS_PER_SECOND = "tokens_per_second"
-    COST_PER_MILLION_TOKENS = "cost_per_million_tokens"
-    COST_PER_TFLOP_HOUR = "cost_per_tflop_hour"
-    RELIABILITY = "reliability"
-    TOTAL_COST = "total_cost"
-    DURATION_HOURS = "duration_hours"
-    THROUGHPUT = "throughput"
+OfferCriterion = offer_criteria.OfferCriterion
+strawberry.enum(
+    OfferCriterion,
+    name="OfferCriterion",
+    description="Criteria offers can be ranked on (direction is fixed per criterion).",
+)
 
 
-@strawberry.enum
-class InteractionKind(Enum):
-    VIEW = "view"
-    SELECT = "select"
-    BOOK = "book"
+InteractionKind = math_models.InteractionKind
+strawberry.enum(InteractionKind, name="InteractionKind")
 
 
 def plain(value: Any) -> Any:

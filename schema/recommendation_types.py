@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from apps.math_core import runs, workloads
@@ -20,6 +19,7 @@ from apps.math_core.errors import RecommendationErrorCode
 
 from . import cost, offer_links
 from .mutations import payload_error
+from .recommendation_inputs import Normalization, OfferCriterion, Precision
 
 if TYPE_CHECKING:
     from .providers import GPUOfferType
@@ -62,7 +62,7 @@ class TokenCost:
     gpus_per_replica: int
     replicas: int
     model_params_billion: float | None
-    precision: str | None
+    precision: Precision | None
     offer_id: strawberry.ID | None
 
 
@@ -73,7 +73,7 @@ class FlopCost:
     price_per_hour: Decimal
     tflops_per_gpu: float
     total_tflops: float
-    precision: str | None
+    precision: Precision | None
     gpu_model: str | None
     gpu_count: int
     offer_id: strawberry.ID | None
@@ -200,25 +200,62 @@ class OfferSummary:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
+ExclusionReason = runs.ExclusionReason
+strawberry.enum(
+    ExclusionReason, name="ExclusionReason", description="Why candidates were left out."
+)
+
+
+@strawberry.type(description="How many candidate offers one reason left out.")
+class Exclusion:
+    reason: ExclusionReason
+    count: int
+
+
+def _exclusions(root: Any) -> list[Exclusion]:
+    return [
+        Exclusion(reason=ExclusionReason(reason), count=count)
+        for reason, count in root.excluded.items()
+    ]
+
+
+@strawberry.type(description="An offer's value on one ranking criterion.")
+class CriterionValue:
+    criterion: OfferCriterion
+    value: float
+
+
+def _criteria_values(root: Any) -> list[CriterionValue]:
+    return [
+        CriterionValue(criterion=OfferCriterion(name), value=value)
+        for name, value in root.criteria_values.items()
+    ]
+
+
 @strawberry.type
 class RankedOffer:
     offer: OfferSummary
     rank: int
     score: float
-    criteria_values: JSON
+    criteria_values: list[CriterionValue] = strawberry.field(
+        resolver=_criteria_values, description="The offer's value on each ranking criterion."
+    )
 
 
 @strawberry.type
 class OfferRanking:
     run_id: strawberry.ID
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
-    normalization: str
+    normalization: Normalization
     offers: list[RankedOffer] = strawberry.field(
         metadata=cost.list_size(20, argument="input.offers.limit", maximum=runs.MAX_RESULTS)
     )
     candidate_count: int
     ranked_count: int
-    excluded: JSON
+    excluded: list[Exclusion] = strawberry.field(
+        resolver=_exclusions,
+        description="Candidates left out, by reason.",
+    )
     truncated: bool
 
 
@@ -298,7 +335,10 @@ class Recommendations:
     )
     candidate_count: int
     ranked_count: int
-    excluded: JSON
+    excluded: list[Exclusion] = strawberry.field(
+        resolver=_exclusions,
+        description="Candidates left out, by reason.",
+    )
     collaborative_source: str
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     truncated: bool

@@ -34,6 +34,7 @@ from apps.websocket_gateway.streams import price_change_batches, price_changes
 
 from . import cost
 from .live_execution import SharedEvent
+from .providers import Availability
 from .recommendation_types import LinkedOffer
 
 
@@ -75,8 +76,8 @@ class PriceUpdate(SharedEvent):
     new_price_per_hour: Decimal = strawberry.field(description="USD per hour, whole offer.")
     old_price_per_gpu_hour: Decimal | None
     new_price_per_gpu_hour: Decimal
-    old_availability: str | None
-    new_availability: str
+    old_availability: Availability | None
+    new_availability: Availability
     changed_at: datetime = strawberry.field(description="When the sync saw the change.")
     published_at: datetime = strawberry.field(
         description="When the change was committed and published."

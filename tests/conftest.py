@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -13,6 +15,19 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _graphql_optimizer():
+    """``GRAPHQL_OPTIMIZER=off`` (a CI step) runs the tests with strawberry-django's optimizer
+    switched off, so the resolvers' fallback paths (no prefetch hints applied) are exercised."""
+    if os.environ.get("GRAPHQL_OPTIMIZER", "on") != "off":
+        yield
+        return
+    from strawberry_django.optimizer import DjangoOptimizerExtension
+
+    with DjangoOptimizerExtension.disabled():
+        yield
 
 
 @pytest.fixture

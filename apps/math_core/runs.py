@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,16 @@ from .errors import RecommendationErrorCode
 from .models import RecommendationRun
 
 MAX_RESULTS = 100
+
+
+class ExclusionReason(StrEnum):
+    """Why candidate offers were left out of a ranking: the keys of a result's ``excluded``."""
+
+    MISSING_DATA = "missing_data"
+    NO_BENCHMARK = "no_benchmark"
+    INSUFFICIENT_MEMORY = "insufficient_memory"
+    DEADLINE = "deadline"
+    BUDGET = "budget"
 
 
 def check_limit(limit: int) -> int:

@@ -234,6 +234,6 @@ def test_me_on_both_facades_agrees(client, user, auth_header, user_token):
     assert rest["id"] == gql["id"] == str(user.pk)
     assert rest["email"] == gql["email"]
     assert rest["tenant"]["name"] == gql["tenant"]["name"] == "Acme"
-    assert rest["role"] == gql["role"] == "member"
+    assert rest["role"] == "member" and gql["role"] == "MEMBER"  # GraphQL: the UserRole enum
     assert client.get("/api/v2/auth/me").status_code == 401
     assert run_operation(client, "Me")["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -50,7 +50,7 @@ def test_graphql_invitation_and_join(client, tenant_admin):
     token = services.issue_tokens(tenant_admin)["access_token"]
     created = run_operation(client, "CreateInvitation", {"email": "g@acme.example"}, token=token)
     payload = created["data"]["createInvitation"]
-    assert payload["errors"] == [] and payload["invitation"]["role"] == "member"
+    assert payload["errors"] == [] and payload["invitation"]["role"] == "MEMBER"
     joined = run_operation(
         client,
         "Register",

@@ -70,7 +70,7 @@ def test_token_cost_for_other_model_sizes_is_a_labelled_bandwidth_estimate(clien
         client, "OfferDetail", {"id": small_card, "paramsBillion": 3.0, "weights": "INT4"}
     )
     custom = quantised["data"]["offer"]["costPerMillionTokens"]
-    assert (custom["modelParamsBillion"], custom["precision"]) == (3.0, "int4")
+    assert (custom["modelParamsBillion"], custom["precision"]) == (3.0, "INT4")
 
 
 def test_costs_are_null_without_benchmark_data(client, catalogue):

@@ -44,7 +44,7 @@ async def test_subscribe_receives_each_change_with_prices_as_decimals(anonymous_
     assert update["newPricePerHour"] == "20.0000"
     assert update["oldPricePerGpuHour"] == "3.0000"
     assert update["newPricePerGpuHour"] == "2.5000"
-    assert update["oldAvailability"] == update["newAvailability"] == "available"
+    assert update["oldAvailability"] == update["newAvailability"] == "AVAILABLE"  # as queries
     assert update["changedAt"] == "2025-01-02T03:04:05+00:00"
     assert update["publishedAt"].endswith("+00:00")
     await client.close()

@@ -14,12 +14,12 @@ import strawberry_django
 from strawberry import auto
 from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from apps.auth_app import invitations, mfa, models, selectors, services
 from apps.auth_app.errors import AuthErrorCode
 
 from . import cost
+from .context import Info
 from .mutations import mutation, payload_error
 from .permissions import (
     IsAuthenticated,

@@ -14,13 +14,13 @@ from typing import Any
 import strawberry
 import strawberry_django
 from strawberry.permission import PermissionExtension
-from strawberry.types import Info
 
 from apps.providers import integrations, models
 from apps.providers.errors import IntegrationErrorCode
 from apps.providers.integrations import IntegrationView
 
 from . import cost
+from .context import Info
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, request_ip, require_user
 

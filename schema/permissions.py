@@ -18,7 +18,6 @@ from typing import Any
 from django.http import HttpRequest
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
-from strawberry.types import Info
 
 from apps.auth_app import middleware
 from apps.auth_app.middleware import RATE_LIMITED_ATTR, client_ip, request_principal
@@ -28,13 +27,13 @@ from apps.auth_app.services import Principal
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 
+from .context import Info, request_of
+
 WS_USER_SCOPE_KEY = "gpubroker_user"
 
 
 def _request(context: Any) -> Any:
-    if isinstance(context, dict):
-        return context.get("request")
-    return getattr(context, "request", None)
+    return request_of(context)
 
 
 def context_client(context: Any) -> tuple[User | None, str]:

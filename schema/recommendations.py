@@ -12,11 +12,11 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
-from strawberry.types import Info
 
 from apps.math_core import recommendations, workloads
 from apps.math_core.algorithms.workload_mapper import Workload
 
+from .context import Info
 from .mutations import mutation
 from .offer_links import register_offers
 from .permissions import IsAuthenticated, optional_user, require_user

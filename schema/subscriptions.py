@@ -24,7 +24,6 @@ from typing import Any
 
 import strawberry
 from channels.db import database_sync_to_async
-from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
 from apps.providers import selectors
@@ -33,6 +32,7 @@ from apps.websocket_gateway.filters import PriceFilter
 from apps.websocket_gateway.streams import price_change_batches, price_changes
 
 from . import cost
+from .context import Info
 from .live_execution import SharedEvent
 from .providers import Availability
 from .recommendation_types import LinkedOffer

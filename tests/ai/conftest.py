@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def demo_catalogue(db):
+    """The demo catalogue ``make run`` loads: the GPU dataset and the recorded provider
+    snapshots replayed through the real adapters (so price history exists)."""
+    from apps.math_core.services import load_benchmarks
+    from apps.providers.services import load_demo_data
+
+    load_benchmarks()
+    load_demo_data()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_circuits():
+    from apps.ai_assistant.agent_client import reset_breakers
+
+    reset_breakers()
+    yield
+    reset_breakers()

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from .citations import OfferCitation, money_text
-from .grounding import mentioned_offers
+from .grounding import ground, mentioned_offers
 from .tools import ToolContext, ToolRun, execute
 from .workload_parser import ParsedWorkload, parse_workload_text
 
@@ -96,8 +96,15 @@ class LocalAssistant:
     def answer(self, message: str) -> LocalAnswer:
         parsed = _parse(message)
         intent, text, understood = self._dispatch(message, parsed)
-        offers = mentioned_offers(text, self.runs)
-        return LocalAnswer(text, intent, understood, self.runs, offers)
+        grounded = ground(text, self.runs)  # catalogue strings can carry figures too
+        notes = []
+        if grounded.changed:
+            notes.append(
+                "figures in catalogue names that are not catalogue prices were removed: "
+                + ", ".join(grounded.removed_figures + grounded.removed_offer_ids)
+            )
+        offers = mentioned_offers(grounded.text, self.runs)
+        return LocalAnswer(grounded.text, intent, understood, self.runs, offers, notes)
 
     # --- intents ------------------------------------------------------------------------------
     def _dispatch(self, message: str, parsed: ParsedWorkload | None) -> tuple[str, str, bool]:

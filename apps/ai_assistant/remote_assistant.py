@@ -88,7 +88,9 @@ def answer_remotely(
         for call in reply.tool_calls:
             run = execute(call.name, call.arguments, context, call_id=call.id)
             runs.append(run)
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": run.message_content()})
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": run.message_content()}
+            )
         reply = client.complete(messages, tools=tools)
     text = _final_text(reply, notes)
     grounded = ground(text, runs)

@@ -19,7 +19,9 @@ def parse_session_id(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ValidationFailed("session_id must be a session id (a UUID)", field="session_id") from exc
+        raise ValidationFailed(
+            "session_id must be a session id (a UUID)", field="session_id"
+        ) from exc
 
 
 def sessions_of(user: User) -> QuerySet[ChatSession]:

@@ -26,7 +26,11 @@ Behaviour = Callable[["StubAgent", dict[str, Any]], Reply]
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
-    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+    return (
+        status,
+        {"Content-Type": "application/json", **(headers or {})},
+        json.dumps(body).encode(),
+    )
 
 
 @dataclass
@@ -68,12 +72,17 @@ class StubAgent:
                     for c in calls
                 ],
             }
-            return _json(200, {"model": "stub-model", "message": message, "done": True,
-                               "done_reason": "stop"})
+            return _json(
+                200,
+                {"model": "stub-model", "message": message, "done": True, "done_reason": "stop"},
+            )
         if self.dialect == "legacy":
             call = calls[0]
-            message = {"role": "assistant", "content": None,
-                       "function_call": {"name": call.name, "arguments": _as_text(call.arguments)}}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": call.name, "arguments": _as_text(call.arguments)},
+            }
             return _json(200, _choices(message, "function_call"))
         tool_calls = []
         for c in calls:
@@ -92,8 +101,10 @@ class StubAgent:
     def text_reply(self, text: str, finish: str = "stop") -> Reply:
         if self.dialect == "ollama":
             message = {"role": "assistant", "content": text}
-            return _json(200, {"model": "stub-model", "message": message, "done": True,
-                               "done_reason": finish})
+            return _json(
+                200,
+                {"model": "stub-model", "message": message, "done": True, "done_reason": finish},
+            )
         return _json(200, _choices({"role": "assistant", "content": text}, finish))
 
     # --- the default brain -------------------------------------------------------------------
@@ -108,8 +119,11 @@ class StubAgent:
             workload = {"workload_type": "fine_tune_lora", "params_billion": 8, "tokens": 5e7}
             return self.tool_reply([Call("estimate_workload", {"workload": workload, "limit": 3})])
         if gpu:
-            args = {"filter": {"gpu_type": gpu.group(0)}, "order_by": "price_per_gpu_hour",
-                    "limit": 3}
+            args = {
+                "filter": {"gpu_type": gpu.group(0)},
+                "order_by": "price_per_gpu_hour",
+                "limit": 3,
+            }
             return self.tool_reply([Call("search_offers", args)])
         return self.text_reply("I can search offers and estimate workloads.")
 
@@ -123,8 +137,12 @@ class StubAgent:
                 return
 
             def _record(self, body: Any) -> dict[str, Any]:
-                entry = {"method": self.command, "path": self.path,
-                         "headers": dict(self.headers.items()), "json": body}
+                entry = {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers.items()),
+                    "json": body,
+                }
                 stub.requests.append(entry)
                 return entry
 

@@ -1,11 +1,12 @@
 """Price trend of a GPU model from the catalogue's stored price history (``PriceHistory``: one row
 per real change of an offer's price or availability).
 
-For every offer of the GPU (the catalogue's own filter: ``gpu_type`` matches every variant, so
-"H100" covers SXM, PCIe and NVL) the first and the last per-GPU-hour price recorded in the window
-are compared; the trend is the median relative change over the offers with at least two recorded
-prices, with how many moved down, up or not at all. Nothing is extrapolated: with fewer than two
-recorded prices for every offer the trend is "unknown" and the answer says so."""
+For every offer of the GPU (the catalogue's own ``gpu_model`` filter and its family rule: "H100"
+covers SXM, PCIe and NVL, "H100 PCIe" only that variant) the first and the last per-GPU-hour
+price recorded in the window are compared; the trend is the median relative change over the
+offers with at least two recorded prices, with how many moved down, up or not at all. Nothing
+is extrapolated: with fewer than two recorded prices for every offer the trend is "unknown" and
+the answer says so."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ class PriceTrend:
 
 
 def gpu_price_trend(gpu: str, *, days: int = 30, now: datetime | None = None) -> PriceTrend:
-    filters = OfferFilters(gpu_type=gpu).validated()
+    filters = OfferFilters(gpu_model=[gpu]).validated()
     offers = {
         o.pk: o
         for o in filter_offers(filters)

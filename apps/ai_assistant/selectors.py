@@ -25,6 +25,8 @@ def parse_session_id(value: object) -> uuid.UUID:
 
 
 def sessions_of(user: User) -> QuerySet[ChatSession]:
+    if user.tenant_id is None:
+        return ChatSession.objects.filter(user=user, tenant__isnull=True)
     return ChatSession.objects.filter(user=user, tenant_id=user.tenant_id)
 
 

@@ -236,8 +236,10 @@ def _refine(parsed: ParsedWorkload, text: str, config: AgentConfig) -> ParsedWor
     if not isinstance(proposal, dict):
         raise AgentError("the agent's parse is not a JSON object")
     filter_fields = set(OfferFilters.__dataclass_fields__)
-    workload = proposal.get("workload") if isinstance(proposal.get("workload"), dict) else {}
-    filters = proposal.get("filters") if isinstance(proposal.get("filters"), dict) else {}
+    workload: dict[str, Any] = proposal.get("workload") or {}
+    filters: dict[str, Any] = proposal.get("filters") or {}
+    if not isinstance(workload, dict) or not isinstance(filters, dict):
+        raise AgentError("the agent's parse has no workload and filters objects")
     confidence = dict(parsed.confidence)
     for group, values, allowed, target in (
         ("workload", workload, WORKLOAD_FIELDS, parsed.workload),

@@ -63,6 +63,7 @@ class StubAgent:
 
     # --- wire shapes ----------------------------------------------------------------------
     def tool_reply(self, calls: list[Call], content: str = "") -> Reply:
+        message: dict[str, Any]
         if self.dialect == "ollama":
             message = {
                 "role": "assistant",
@@ -158,11 +159,11 @@ class StubAgent:
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._record(None)
                 self._send(_json(200, {"object": "list", "data": [{"id": "stub-model"}]}))
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 self._record(body)

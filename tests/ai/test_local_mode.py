@@ -75,8 +75,9 @@ def catalogue_figures(answer: dict[str, Any]) -> set[Decimal]:
             )
             allowed.update(o.total_cost for o in estimate.offers if o.total_cost is not None)
         if call["name"] == "price_trend":
-            for row in PriceHistory.objects.filter(offer__gpu_type__icontains=args["gpu"]):
-                allowed.add(row.price_per_hour / row.offer.gpu_count)
+            history = PriceHistory.objects.filter(offer__gpu_type__startswith=args["gpu"])
+            for change in history.select_related("offer"):
+                allowed.add(change.price_per_hour / change.offer.gpu_count)
     return allowed
 
 

@@ -131,7 +131,7 @@ def test_tools_act_with_the_callers_identity(benchmarks, user, other_tenant_user
     forged = execute(
         "recommend_offers", {"user": str(other_tenant_user.pk), "limit": 2}, context_for(user)
     )
-    assert not forged.ok and "user: Extra inputs are not permitted" in forged.error
+    assert not forged.ok and "user: Extra inputs are not permitted" in str(forged.error)
     assert RecommendationRun.objects.count() == 1
 
 
@@ -147,4 +147,4 @@ def test_tool_limits_hold_whatever_the_context_claims(benchmarks, user):
         {"workload": {"workload_type": "llm_inference", "params_billion": 0, "tokens": 1}},
         context,
     )
-    assert not refused.ok and "params_billion" in refused.error
+    assert not refused.ok and "params_billion" in str(refused.error)

@@ -36,7 +36,7 @@ def test_history_is_paginated_oldest_first(client, auth_header, demo_catalogue):
     assert page1["items"][1]["tool_calls"][0]["name"] == "search_offers"
     page2 = client.get(f"/api/v2/ai/sessions/{sid}/history?per_page=4&page=2", **auth_header)
     body = page2.json()
-    assert [m["content"] for m in body["items"]][0] == "cheapest RTX 4090"
+    assert body["items"][0]["content"] == "cheapest RTX 4090"
     assert body["has_next"] is False and len(body["items"]) == 2
 
 

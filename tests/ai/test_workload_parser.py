@@ -136,7 +136,7 @@ def test_parse_workload_rest(client):
         "tokens": 2e7,
     }
     assert body["filters"] == {
-        "gpu_type": "H100",
+        "gpu_model": ["H100"],
         "country": ["DE"],
         "is_spot": False,
         "compliance_tags": ["SOC2"],

@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.math_core.algorithms.gpu_names import canonical_gpu_name
+from apps.math_core.algorithms.gpu_names import (
+    canonical_gpu_name,
+    family_members,
+    family_named,
+    gpu_family,
+)
 
 from .numbers import MAGNITUDE, NUMBER, WORD_NUMBER, WORD_NUMBERS, scaled
 from .vocabulary import (
@@ -35,7 +40,6 @@ from .vocabulary import (
     QTY,
     REGION_GROUPS,
     TASK_PATTERNS,
-    VARIANT_FAMILIES,
 )
 
 MAX_TEXT_CHARS = 2000
@@ -123,41 +127,31 @@ def _period_hours(match: re.Match[str]) -> float | None:
 # --- rules, in the order they run ---------------------------------------------------------------
 
 
-def _family_variants(family: str) -> list[str]:
-    spellings = ("SXM", "PCIe", "NVL", "40GB", "80GB", "PCIe 80GB")
-    names = {canonical_gpu_name(f"{family} {variant}") for variant in spellings}
-    return sorted(name for name in names if name and name.startswith(family))
-
-
 def _gpus(text: Text, slots: Slots) -> None:
+    """GPU names → ``filters.gpu_model`` by the catalogue's family rule: a family name ("H100",
+    "A100") matches every variant; memory without a form factor ("A100 80GB") every variant of
+    that family with that memory; anything more specific the one variant it normalises to."""
     count = rf"(?:(?P<count>\d{{1,4}}|{WORD_NUMBER})\s*(?:x|\*)?\s*)?"
     after = r"(?:\s*(?:x|\*)\s*(?P<count2>\d{1,4}))?"
-    families: list[str] = []
-    models: list[str] = []
     for m in text.matches(rf"{count}(?P<gpu>{GPU_NAME})(?:'?s)?{after}"):
         spelled = m.group("gpu")
         canonical = canonical_gpu_name(spelled)
         if canonical is None:
             continue
-        family = next((f for f in VARIANT_FAMILIES if canonical.startswith(f)), None)
-        form_factor = re.search(r"sxm|pci|nvl", spelled, _FLAGS)
-        if family and not form_factor and not re.search(r"\d{2,3}\s*g", spelled, _FLAGS):
-            families.append(family)
-        elif family and not form_factor:  # memory given, form factor open: every such variant
+        family = family_named(spelled)
+        variants = family_members(gpu_family(canonical) or "")
+        if family is not None:
+            names = [family]
+        elif len(variants) > 1 and not re.search(r"sxm|pci|nvl", spelled, _FLAGS):
             size = canonical.split()[-1]
-            models.extend(v for v in _family_variants(family) if v.endswith(size))
+            names = [v for v in variants if v.endswith(size)] or [canonical]
         else:
-            models.append(canonical)
+            names = [canonical]
+        for name in names:
+            slots.add_to_list("filters.gpu_model", name, 0.95 if family is None else 0.9)
         number = m.group("count") or m.group("count2")
         if number and scaled(number, None) > 1:
             slots.set("filters.gpu_count_min", int(scaled(number, None)), 0.9)
-    if len(families) == 1 and not models:
-        slots.set("filters.gpu_type", families[0], 0.9)
-    else:
-        for family in families:
-            models.extend(_family_variants(family))
-    for name in models:
-        slots.add_to_list("filters.gpu_model", name, 0.95 if not families else 0.8)
 
 
 def _vram(text: Text, slots: Slots) -> None:

@@ -228,8 +228,6 @@ GPU_NAME = (
     r"(?:rtx\s*)?(?:5090|4090|4080|3090(?:\s*ti)?|3080))"
     r"(?:[\s-]*(?:sxm\d?|pcie|pci-e|nvl|\d{2,3}\s*gb|\d{2,3}g\b))*"
 )
-#: GPU families whose plain name leaves the variant open: a plain mention filters by family.
-VARIANT_FAMILIES = ("H100", "A100")
 
 COMPLIANCE: tuple[tuple[str, str], ...] = (
     (r"soc[\s-]?2(?:\s+type\s+(?:ii|2|i|1))?", "SOC2"),

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.auth_app.models import User
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 
+from .errors import AssistantErrorCode
 from .models import ChatMessage, ChatSession
 
 
@@ -20,7 +21,9 @@ def parse_session_id(value: object) -> uuid.UUID:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ValidationFailed(
-            "session_id must be a session id (a UUID)", field="session_id"
+            "session_id must be a session id (a UUID)",
+            field="session_id",
+            reason=AssistantErrorCode.INVALID_SESSION_ID,
         ) from exc
 
 
@@ -33,7 +36,9 @@ def sessions_of(user: User) -> QuerySet[ChatSession]:
 def session_of(user: User, session_id: object) -> ChatSession:
     found = sessions_of(user).filter(pk=parse_session_id(session_id)).first()
     if found is None:
-        raise NotFound("No such chat session.", field="session_id")
+        raise NotFound(
+            "No such chat session.", field="session_id", reason=AssistantErrorCode.SESSION_NOT_FOUND
+        )
     return found
 
 
@@ -57,9 +62,17 @@ def history(
     size = settings.AI_HISTORY_PAGE_SIZE if per_page is None else per_page
     largest = settings.AI_HISTORY_MAX_PAGE_SIZE
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= largest:
-        raise ValidationFailed(f"per_page must be between 1 and {largest}", field="per_page")
+        raise ValidationFailed(
+            f"per_page must be between 1 and {largest}",
+            field="per_page",
+            reason=AssistantErrorCode.INVALID_PAGE,
+        )
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 1_000_000:
-        raise ValidationFailed("page must be between 1 and 1000000", field="page")
+        raise ValidationFailed(
+            "page must be between 1 and 1000000",
+            field="page",
+            reason=AssistantErrorCode.INVALID_PAGE,
+        )
     session = session_of(user, session_id)
     messages = ChatMessage.objects.filter(session=session).order_by("id")
     start = (page - 1) * size

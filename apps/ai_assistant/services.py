@@ -27,11 +27,12 @@ from limits import RateLimitItemPerMinute
 
 from apps.auth_app import ratelimit
 from apps.auth_app.models import Plan, User
-from gpubroker.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, ValidationFailed
 
 from .agent_client import AgentClient, AgentConfig, circuit_state
 from .agent_errors import AgentError
 from .citations import OfferCitation
+from .errors import AssistantErrorCode
 from .local_assistant import answer_locally
 from .models import ChatMessage, ChatSession, MessageRole
 from .remote_assistant import answer_remotely
@@ -81,11 +82,14 @@ class ChatAnswer:
 
 def _check_message(message: Any, limits: PlanLimits) -> str:
     if not isinstance(message, str) or not message.strip():
-        raise ValidationFailed("message must not be empty", field="message")
+        raise ValidationFailed(
+            "message must not be empty", field="message", reason=AssistantErrorCode.EMPTY_MESSAGE
+        )
     if len(message) > limits.message_chars:
         raise ValidationFailed(
             f"message must be at most {limits.message_chars} characters on the {limits.plan} plan",
             field="message",
+            reason=AssistantErrorCode.MESSAGE_TOO_LONG,
         )
     return message.strip()
 
@@ -106,7 +110,7 @@ def _open_session(user: User, session_id: Any, message: str, limits: PlanLimits)
             f"this session holds {session.message_count} messages, the most the "
             f"{limits.plan} plan allows ({limits.session_messages}); start a new session",
             field="session_id",
-            code="SESSION_FULL",
+            reason=AssistantErrorCode.SESSION_FULL,
         )
     return session
 
@@ -257,7 +261,9 @@ def _refine(parsed: ParsedWorkload, text: str, config: AgentConfig) -> ParsedWor
 def parse_workload(*, text: Any) -> ParsedWorkload:
     if isinstance(text, str) and len(text) > settings.AI_PARSE_MAX_CHARS:
         raise ValidationFailed(
-            f"text must be at most {settings.AI_PARSE_MAX_CHARS} characters", field="text"
+            f"text must be at most {settings.AI_PARSE_MAX_CHARS} characters",
+            field="text",
+            reason=AssistantErrorCode.TEXT_TOO_LONG,
         )
     parsed = parse_workload_text(text)
     config = AgentConfig.from_settings()

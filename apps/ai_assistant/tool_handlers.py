@@ -5,15 +5,18 @@ ids of the offers it mentions (cited from the catalogue by ``tools.execute``).""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from apps.math_core import recommendations, services, workloads
+from apps.core.errors import NotFound
+from apps.math_core import model_catalogue, recommendations, services, workloads
 from apps.math_core.algorithms.workload_costing import min_gpus
 from apps.math_core.algorithms.workload_mapper import Workload, WorkloadType, plan_workload
 from apps.math_core.recommendations import Preferences
@@ -21,7 +24,6 @@ from apps.math_core.service_utils import invalid_input_as_validation_error
 from apps.providers import selectors
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import NumberedPage
-from gpubroker.errors import NotFound
 
 from . import price_trends
 from .citations import OfferCitation
@@ -44,6 +46,47 @@ class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: ``Workload`` fields the service computes itself (never an input).
+COMPUTED_WORKLOAD_FIELDS = frozenset({"defaults"})
+MODEL_FIELD_DOC = (
+    "A model of the catalogue by any alias (Hugging Face id, Ollama tag, common spelling); its "
+    "published architecture sizes the job. Give params_billion instead for other models."
+)
+
+
+def workload_arguments() -> type[BaseModel]:
+    """The workload input, derived field by field from the math core's ``Workload``: the same
+    names and types, each optional (``build_workload`` applies and lists the defaults) except
+    ``workload_type``; ``model`` is a catalogue name (``build_workload`` looks it up)."""
+    hints = typing.get_type_hints(Workload)
+    spec: dict[str, Any] = {}
+    for item in dataclasses.fields(Workload):
+        if item.name in COMPUTED_WORKLOAD_FIELDS:
+            continue
+        if item.name == "workload_type":
+            spec[item.name] = (hints[item.name], ...)
+        elif item.name == "model":
+            spec[item.name] = (str | None, Field(None, max_length=200, description=MODEL_FIELD_DOC))
+        else:
+            spec[item.name] = (hints[item.name] | None, None)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "WorkloadArguments", __config__=ConfigDict(extra="forbid"), **spec
+    )
+    return model
+
+
+WorkloadArguments = workload_arguments()
+
+
+def built(arguments: BaseModel) -> Workload:
+    """The validated ``Workload`` (``build_workload``: catalogue lookup, limits, defaults)."""
+    return workloads.build_workload(**arguments.model_dump(mode="json", exclude_none=True))
+
+
+def built_or_none(arguments: BaseModel | None) -> Workload | None:
+    return None if arguments is None else built(arguments)
+
+
 class SearchOffersArgs(_Args):
     filter: OfferFilters | None = None
     order_by: OrderName = "price_per_gpu_hour"
@@ -51,13 +94,13 @@ class SearchOffersArgs(_Args):
 
 
 class EstimateWorkloadArgs(_Args):
-    workload: Workload
+    workload: WorkloadArguments  # type: ignore[valid-type]
     filter: OfferFilters | None = None
     limit: int = Field(5, ge=1, le=MAX_RESULTS)
 
 
 class RecommendOffersArgs(_Args):
-    workload: Workload | None = None
+    workload: WorkloadArguments | None = None  # type: ignore[valid-type]
     preferences: Preferences | None = None
     filter: OfferFilters | None = None
     limit: int = Field(5, ge=1, le=MAX_RESULTS)
@@ -65,7 +108,7 @@ class RecommendOffersArgs(_Args):
 
 class CompareGpusArgs(_Args):
     gpu_models: list[str] = Field(..., min_length=2, max_length=4)
-    workload: Workload | None = None
+    workload: WorkloadArguments | None = None  # type: ignore[valid-type]
 
 
 class FitsInVramArgs(_Args):
@@ -74,6 +117,10 @@ class FitsInVramArgs(_Args):
     context_length: int = Field(4096, ge=1, le=1_000_000)
     batch_size: int = Field(1, ge=1, le=4096)
     limit: int = Field(3, ge=1, le=MAX_RESULTS)
+
+
+class LookupModelArgs(_Args):
+    name: str = Field(..., min_length=1, max_length=200, description=MODEL_FIELD_DOC)
 
 
 class PriceTrendArgs(_Args):
@@ -126,7 +173,9 @@ def _offer_estimate(o: workloads.OfferEstimate) -> dict[str, Any]:
 
 def estimate_workload(args: EstimateWorkloadArgs, context: ToolContext) -> ToolOutput:
     estimate = workloads.estimate_workload(
-        workload=args.workload, offer_filter=_open(args.filter), limit=_limit(args.limit, context)
+        workload=built(args.workload),
+        offer_filter=_open(args.filter),
+        limit=_limit(args.limit, context),
     )
     fitting = [g for g in estimate.gpu_models if g.min_gpus is not None]
     fitting.sort(key=lambda g: (g.min_gpus or 0, g.duration_hours or float("inf")))
@@ -147,7 +196,7 @@ def estimate_workload(args: EstimateWorkloadArgs, context: ToolContext) -> ToolO
 
 def recommend_offers(args: RecommendOffersArgs, context: ToolContext) -> ToolOutput:
     result = recommendations.ensemble_recommend(
-        workload=args.workload,
+        workload=built_or_none(args.workload),
         preferences=args.preferences or Preferences(),
         weights={},
         offer_filter=_open(args.filter),
@@ -208,7 +257,7 @@ def compare_gpus(args: CompareGpusArgs, context: ToolContext) -> ToolOutput:
     known = [g["gpu_model"] for g in gpus if "gpu_model" in g]
     if args.workload is not None and known:
         estimate = workloads.estimate_workload(
-            workload=args.workload,
+            workload=built(args.workload),
             offer_filter=_open(OfferFilters(gpu_model=known)),
             limit=workloads.MAX_RESULTS,
         )
@@ -273,3 +322,32 @@ def fits_in_vram(args: FitsInVramArgs, context: ToolContext) -> ToolOutput:
 def price_trend(args: PriceTrendArgs, context: ToolContext) -> ToolOutput:
     trend = price_trends.gpu_price_trend(args.gpu, days=args.days)
     return ToolOutput(trend.as_json(), trend.offer_ids())
+
+
+def lookup_model(args: LookupModelArgs, context: ToolContext) -> ToolOutput:
+    """A catalogue model's published architecture (``model_catalogue.find_model``); an unknown
+    name is the service's ``NotFound`` naming the closest catalogue models."""
+    row = model_catalogue.find_model(args.name)
+    arch = model_catalogue.architecture(row)
+    data = {
+        "name": row.name,
+        "family": row.family,
+        "kind": row.kind,
+        "aliases": list(row.aliases)[:8],
+        "params_billion": round(arch.params_total / 1e9, 3),
+        "active_params_billion": round(arch.params_active / 1e9, 3),
+        "attention": arch.attention.value,
+        "layers": arch.num_layers,
+        "hidden_size": arch.hidden_size,
+        "heads": arch.num_heads,
+        "kv_heads": arch.num_kv_heads,
+        "head_dim": arch.head_dim,
+        "sliding_window": arch.sliding_window,
+        "experts_total": arch.experts_total,
+        "experts_active": arch.experts_active,
+        "kv_bytes_per_token_fp16": model_catalogue.kv_bytes_per_token_fp16(row),
+        "max_context": arch.max_context,
+        "native_dtype": arch.native_dtype,
+        "source": arch.source,
+    }
+    return ToolOutput(data, [])

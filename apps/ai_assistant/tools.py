@@ -21,7 +21,7 @@ from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
 from apps.auth_app.models import User
-from gpubroker.errors import DomainError, RateLimited
+from apps.core.errors import DomainError, RateLimited
 
 from . import tool_handlers as handlers
 from .citations import OfferCitation, cite
@@ -123,6 +123,14 @@ TOOLS: dict[str, Tool] = {
             "and the cheapest offers with at least that much memory per GPU.",
             handlers.FitsInVramArgs,
             handlers.fits_in_vram,
+        ),
+        Tool(
+            "lookup_model",
+            "Look up an open model in the model catalogue by any alias (Hugging Face id, Ollama "
+            "tag, common spelling): parameters (total and active), attention kind, layers, KV "
+            "heads, KV-cache bytes per token, maximum context, native dtype, and the source.",
+            handlers.LookupModelArgs,
+            handlers.lookup_model,
         ),
         Tool(
             "price_trend",

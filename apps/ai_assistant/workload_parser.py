@@ -15,17 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DatabaseError
+
+from apps.core.errors import DomainError, ValidationFailed
+from apps.math_core.model_catalogue import find_model
 from apps.math_core.workloads import build_workload
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import DomainError, ValidationFailed
 
+from .errors import AssistantErrorCode
 from .parsing.rules import MAX_TEXT_CHARS, Slots, parse_slots
 from .parsing.typos import correct_typos
 
 MODE_RULES = "rules"
 MODE_AGENT = "agent"
-#: Fields of ``workload`` that are descriptive, not inputs of ``estimate-workload`` (yet).
-DESCRIPTIVE_FIELDS = ("model", "quantization")
+#: Fields of ``workload`` that are descriptive, not inputs of ``estimate-workload``: the model
+#: as written (``catalogue_model`` is the catalogue row it resolved to, which is passed on).
+DESCRIPTIVE_FIELDS = ("model", "catalogue_model")
 DEFAULT_TASK_CONFIDENCE = 0.5
 
 
@@ -41,8 +46,14 @@ class ParsedWorkload:
     notes: list[str] = field(default_factory=list)
 
     def estimate_body(self) -> dict[str, Any]:
-        """The ``workload`` fields ``build_workload`` takes (descriptive ones removed)."""
-        return {k: v for k, v in self.workload.items() if k not in DESCRIPTIVE_FIELDS}
+        """The ``workload`` fields ``build_workload`` takes: the catalogue model (when the named
+        model resolved) as ``model``, the quantisation as the estimator's format name."""
+        body = {k: v for k, v in self.workload.items() if k not in DESCRIPTIVE_FIELDS}
+        if self.workload.get("catalogue_model"):
+            body["model"] = self.workload["catalogue_model"]
+        if "quantization" in body:
+            body["quantization"] = str(body["quantization"]).lower()
+        return body
 
 
 def _split(slots: Slots) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -74,7 +85,7 @@ def _missing(workload: dict[str, Any]) -> list[str]:
     missing = []
     if "workload_type" not in workload:
         missing.append("workload_type")
-    if "params_billion" not in workload:
+    if "params_billion" not in workload and "catalogue_model" not in workload:
         missing.append("params_billion")
     if workload.get("workload_type") == "image_generation":
         if "requests" not in workload:
@@ -96,9 +107,31 @@ def _checked_filters(filters: dict[str, Any], notes: list[str]) -> dict[str, Any
     return kept
 
 
+def _resolve_model(parsed: ParsedWorkload) -> None:
+    """Look the named model up in the model catalogue (``model_catalogue.find_model``): a known
+    model sizes the estimate from its published architecture, even when no size was written."""
+    name = parsed.workload.get("model")
+    parsed.workload.pop("catalogue_model", None)
+    parsed.confidence.pop("workload.catalogue_model", None)
+    if not isinstance(name, str) or not name:
+        return
+    try:
+        row = find_model(name)
+    except DomainError as exc:
+        parsed.notes.append(f"model {name!r}: {exc.message}")
+        return
+    except DatabaseError:  # no catalogue table (a bare pure-parser run): size from the text
+        return
+    parsed.workload["catalogue_model"] = row.name
+    parsed.confidence["workload.catalogue_model"] = parsed.confidence.get("workload.model", 0.9)
+    parsed.confidence = dict(sorted(parsed.confidence.items()))
+
+
 def validate(parsed: ParsedWorkload) -> ParsedWorkload:
-    """Check ``workload`` with ``build_workload`` when complete and ``filters`` with
-    ``OfferFilters``; a refused workload is reported incomplete with the service's message."""
+    """Resolve the model in the catalogue, check ``workload`` with ``build_workload`` when
+    complete and ``filters`` with ``OfferFilters``; a refused workload is reported incomplete
+    with the service's message."""
+    _resolve_model(parsed)
     parsed.filters = _checked_filters(parsed.filters, parsed.notes)
     parsed.missing = _missing(parsed.workload)
     parsed.complete = not parsed.missing
@@ -115,9 +148,17 @@ def validate(parsed: ParsedWorkload) -> ParsedWorkload:
 def parse_workload_text(text: str) -> ParsedWorkload:
     """The rule-based parse of ``text`` (at most ``MAX_TEXT_CHARS`` characters are read)."""
     if not isinstance(text, str) or not text.strip():
-        raise ValidationFailed("text must be a non-empty description", field="text")
+        raise ValidationFailed(
+            "text must be a non-empty description",
+            field="text",
+            reason=AssistantErrorCode.EMPTY_TEXT,
+        )
     if len(text) > MAX_TEXT_CHARS:
-        raise ValidationFailed(f"text must be at most {MAX_TEXT_CHARS} characters", field="text")
+        raise ValidationFailed(
+            f"text must be at most {MAX_TEXT_CHARS} characters",
+            field="text",
+            reason=AssistantErrorCode.TEXT_TOO_LONG,
+        )
     corrected, corrections = correct_typos(text)
     slots, unparsed = parse_slots(corrected)
     _infer(slots)

@@ -94,7 +94,8 @@ def test_a_full_session_is_409(client, auth_header, settings, demo_catalogue):
     assert post_chat(client, auth_header, session_id=sid).status_code == 200
     full = post_chat(client, auth_header, session_id=sid)
     assert full.status_code == 409
-    assert full.json()["error"]["code"] == "SESSION_FULL"
+    assert full.json()["error"]["code"] == "CONFLICT"
+    assert full.json()["error"]["details"][0]["code"] == "SESSION_FULL"
     from apps.ai_assistant.models import ChatSession
 
     assert ChatSession.objects.get(pk=sid).message_count == 4

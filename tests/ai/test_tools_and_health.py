@@ -24,6 +24,7 @@ EXPECTED_TOOLS = {
     "compare_gpus",
     "fits_in_vram",
     "price_trend",
+    "lookup_model",
 }
 
 
@@ -36,6 +37,16 @@ def _strip(schema):
     return schema
 
 
+def _kinds(schema):
+    """The non-null types (and enums) a property schema allows."""
+    options = schema.get("anyOf", [schema])
+    return [
+        {k: v for k, v in option.items() if k in ("type", "enum")}
+        for option in options
+        if option.get("type") != "null"
+    ]
+
+
 @pytest.mark.django_db
 def test_tools_are_listed_with_schemas_of_the_service_inputs(client):
     tools = {t["name"]: t for t in client.get("/api/v2/ai/tools").json()}
@@ -43,12 +54,19 @@ def test_tools_are_listed_with_schemas_of_the_service_inputs(client):
     for tool in tools.values():
         assert "$ref" not in json.dumps(tool["parameters"]) and tool["description"]
     estimate = tools["estimate_workload"]["parameters"]["properties"]
-    assert _strip(estimate["workload"]) == _strip(inline_refs(TypeAdapter(Workload).json_schema()))
+    service = inline_refs(TypeAdapter(Workload).json_schema())["properties"]
+    mine = estimate["workload"]["properties"]
+    assert set(mine) == set(Workload.__dataclass_fields__) - {"defaults"}
+    for name, prop in mine.items():
+        if name == "model":  # a catalogue name: build_workload looks the architecture up
+            assert prop["anyOf"][0] == {"maxLength": 200, "type": "string"}
+        else:
+            assert _kinds(prop) == _kinds(service[name]), name
+    assert estimate["workload"]["required"] == ["workload_type"]
     filter_schema = tools["search_offers"]["parameters"]["properties"]["filter"]["anyOf"][0]
     assert _strip(filter_schema) == _strip(inline_refs(TypeAdapter(OfferFilters).json_schema()))
     prefs = tools["recommend_offers"]["parameters"]["properties"]["preferences"]["anyOf"][0]
     assert _strip(prefs) == _strip(inline_refs(TypeAdapter(Preferences).json_schema()))
-    assert set(estimate["workload"]["properties"]) == set(Workload.__dataclass_fields__)
     assert tools["search_offers"]["parameters"]["properties"]["limit"]["maximum"] == 10
 
 
@@ -69,7 +87,7 @@ def test_health_in_local_mode(client):
         "latency_ms": None,
         "error": None,
         "circuit": None,
-        "tools": 6,
+        "tools": 7,
         "max_tool_rounds": 5,
     }
 

@@ -11,7 +11,7 @@ from apps.ai_assistant.workload_parser import parse_workload_text
 
 
 @pytest.mark.parametrize("path", [CORPUS, HOLDOUT], ids=["development", "held-out"])
-def test_slot_accuracy_meets_the_target(path):
+def test_slot_accuracy_meets_the_target(path, model_catalogue):
     corpus = load_corpus(path)
     pairs = []
     for row in corpus:
@@ -67,7 +67,7 @@ def test_magnitudes():
     assert scaled("half a", "million") == 5e5
 
 
-def test_confidence_unparsed_and_notes():
+def test_confidence_unparsed_and_notes(model_catalogue):
     parsed = parse_workload_text(
         "serve llama 3 8b for 2M tokens a day by tomorrow, with a nice dashboard"
     )
@@ -79,34 +79,34 @@ def test_confidence_unparsed_and_notes():
     assert parsed.complete and parsed.missing == []
 
 
-def test_typos_are_read_and_reported():
+def test_typos_are_read_and_reported(model_catalogue):
     parsed = parse_workload_text("infrence for lama 3 8b, 1M tokns")
     assert parsed.workload["workload_type"] == "llm_inference"
     assert parsed.workload["tokens"] == 1e6
     assert any("'tokns' as 'tokens'" in note for note in parsed.notes)
 
 
-def test_incomplete_parse_says_what_is_missing():
+def test_incomplete_parse_says_what_is_missing(model_catalogue):
     parsed = parse_workload_text("QLoRA on my data, spot is fine")
     assert parsed.workload["workload_type"] == "fine_tune_qlora"
     assert not parsed.complete
     assert parsed.missing == ["params_billion", "tokens"]
 
 
-def test_estimator_refusal_makes_a_parse_incomplete():
+def test_estimator_refusal_makes_a_parse_incomplete(model_catalogue):
     parsed = parse_workload_text("serve a 7B model, 1M tokens, 512 context, 1000 tokens per reply")
     assert not parsed.complete
     assert any("output_tokens_per_request" in note for note in parsed.notes)
 
 
-def test_non_usd_amounts_are_not_converted():
+def test_non_usd_amounts_are_not_converted(model_catalogue):
     parsed = parse_workload_text("fine-tune a 7B model with LoRA on 1M tokens, budget 300 €")
     assert "budget_usd" not in parsed.workload
     assert any("not in USD" in note for note in parsed.notes)
 
 
 @pytest.mark.django_db
-def test_complete_parses_are_valid_estimate_workload_bodies(client, benchmarks):
+def test_complete_parses_are_valid_estimate_workload_bodies(client, benchmarks, model_catalogue):
     for row in load_corpus(CORPUS)[:40]:
         parsed = parse_workload_text(row["text"])
         if not parsed.complete:
@@ -119,7 +119,7 @@ def test_complete_parses_are_valid_estimate_workload_bodies(client, benchmarks):
 
 
 @pytest.mark.django_db
-def test_parse_workload_rest(client):
+def test_parse_workload_rest(client, model_catalogue):
     response = client.post(
         "/api/v2/ai/parse-workload",
         {"text": "LoRA r=16 on Mistral 7B, 20M tokens, H100 in Germany, no spot, SOC2"},
@@ -130,6 +130,7 @@ def test_parse_workload_rest(client):
     assert body["mode"] == "rules" and body["complete"] is True
     assert body["workload"] == {
         "model": "Mistral 7B",
+        "catalogue_model": "Mistral 7B",
         "params_billion": 7.0,
         "workload_type": "fine_tune_lora",
         "lora_rank": 16,
@@ -152,3 +153,13 @@ def test_parse_workload_rest(client):
         assert bad.json()["error"]["code"] == "VALIDATION_ERROR"
     malformed = client.post("/api/v2/ai/parse-workload", "{", content_type="application/json")
     assert malformed.status_code == 422
+
+
+def test_named_models_resolve_in_the_model_catalogue(model_catalogue):
+    parsed = parse_workload_text("serve Mixtral 8x7B for 1M tokens")
+    assert parsed.complete and "params_billion" not in parsed.workload
+    assert parsed.workload["catalogue_model"] == "Mixtral 8x7B"
+    assert parsed.estimate_body()["model"] == "Mixtral 8x7B"
+    unknown = parse_workload_text("serve Falcon 180B for 1M tokens")
+    assert "catalogue_model" not in unknown.workload and unknown.complete  # sized from "180B"
+    assert any("No model named 'Falcon 180B'" in note for note in unknown.notes)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -22,13 +23,22 @@ from apps.ai_assistant import services
 from apps.ai_assistant.citations import OfferCitation
 from apps.ai_assistant.errors import AssistantErrorCode
 from apps.ai_assistant.models import ChatMessage
+from apps.ai_assistant.tools import TOOLS
 from apps.core.errors import NotFound
 
-from . import offer_links
+from . import cost, offer_links
 from .errors import NotFoundError
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, require_user
 from .recommendation_types import catalogue_offer_field
+
+#: Declared list sizes (query cost): offers one answer cites, tool calls it makes (rounds x calls),
+#: notes, errors, ids per tool call.
+MAX_RESULTS = settings.AI_TOOL_MAX_RESULTS
+MAX_CITED = settings.AI_MAX_CITED_OFFERS
+MAX_CALLS = settings.AI_TOOL_MAX_CALLS
+MAX_NOTES = 10
+MAX_ERRORS = 1
 
 
 @payload_error(AssistantErrorCode)
@@ -69,7 +79,7 @@ class ToolCall:
     arguments: JSON
     ok: bool
     error: str | None
-    offer_ids: list[strawberry.ID]
+    offer_ids: list[strawberry.ID] = strawberry.field(metadata=cost.list_size(MAX_RESULTS))
     duration_ms: float
 
 
@@ -94,16 +104,18 @@ class ChatReply:
     text: str
     mode: str = strawberry.field(description="local, remote or local_fallback.")
     model: str | None = strawberry.field(description="The agent's model (remote modes).")
-    offers: list[CitedOffer]
-    tool_calls: list[ToolCall]
-    notes: list[str]
+    offers: list[CitedOffer] = strawberry.field(metadata=cost.list_size(MAX_CITED))
+    tool_calls: list[ToolCall] = strawberry.field(metadata=cost.list_size(MAX_CALLS))
+    notes: list[str] = strawberry.field(metadata=cost.list_size(MAX_NOTES))
     created_at: datetime | None
 
 
 @strawberry.type
 class ChatPayload:
     reply: ChatReply | None = None
-    errors: list[AssistantError] = strawberry.field(default_factory=list)
+    errors: list[AssistantError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(MAX_ERRORS)
+    )
 
 
 @strawberry.type(description="Free text read as an estimate-workload body and offer filters.")
@@ -113,17 +125,19 @@ class ParsedWorkload:
     )
     filters: JSON = strawberry.field(description="Offer-filter fields found.")
     confidence: JSON = strawberry.field(description="Per field, 0-1 (`workload.tokens` …).")
-    unparsed: list[str]
-    missing: list[str]
+    unparsed: list[str] = strawberry.field(metadata=cost.list_size(MAX_NOTES))
+    missing: list[str] = strawberry.field(metadata=cost.list_size(MAX_NOTES))
     complete: bool
     mode: str = strawberry.field(description="rules, or agent when the agent refined it.")
-    notes: list[str]
+    notes: list[str] = strawberry.field(metadata=cost.list_size(MAX_NOTES))
 
 
 @strawberry.type
 class ParseWorkloadPayload:
     result: ParsedWorkload | None = None
-    errors: list[AssistantError] = strawberry.field(default_factory=list)
+    errors: list[AssistantError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(MAX_ERRORS)
+    )
 
 
 @strawberry.type(description="One message of a chat session.")
@@ -132,8 +146,8 @@ class ChatMessageType:
     role: str
     content: str
     mode: str
-    offers: list[CitedOffer]
-    tool_calls: list[ToolCall]
+    offers: list[CitedOffer] = strawberry.field(metadata=cost.list_size(MAX_CITED))
+    tool_calls: list[ToolCall] = strawberry.field(metadata=cost.list_size(MAX_CALLS))
     created_at: datetime
 
     @classmethod
@@ -157,7 +171,13 @@ class ChatHistory:
     page: int
     per_page: int
     has_next: bool
-    messages: list[ChatMessageType]
+    messages: list[ChatMessageType] = strawberry.field(
+        metadata=cost.list_size(
+            settings.AI_HISTORY_PAGE_SIZE,
+            argument="perPage",
+            maximum=settings.AI_HISTORY_MAX_PAGE_SIZE,
+        )
+    )
 
 
 ChatHistoryResult = Annotated[ChatHistory | NotFoundError, strawberry.union("ChatHistoryResult")]
@@ -233,7 +253,10 @@ class Query:
             messages=[ChatMessageType.of(m) for m in found.messages],
         )
 
-    @strawberry_django.field(description="The assistant's tools and their JSON schemas (public).")
+    @strawberry_django.field(
+        description="The assistant's tools and their JSON schemas (public).",
+        metadata=cost.list_size(len(TOOLS)),
+    )
     def ai_tools(self) -> list[AiTool]:
         return [AiTool(**tool) for tool in services.tool_catalogue()]
 

@@ -4,12 +4,14 @@ The agent gets the system prompt, the session's recent messages, the user's mess
 tool definitions. Each tool call it makes is executed against the real services
 (``tools.execute``: unknown tools, malformed or refused arguments come back to it as a tool
 error) and answered as a ``tool`` message. At most ``AI_TOOL_ROUNDS`` rounds of tool calls are
-executed; after that the agent is asked once, without tools, for its final answer, and an agent
-that still asks for tools ends the loop (``ToolLoopExceeded``). The final text is grounded
+executed, and at most ``AI_TOOL_MAX_CALLS`` calls (later ones are answered "budget used up");
+after that the agent is asked once, without tools, for its final answer, and an agent that
+still asks for tools ends the loop (``ToolLoopExceeded``). The final text is grounded
 (``grounding.ground``) before anyone sees it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,11 +88,14 @@ def answer_remotely(
         executed += 1
         messages.append(reply.assistant_message())
         for call in reply.tool_calls:
-            run = execute(call.name, call.arguments, context, call_id=call.id)
-            runs.append(run)
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": run.message_content()}
-            )
+            if len(runs) >= settings.AI_TOOL_MAX_CALLS:
+                refusal = {"error": f"tool-call budget of {settings.AI_TOOL_MAX_CALLS} used up"}
+                content = json.dumps(refusal)
+            else:
+                run = execute(call.name, call.arguments, context, call_id=call.id)
+                runs.append(run)
+                content = run.message_content()
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
         reply = client.complete(messages, tools=tools)
     text = _final_text(reply, notes)
     grounded = ground(text, runs)

@@ -159,6 +159,7 @@ def chat(*, user: User, message: Any, session_id: Any = None) -> ChatAnswer:
     history = _context_messages(session)
     reply = _reply(user, text, history)
     tool_calls = [run.summary() for run in reply.runs]
+    reply.offers = reply.offers[: settings.AI_MAX_CITED_OFFERS]
     with transaction.atomic():
         ChatMessage.objects.create(session=session, role=MessageRole.USER, content=text)
         answer = ChatMessage.objects.create(

@@ -293,8 +293,10 @@ AI_TOOL_ROUNDS = env_int("AI_TOOL_ROUNDS", 5)  # agent <-> tools round trips per
 AI_CIRCUIT_FAILURES = env_int("AI_CIRCUIT_FAILURES", 3)  # consecutive failures that open it
 AI_CIRCUIT_RESET_SECONDS = env_float("AI_CIRCUIT_RESET_SECONDS", 30.0)  # open -> half-open
 AI_TOOL_MAX_RESULTS = env_int("AI_TOOL_MAX_RESULTS", 10)  # offers one tool call may return
+AI_TOOL_MAX_CALLS = env_int("AI_TOOL_MAX_CALLS", 8)  # tool calls executed per chat message
+AI_MAX_CITED_OFFERS = env_int("AI_MAX_CITED_OFFERS", 10)  # offers one answer lists
 AI_CONTEXT_MESSAGES = env_int("AI_CONTEXT_MESSAGES", 12)  # earlier messages sent to the agent
-AI_HISTORY_PAGE_SIZE = env_int("AI_HISTORY_PAGE_SIZE", 20)
+AI_HISTORY_PAGE_SIZE = env_int("AI_HISTORY_PAGE_SIZE", 10)
 AI_HISTORY_MAX_PAGE_SIZE = env_int("AI_HISTORY_MAX_PAGE_SIZE", 100)
 AI_PARSE_MAX_CHARS = env_int("AI_PARSE_MAX_CHARS", 2000)
 #: Per plan: longest chat message (characters), messages per minute (per tenant, or per user

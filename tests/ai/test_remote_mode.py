@@ -296,3 +296,20 @@ def test_history_is_sent_to_the_agent(client, auth_header, demo_catalogue, agent
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[1]["content"] == "cheapest H100 right now"
     assert messages[2]["content"] == first["text"]
+
+
+def test_tool_call_budget_per_message(client, auth_header, demo_catalogue, agent, settings):
+    settings.AI_TOOL_MAX_CALLS = 3
+
+    def greedy(stub, body):
+        if body["messages"][-1]["role"] == "tool":
+            return stub.text_reply("Done.")
+        calls = [Call("search_offers", {"limit": 1}, id=f"c{i}") for i in range(5)]
+        return stub.tool_reply(calls)
+
+    agent.reset(behaviour=greedy)
+    answer = chat(client, auth_header, "everything")
+    assert len(answer["tool_calls"]) == 3
+    tool_messages = [m for m in agent.chat_requests[1]["json"]["messages"] if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in tool_messages] == ["c0", "c1", "c2", "c3", "c4"]
+    assert "budget of 3 used up" in tool_messages[-1]["content"]

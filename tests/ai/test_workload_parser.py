@@ -152,7 +152,8 @@ def test_parse_workload_rest(client, model_catalogue):
         assert bad.status_code == status, text[:10]
         assert bad.json()["error"]["code"] == "VALIDATION_ERROR"
     malformed = client.post("/api/v2/ai/parse-workload", "{", content_type="application/json")
-    assert malformed.status_code == 422
+    assert malformed.status_code == 400  # unparsable body: the REST envelope's 400
+    assert malformed.json()["error"]["code"]
 
 
 def test_named_models_resolve_in_the_model_catalogue(model_catalogue):

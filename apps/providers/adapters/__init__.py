@@ -10,6 +10,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     Rejection,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "BookingOptions",
     "BookingResult",
     "FetchResult",
+    "PriceBreakdown",
     "ProviderAuthError",
     "ProviderError",
     "ProviderOffer",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 
 from .algorithms.architecture import (
     SLIDING_RULES,

@@ -45,7 +45,7 @@ from apps.math_core.algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
 from apps.math_core.calculators import TokenCostResult, gpu_spec
 from apps.math_core.service_utils import money, rate
 
-from .adapters.base import PriceBreakdown
+from .adapters.base import PRICE_COMPONENTS, PriceBreakdown
 from .models import GPUOffer
 
 UNITS_PER_DOLLAR = 10_000
@@ -310,11 +310,14 @@ def price_breakdown(value: object) -> PriceBreakdown | None:
     if not isinstance(components, dict):
         return None
     try:
-        parts = tuple((str(name), Decimal(str(amount))) for name, amount in components.items())
+        parts = [(str(name), Decimal(str(amount))) for name, amount in components.items()]
     except (InvalidOperation, ValueError):
         return None
+    # JSON objects keep no order on PostgreSQL (jsonb): list components in the canonical order.
+    rank = {name: index for index, name in enumerate(PRICE_COMPONENTS)}
+    parts.sort(key=lambda part: (rank.get(part[0], len(rank)), part[0]))
     return PriceBreakdown(
         includes=tuple(str(item) for item in includes),
         excludes=tuple(str(item) for item in excludes),
-        components=parts,
+        components=tuple(parts),
     )

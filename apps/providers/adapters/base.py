@@ -299,6 +299,8 @@ class BaseProviderAdapter(ABC):
     BASE_URL: ClassVar[str] = ""
     #: True when the provider refuses to list prices without an API key.
     REQUIRES_CREDENTIALS: ClassVar[bool] = False
+    #: The key replayed recordings are read with (in the adapter's key format; never checked).
+    REPLAY_API_KEY: ClassVar[str] = "replay-sample-key"
 
     def __init__(
         self,

@@ -146,9 +146,10 @@ class PriceComponentType:
     ),
 )
 class PriceBreakdownType:
-    includes: list[str]
-    excludes: list[str]
-    components: list[PriceComponentType]
+    # At most one entry per component kind (gpu, cpu, ram, disk, ipv4, network).
+    includes: list[str] = strawberry.field(metadata=cost.list_size(6))
+    excludes: list[str] = strawberry.field(metadata=cost.list_size(6))
+    components: list[PriceComponentType] = strawberry.field(metadata=cost.list_size(6))
 
     @classmethod
     def from_json(cls, value: object) -> PriceBreakdownType | None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.catalogue.facades import graphql_ids, rest_ids
 from tests.catalogue_factories import make_offer, make_provider
-from tests.graphql_client import execute
+from tests.graphql_client import execute, run_operation
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,6 @@ def test_location_vram_and_breakdown_fields_on_both_facades(client, located):
     assert data["priceBreakdown"]["components"][0] == {"name": "gpu", "usdPerHour": "1.2000"}
     plain = execute(client, query, {"id": str(located["ewr"].id)})["data"]["offer"]
     assert plain["priceBreakdown"] is None and plain["macroRegion"] == "north-america"
+    detail = run_operation(client, "OfferDetail", {"id": str(offer.id)})["data"]["offer"]
+    assert detail["priceBreakdown"]["includes"] == ["gpu", "cpu", "ram", "disk"]
+    assert (detail["macroRegion"], detail["rawGpuMemoryGb"]) == ("europe", 79.65)

@@ -16,11 +16,11 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from apps.core.errors import NotFound
-from apps.math_core import model_catalogue, recommendations, services, workloads
+from apps.math_core import benchmarks, model_catalogue, recommendations, workloads
 from apps.math_core.algorithms.workload_costing import min_gpus
 from apps.math_core.algorithms.workload_mapper import Workload, WorkloadType, plan_workload
+from apps.math_core.errors import invalid_input_as_validation_error
 from apps.math_core.recommendations import Preferences
-from apps.math_core.service_utils import invalid_input_as_validation_error
 from apps.providers import selectors
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import NumberedPage
@@ -228,7 +228,7 @@ def recommend_offers(args: RecommendOffersArgs, context: ToolContext) -> ToolOut
 
 
 def _gpu_facts(name: str) -> dict[str, Any]:
-    bench = services.get_benchmark(name)
+    bench = benchmarks.get_benchmark(name)
     return {
         "gpu_model": bench.gpu_model,
         "vram_gb": bench.vram_gb,

@@ -15,7 +15,7 @@ def model_catalogue(db):
 def demo_catalogue(model_catalogue):
     """What ``make run`` loads: the GPU dataset, the model catalogue and the recorded provider
     snapshots replayed through the real adapters (so price history exists)."""
-    from apps.math_core.services import load_benchmarks
+    from apps.math_core.benchmark_loader import load_benchmarks
     from apps.providers.services import load_demo_data
 
     load_benchmarks()

@@ -238,7 +238,9 @@ class RankedOffer:
     rank: int
     score: float
     criteria_values: list[CriterionValue] = strawberry.field(
-        resolver=_criteria_values, description="The offer's value on each ranking criterion."
+        resolver=_criteria_values,
+        description="The offer's value on each ranking criterion.",
+        metadata=cost.list_size(len(OfferCriterion)),
     )
 
 
@@ -255,6 +257,7 @@ class OfferRanking:
     excluded: list[Exclusion] = strawberry.field(
         resolver=_exclusions,
         description="Candidates left out, by reason.",
+        metadata=cost.list_size(len(ExclusionReason)),
     )
     truncated: bool
 
@@ -338,6 +341,7 @@ class Recommendations:
     excluded: list[Exclusion] = strawberry.field(
         resolver=_exclusions,
         description="Candidates left out, by reason.",
+        metadata=cost.list_size(len(ExclusionReason)),
     )
     collaborative_source: str
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))

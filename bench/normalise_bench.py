@@ -20,10 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gpubroker.settings.test")
 
+from sync_bench import adapter_for, make_offers  # noqa: E402
+
 from apps.providers.adapters.base import BaseProviderAdapter  # noqa: E402
-from bench.sync_bench import adapter_for, make_offers  # noqa: E402
 
 RUNS = 5
 

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import logging
 import math
+import threading
 import time
 from functools import cache
 
@@ -44,8 +45,19 @@ from .models import PLAN_LIMITS, Plan, Tenant, User
 logger = logging.getLogger("gpubroker.ratelimit")
 
 
+#: The first requests of a process arrive together on several threads: ``limits`` imports its
+#: Redis client lazily and, raced, reports "redis 0.0.0" (a 500 per request: found by the
+#: concurrent-writer test). One thread builds the storage; the others wait for it.
+_storage_lock = threading.Lock()
+
+
 @cache
 def _storage() -> Storage:
+    with _storage_lock:
+        return _build_storage()
+
+
+def _build_storage() -> Storage:
     uri = settings.RATE_LIMIT_STORAGE_URI
     options: dict[str, float | str | bool] = {}
     if uri.startswith(("redis://", "rediss://")):

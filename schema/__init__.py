@@ -7,7 +7,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import auth, integrations, math_core, providers, recommendations
+from . import auth, integrations, kpi, math_core, providers, recommendations
 from .errors import ErrorFormatter
 from .live_execution import SharedEventExecutionContext
 from .permissions import RateLimitExtension
@@ -15,7 +15,14 @@ from .subscriptions import Subscription
 
 Query = merge_types(
     "Query",
-    (auth.Query, integrations.Query, math_core.Query, providers.Query, recommendations.Query),
+    (
+        auth.Query,
+        integrations.Query,
+        math_core.Query,
+        providers.Query,
+        recommendations.Query,
+        kpi.Query,
+    ),
 )
 Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 

@@ -32,6 +32,7 @@ from apps.providers.offer_pages import CursorPage
 
 from .django_fields import ColumnField
 from .errors import NotFoundError
+from .kpi_flags import OfferFlag, flags_of
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
@@ -210,6 +211,14 @@ class GPUOfferType:
         return offer_metrics.cost_per_tflop_hour(
             root, offer_metrics.flop_precision(precision.value)
         )
+
+    @strawberry_django.field(
+        only=["id"],
+        description="Anomaly flags with reason codes (apps/kpi/anomalies.py); empty when the "
+        "price is trusted. Public.",
+    )
+    def flags(self, root: models.GPUOffer, info: Info) -> list[OfferFlag]:
+        return flags_of(info, root.pk)  # type: ignore[return-value]
 
     @strawberry_django.field(
         prefetch_related=[_history_prefetch], description="Latest changes first."

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from apps.kpi import services as kpi
+from apps.kpi.results import FlagOut
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
@@ -106,6 +108,9 @@ class OfferItem(Schema):
     last_seen_at: datetime
     cost_per_million_tokens: Decimal | None
     cost_per_tflop_hour: Decimal | None
+    flags: list[FlagOut] = Field(
+        default_factory=list, description="Anomaly flags with reason codes (apps/kpi)."
+    )
 
 
 class OfferList(Schema):
@@ -115,7 +120,9 @@ class OfferList(Schema):
     per_page: int
 
 
-def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str, Any]:
+def offer_item(
+    offer: GPUOffer, precision: offer_metrics.Precision, flags: list[FlagOut] | None = None
+) -> dict[str, Any]:
     """One offer in the seed's field names (plus the catalogue's newer fields)."""
     benchmark, provider = offer.benchmark, offer.provider
     token_cost = offer_metrics.token_cost(offer)
@@ -130,6 +137,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
+        "flags": flags or [],
     }
 
 
@@ -138,5 +146,6 @@ def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any
     ordering = selectors.OfferOrdering.parse(query.order_by, query.descending, query.precision)
     page = NumberedPage(page=query.page, per_page=query.per_page)
     result = selectors.search_offers(filters=query.offer_filters(), ordering=ordering, page=page)
-    items = [offer_item(offer, ordering.precision) for offer in result.rows]
+    flags = kpi.offer_flags(offer.pk for offer in result.rows)
+    items = [offer_item(o, ordering.precision, flags[str(o.pk)]) for o in result.rows]
     return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}

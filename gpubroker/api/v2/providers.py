@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
+from apps.math_core.algorithms.gpu_names import gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
@@ -42,8 +43,12 @@ class OfferFilterQuery(Schema):
     ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders."""
 
     gpu_type: str | None = None
-    gpu_model: list[str] | None = None
-    vendor: Literal["NVIDIA", "AMD", "nvidia", "amd"] | None = None
+    gpu_model: list[str] | None = Field(
+        None,
+        description="A family name (H100) matches every variant; a variant (H100 PCIe) itself.",
+    )
+    gpu_family: list[str] | None = Field(None, description="GPU family names; any variant matches.")
+    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
     vram_gb_min: int | None = None
     vram_gb_max: int | None = None
     total_vram_gb_min: int | None = None
@@ -88,6 +93,7 @@ class OfferItem(Schema):
     )
     external_id: str
     gpu_type: str
+    gpu_family: str | None = Field(description="GPU family of gpu_type; null when unknown.")
     raw_gpu_name: str
     vendor: str | None
     gpu_memory_gb: int
@@ -135,6 +141,7 @@ def offer_item(
         "is_sample_data": provider.is_sample_data,
         "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
+        "gpu_family": gpu_family(offer.gpu_type),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
         "flags": flags or [],
@@ -149,3 +156,22 @@ def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any
     flags = kpi.offer_flags(offer.pk for offer in result.rows)
     items = [offer_item(o, ordering.precision, flags[str(o.pk)]) for o in result.rows]
     return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}
+
+
+class GPUFamilyOut(Schema):
+    name: str
+    vendor: str
+    variants: list[str]
+
+
+@router.get(
+    "/gpu-families",
+    response=list[GPUFamilyOut],
+    summary="GPU families and their variants",
+    description="In any GPU filter a family name matches every variant; a variant only itself.",
+)
+def list_gpu_families(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "vendor": vendor, "variants": list(variants)}
+        for name, vendor, variants in gpu_family_list()
+    ]

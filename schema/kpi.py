@@ -141,7 +141,8 @@ class SeriesPoint:
 
 @strawberry.type(description="KPIs of one GPU model.")
 class GpuKpis:
-    gpu_model: str
+    gpu_model: str = strawberry.field(description="The model, or the family asked for.")
+    variants: list[str] = strawberry.field(description="Canonical models covered.")
     tier: str | None
     as_of: datetime
     offer_count: int

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.math_core.algorithms.gpu_names import gpu_family
 from apps.math_core.service_utils import money
 from apps.providers.models import GPUOffer
 
@@ -55,8 +56,14 @@ class Computed:
     input_hash: str
 
 
-def _series_of(row: MarketRow) -> Series:
-    return (row.gpu_model, row.tier)
+def _series_of(row: MarketRow) -> list[tuple[Series, str]]:
+    """The series an offer enters, each with its cell: its canonical model's (cell: provider)
+    and, for a model in a family of several variants, the family's (cell: provider × variant)."""
+    entries = [((row.gpu_model, row.tier), "")]
+    family = gpu_family(row.gpu_model)
+    if family and family != row.gpu_model:
+        entries.append(((family, row.tier), f"{row.provider} | {row.gpu_model}"))
+    return entries
 
 
 def _walk(
@@ -64,6 +71,7 @@ def _walk(
 ) -> Iterator[tuple[datetime, datetime, Views]]:
     """(period start, end, views) for each period from ``first`` to ``last`` (period starts)."""
     static = {str(r.offer_id): r for r in rows}
+    series_by_offer = {key: _series_of(row) for key, row in static.items()}
     offers = GPUOffer.objects.all()
     carried: dict[str, State] = {str(k): v for k, v in states_before(first, offers).items()}
     start = first
@@ -80,14 +88,16 @@ def _walk(
                 continue
             state, listed, share = view
             carried[key] = state
-            views.setdefault(_series_of(row), {})[key] = OfferPeriod(
-                offer_id=key,
-                provider=row.provider,
-                gpu_count=row.gpu_count,
-                price_per_hour=state.price_per_hour,
-                listed=listed,
-                available_share=share,
-            )
+            for series, cell in series_by_offer[key]:
+                views.setdefault(series, {})[key] = OfferPeriod(
+                    offer_id=key,
+                    provider=row.provider,
+                    gpu_count=row.gpu_count,
+                    price_per_hour=state.price_per_hour,
+                    listed=listed,
+                    available_share=share,
+                    cell=cell,
+                )
         yield start, end, views
         start = end
 
@@ -176,7 +186,7 @@ def update_price_index(
     backfill = granularity.floor(now - timedelta(days=days))
     heads = _stored_heads(granularity)
     rows = market_rows()
-    all_series = {_series_of(r) for r in rows}
+    all_series = {series for r in rows for series, _ in _series_of(r)}
     report.series = len(all_series)
     next_start = {
         s: (heads[s][0] + granularity.size if s in heads else backfill) for s in all_series

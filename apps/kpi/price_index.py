@@ -7,8 +7,9 @@ Methods*, 2020; chapter 6 "Elementary price indices" and chapter 8 "Calculation 
 indices"; also the ILO *CPI Manual: Theory and Practice*, 2004, chapters 9 and 20):
 
 1. **Elementary aggregate** = one cell: canonical GPU model × tier (on-demand or spot) ×
-   provider. Its index from period t−1 to t is the **Jevons** index, the geometric mean of the
-   price relatives p_t / p_{t−1} of the **matched offers** (the same offer listed in both periods).
+   provider (a family series such as "H100" has one cell per variant × provider). Its index
+   from period t−1 to t is the **Jevons** index, the geometric mean of the price relatives
+   p_t / p_{t−1} of the **matched offers** (the same offer listed in both periods).
    Jevons rather than Carli: Carli (the arithmetic mean of relatives) fails the time-reversal
    test and is biased upwards when chained (CPI Manual 2020 §6.58–6.80); Jevons is transitive and
    commensurable. Matching the same offer in both periods keeps composition changes (a provider
@@ -65,6 +66,11 @@ class OfferPeriod:
     price_per_hour: Decimal  # end of period, whole offer
     listed: bool
     available_share: float
+    cell: str = ""  # elementary aggregate within the series (default: the provider)
+
+    @property
+    def cell_key(self) -> str:
+        return self.cell or self.provider
 
     @property
     def price_per_gpu_hour(self) -> float:
@@ -81,8 +87,8 @@ class PeriodResult:
     price_min: float | None
     price_max: float | None
     exclusions: dict[str, int] = field(default_factory=dict)
-    cells: dict[str, float] = field(default_factory=dict)  # provider → Jevons relative
-    weights: dict[str, float] = field(default_factory=dict)  # provider → capacity share
+    cells: dict[str, float] = field(default_factory=dict)  # cell → Jevons relative
+    weights: dict[str, float] = field(default_factory=dict)  # cell → capacity share
 
     def chained(self, previous_index: float | None) -> float:
         """I_t from I_{t−1} (``None``: this is the base period)."""
@@ -129,9 +135,9 @@ def compute_period(
         old, new = before.price_per_gpu_hour, offer.price_per_gpu_hour
         if not (old > 0 and new > 0 and math.isfinite(old) and math.isfinite(new)):
             continue
-        logs.setdefault(offer.provider, []).append(new / old)
+        logs.setdefault(offer.cell_key, []).append(new / old)
         weight = max(int(before.gpu_count), 1) * max(before.available_share, 0.0)
-        capacity[offer.provider] = capacity.get(offer.provider, 0.0) + weight
+        capacity[offer.cell_key] = capacity.get(offer.cell_key, 0.0) + weight
     cells = {provider: jevons(values) for provider, values in sorted(logs.items())}
     total = sum(capacity.values())
     if cells and total > 0:
@@ -166,7 +172,8 @@ def input_hash(
         if offer is None:
             return None
         share = repr(round(offer.available_share, 12))
-        return [offer.provider, offer.gpu_count, str(offer.price_per_hour), offer.listed, share]
+        price = str(offer.price_per_hour)
+        return [offer.cell_key, offer.provider, offer.gpu_count, price, offer.listed, share]
 
     rows = [
         [oid, facts(previous.get(oid)), facts(current.get(oid)), excluded.get(oid)]

@@ -97,6 +97,7 @@ class SeriesPoint:
 @dataclass(frozen=True, slots=True)
 class GpuMetrics:
     gpu_model: str
+    variants: list[str]
     tier: str | None
     as_of: datetime
     offer_count: int

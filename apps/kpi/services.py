@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +29,12 @@ from django.utils import timezone
 
 from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.errors import InvalidInput
-from apps.math_core.algorithms.gpu_names import canonical_gpu_name, display_gpu_name
+from apps.math_core.algorithms.gpu_names import (
+    canonical_gpu_name,
+    display_gpu_name,
+    family_members,
+    family_named,
+)
 from apps.math_core.algorithms.gpu_spec import Precision
 from apps.math_core.calculators import gpu_spec
 from apps.math_core.models import GPUBenchmark
@@ -99,6 +105,28 @@ def parse_bucket(value: object) -> Granularity:
             f"bucket must be one of {', '.join(Granularity.values)}", field="bucket"
         )
     return Granularity(text)
+
+
+@dataclass(frozen=True, slots=True)
+class GpuScope:
+    """What a GPU name in a KPI path means: a family ("H100": every variant) or one model."""
+
+    name: str
+    models: tuple[str, ...]
+
+
+def resolve_gpu(gpu_type: str) -> GpuScope:
+    """A family name ("H100", "A100") covers every variant (issue 14's one rule: a family name
+    matches every variant, a variant only itself); any other spelling the normaliser knows is its
+    canonical model; a listed model's own name is itself; anything else is a 404."""
+    text = (gpu_type or "").strip()
+    if not text or len(text) > 100:
+        raise NotFound(f"Unknown GPU {gpu_type!r}.")
+    family = family_named(text)
+    if family and family_members(family):
+        return GpuScope(family, family_members(family))
+    model = resolve_gpu_model(text)
+    return GpuScope(model, (model,))
 
 
 def resolve_gpu_model(gpu_type: str) -> str:
@@ -315,15 +343,18 @@ def gpu_metrics(
     Undefined statistics are ``None`` (no offers, no history, no index yet). Raises ``NotFound``
     for an unknown GPU and ``ValidationFailed`` for a bad tier or bucket.
     """
-    model = resolve_gpu_model(gpu_model)
+    scope = resolve_gpu(gpu_model)
     chosen_tier = parse_tier(tier, allow_none=True)
     granularity = parse_bucket(bucket)
-    params = {"model": model, "tier": chosen_tier, "bucket": granularity.value, "now": now}
-    return cached("gpu", params, lambda: _gpu_metrics(model, chosen_tier, granularity, _now(now)))
+    params = {"scope": scope.name, "tier": chosen_tier, "bucket": granularity.value, "now": now}
+    return cached("gpu", params, lambda: _gpu_metrics(scope, chosen_tier, granularity, _now(now)))
 
 
-def _gpu_metrics(model: str, tier: str | None, bucket: Granularity, now: datetime) -> GpuMetrics:
-    offers = GPUOffer.objects.filter(gpu_type=model)
+def _gpu_metrics(
+    scope: GpuScope, tier: str | None, bucket: Granularity, now: datetime
+) -> GpuMetrics:
+    model = scope.name
+    offers = GPUOffer.objects.filter(gpu_type__in=scope.models)
     if tier is not None:
         offers = offers.filter(is_spot=tier == Tier.SPOT)
     rows = market_rows(offers)
@@ -337,7 +368,7 @@ def _gpu_metrics(model: str, tier: str | None, bucket: Granularity, now: datetim
     on_demand = statistics.median(r.price_per_gpu_hour for r in clean if not r.is_spot)
     spot = statistics.median(r.price_per_gpu_hour for r in clean if r.is_spot)
     ratio = statistics.ratio_or_none(spot, on_demand)
-    benchmark = GPUBenchmark.objects.filter(gpu_model=model).first()
+    benchmark = _benchmark(scope, rows)
     median_value = statistics.median(prices)
     trends = [
         _trend(label, window, rows, offers, median_value, model, tier, now)
@@ -346,6 +377,7 @@ def _gpu_metrics(model: str, tier: str | None, bucket: Granularity, now: datetim
     series_tier = tier or Tier.ON_DEMAND
     return GpuMetrics(
         gpu_model=model,
+        variants=list(scope.models),
         tier=tier,
         as_of=now,
         offer_count=len(rows),
@@ -363,6 +395,15 @@ def _gpu_metrics(model: str, tier: str | None, bucket: Granularity, now: datetim
         series_bucket=bucket.value,
         series=_series(model, series_tier, bucket, now),
     )
+
+
+def _benchmark(scope: GpuScope, rows: Sequence[MarketRow]) -> GPUBenchmark | None:
+    """The benchmark costs at the median use: the model's, or for a family the variant with the
+    most listed offers (ties: by name)."""
+    counts = {m: sum(1 for r in rows if r.gpu_model == m and r.listed) for m in scope.models}
+    ranked = sorted(scope.models, key=lambda m: (-counts[m], m))
+    found = {b.gpu_model: b for b in GPUBenchmark.objects.filter(gpu_model__in=ranked)}
+    return next((found[m] for m in ranked if m in found), None)
 
 
 def _grouped(rows: Iterable[MarketRow], key) -> list[GroupPriceStats]:  # type: ignore[no-untyped-def]
@@ -705,7 +746,7 @@ def price_index(
     (period starts; defaults: the last 90 days, or 7 days for hourly), oldest first, each with
     its methodology, counts, exclusions by reason and input hash. Raises ``NotFound`` for an
     unknown GPU and ``ValidationFailed`` for a bad tier, bucket or range."""
-    model = resolve_gpu_model(gpu_type)
+    model = resolve_gpu(gpu_type).name
     chosen = parse_tier(tier) or Tier.ON_DEMAND
     granularity = parse_bucket(bucket)
     to = _as_moment(end, "to") or _now(now)

@@ -132,13 +132,18 @@ def test_composition_robustness_join_and_leave(benchmarks):
     days, join, leave = 14, 5, 10
     start, _ = _daily_market(days, join, leave)
     report = index_engine.update_price_index(bucket="day", now=market.NOW, backfill_days=days)
-    assert report.periods_written == days
+    # two series: the model (H100 SXM 80GB) and its family (H100), here with the same offers
+    assert report.periods_written == 2 * days
+    family = PriceIndexPeriod.objects.filter(gpu_model="H100", bucket="day").order_by(
+        "period_start"
+    )
     periods = list(
         PriceIndexPeriod.objects.filter(
             gpu_model="H100 SXM 80GB", tier="on_demand", bucket="day"
         ).order_by("period_start")
     )
     assert len(periods) == days and periods[0].index_value == 100.0
+    assert [p.index_value for p in family] == pytest.approx([p.index_value for p in periods])
     by_day = {(p.period_start - start).days: p for p in periods}
     for day, label in ((join, "join"), (leave + 1, "leave")):
         # the premium offers are listed on leave day (until 01:00) and gone the day after
@@ -169,7 +174,7 @@ def test_stored_periods_are_immutable_and_verify_catches_tampering(benchmarks, c
         input_hash="0" * 64, index_value=period.index_value * 1.01
     )
     report = index_engine.verify_price_index(bucket="day")
-    assert report.checked == 4
+    assert report.checked == 8  # 4 days × (model and family series)
     assert len(report.differences) == 2
     assert any("input_hash" in d for d in report.differences)
     with pytest.raises(SystemExit):

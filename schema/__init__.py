@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, kpi, math_core, providers, recommendations
+from . import models as model_catalogue
 from .errors import ErrorFormatter
 from .live_execution import SharedEventExecutionContext
 from .permissions import RateLimitExtension
@@ -21,6 +22,7 @@ Query = merge_types(
         math_core.Query,
         providers.Query,
         recommendations.Query,
+        model_catalogue.Query,
         kpi.Query,
     ),
 )

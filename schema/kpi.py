@@ -5,7 +5,7 @@ caller), so a shared cache may store it.
 
 Types mirror the engine's result dataclasses field by field (resolved by attribute); money is
 ``Decimal`` (4 dp) and undefined statistics are null. Unknown GPU / provider names return
-``NotFoundError``; a bad date range returns ``FieldError`` naming ``from``/``to``; windows, tiers
+``NotFoundError``; a bad date range returns ``KpiError`` naming ``from``/``to``; windows, tiers
 and buckets are enums, so GraphQL validation rejects anything else.
 """
 
@@ -19,10 +19,11 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.kpi import results, services
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.kpi.errors import KpiErrorCode as KpiCodes
 
-from .errors import FieldError, NotFoundError
+from .errors import NotFoundError
 from .kpi_flags import OfferFlag
 from .offer_links import linked_offer, register_offers
 from .providers import GPUOfferType
@@ -45,6 +46,21 @@ class PriceTier(Enum):
 class SeriesBucket(Enum):
     HOUR = "hour"
     DAY = "day"
+
+
+KpiErrorCode = strawberry.enum(KpiCodes, description="What went wrong with a KPI request.")
+
+
+@strawberry.type(description="A problem with one argument of a KPI query.")
+class KpiError:
+    field: str | None
+    message: str
+    code: KpiErrorCode  # type: ignore[valid-type]
+
+    @classmethod
+    def from_domain(cls, exc: ValidationFailed) -> KpiError:
+        reason = exc.reason if isinstance(exc.reason, KpiCodes) else KpiCodes.VALIDATION_ERROR
+        return cls(field=exc.field, message=exc.message, code=reason)
 
 
 def _dataclass_type(kind: type) -> Any:
@@ -284,7 +300,7 @@ class PriceIndexSeries:
 GpuKpisResult = Annotated[GpuKpis | NotFoundError, strawberry.union("GpuKpisResult")]
 ProviderKpisResult = Annotated[ProviderKpis | NotFoundError, strawberry.union("ProviderKpisResult")]
 PriceIndexResult = Annotated[
-    PriceIndexSeries | NotFoundError | FieldError, strawberry.union("PriceIndexResult")
+    PriceIndexSeries | NotFoundError | KpiError, strawberry.union("PriceIndexResult")
 ]
 
 
@@ -361,4 +377,4 @@ class Query:
         except NotFound as exc:
             return NotFoundError.from_domain(exc)
         except ValidationFailed as exc:
-            return FieldError.from_domain(exc)
+            return KpiError.from_domain(exc)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.errors import InvalidInput
 from apps.math_core.algorithms.gpu_names import (
@@ -41,12 +42,12 @@ from apps.math_core.models import GPUBenchmark
 from apps.math_core.service_utils import money, rate
 from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer, Provider, ProviderStatus
-from gpubroker.errors import NotFound, ValidationFailed
 
 from . import config, history, statistics
 from .anomalies import PRICE_CODES, Flag
 from .buckets import State
 from .cache import cached
+from .errors import KpiErrorCode
 from .models import Granularity, PriceIndexPeriod, Tier
 from .price_index import METHODOLOGY_NAME, METHODOLOGY_VERSION
 from .results import (
@@ -85,7 +86,11 @@ def parse_window(value: object) -> tuple[str, timedelta]:
     text = str(getattr(value, "value", value)).strip().lower()
     text = {"h24": "24h", "d7": "7d", "d30": "30d"}.get(text, text)
     if text not in WINDOWS:
-        raise ValidationFailed(f"window must be one of {', '.join(WINDOWS)}", field="window")
+        raise ValidationFailed(
+            f"window must be one of {', '.join(WINDOWS)}",
+            field="window",
+            reason=KpiErrorCode.INVALID_WINDOW,
+        )
     return text, WINDOWS[text]
 
 
@@ -94,7 +99,11 @@ def parse_tier(value: object, *, allow_none: bool = False) -> str | None:
         return None
     text = str(getattr(value, "value", value)).strip().lower()
     if text not in Tier.values:
-        raise ValidationFailed(f"tier must be one of {', '.join(Tier.values)}", field="tier")
+        raise ValidationFailed(
+            f"tier must be one of {', '.join(Tier.values)}",
+            field="tier",
+            reason=KpiErrorCode.INVALID_TIER,
+        )
     return text
 
 
@@ -102,7 +111,9 @@ def parse_bucket(value: object) -> Granularity:
     text = str(getattr(value, "value", value)).strip().lower()
     if text not in Granularity.values:
         raise ValidationFailed(
-            f"bucket must be one of {', '.join(Granularity.values)}", field="bucket"
+            f"bucket must be one of {', '.join(Granularity.values)}",
+            field="bucket",
+            reason=KpiErrorCode.INVALID_BUCKET,
         )
     return Granularity(text)
 
@@ -121,7 +132,7 @@ def resolve_gpu(gpu_type: str) -> GpuScope:
     canonical model; a listed model's own name is itself; anything else is a 404."""
     text = (gpu_type or "").strip()
     if not text or len(text) > 100:
-        raise NotFound(f"Unknown GPU {gpu_type!r}.")
+        raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
     family = family_named(text)
     if family and family_members(family):
         return GpuScope(family, family_members(family))
@@ -133,7 +144,7 @@ def resolve_gpu_model(gpu_type: str) -> str:
     """The canonical model any known spelling names, or a listed model's own name; else 404."""
     text = (gpu_type or "").strip()
     if not text or len(text) > 100:
-        raise NotFound(f"Unknown GPU {gpu_type!r}.")
+        raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
     canonical = canonical_gpu_name(text)
     if canonical:
         return canonical
@@ -144,13 +155,13 @@ def resolve_gpu_model(gpu_type: str) -> str:
     )
     if listed:
         return str(listed)
-    raise NotFound(f"Unknown GPU {gpu_type!r}.")
+    raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
 
 
 def resolve_provider(name: str) -> Provider:
     provider = Provider.objects.filter(name__iexact=(name or "").strip()).first()
     if provider is None:
-        raise NotFound(f"Unknown provider {name!r}.")
+        raise NotFound(f"Unknown provider {name!r}.", reason=KpiErrorCode.UNKNOWN_PROVIDER)
     return provider
 
 
@@ -752,10 +763,16 @@ def price_index(
     to = _as_moment(end, "to") or _now(now)
     frm = _as_moment(start, "from") or to - DEFAULT_INDEX_RANGE[granularity]
     if frm > to:
-        raise ValidationFailed("from must not be after to", field="from")
+        raise ValidationFailed(
+            "from must not be after to", field="from", reason=KpiErrorCode.INVALID_RANGE
+        )
     if to - frm > MAX_INDEX_RANGE[granularity]:
         days = MAX_INDEX_RANGE[granularity].days
-        raise ValidationFailed(f"the range may span at most {days} days", field="from")
+        raise ValidationFailed(
+            f"the range may span at most {days} days",
+            field="from",
+            reason=KpiErrorCode.INVALID_RANGE,
+        )
     params = {"model": model, "tier": chosen, "bucket": granularity.value, "from": frm, "to": to}
     return cached("index", params, lambda: _index(model, chosen, granularity, frm, to))
 

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from apps.core.errors import GENERIC_CODES
 from apps.kpi import index_engine
+from apps.kpi.errors import KpiErrorCode
 from tests.graphql_client import run_operation
 from tests.kpi import market
 
@@ -178,7 +180,8 @@ def test_graphql_bad_input_is_typed(client, kpi_market):
         "PriceIndex",
         {"gpuModel": "h100", "from": "2026-10-10T00:00:00Z", "to": "2026-10-01T00:00:00Z"},
     )["data"]["priceIndex"]
-    assert index["__typename"] == "FieldError" and index["field"] == "from"
+    assert index["__typename"] == "KpiError" and index["field"] == "from"
+    assert index["errorCode"] == "INVALID_RANGE"
     bad_window = run_operation(client, "MarketInsights", {"window": "D90"})
     assert bad_window["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -205,3 +208,14 @@ def test_empty_market_gives_nulls_not_zeros(client, benchmarks):
     insights = client.get("/api/v2/kpi/insights/market?window=30d").json()
     assert insights["price_drops"] == [] and insights["anomalies"] == []
     assert "NaN" not in str(body) + str(provider) + str(overview) + str(insights)
+
+
+def test_kpi_error_codes_follow_the_domain_convention(client, kpi_market):
+    assert set(GENERIC_CODES) <= set(KpiErrorCode.__members__)
+    assert all(member.name == member.value for member in KpiErrorCode)
+    detail = client.get("/api/v2/kpi/insights/market?window=1y").json()["error"]["details"][0]
+    assert detail == {
+        "field": "window",
+        "message": "window must be one of 24h, 7d, 30d",
+        "code": "INVALID_WINDOW",
+    }

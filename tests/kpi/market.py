@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from apps.math_core.algorithms.gpu_names import display_gpu_name
 from apps.providers.models import Availability, GPUOffer, PriceHistory, Provider
 from tests.catalogue_factories import benchmark_index, make_provider
@@ -29,9 +31,11 @@ def offers(
     gpu: str = "H100 SXM",
     price: Decimal | float | str = "2.0000",
     created_at: datetime = NOW,
+    last_seen_at: datetime | None = None,
     **fields: Any,
 ) -> list[GPUOffer]:
-    """``count`` saved offers (price for the whole offer), created at ``created_at``."""
+    """``count`` saved offers (price for the whole offer), created at ``created_at`` and last
+    seen at ``last_seen_at`` (default: the real now, so no offer is STALE)."""
     index = benchmark_index()
     memory = fields.pop("gpu_memory_gb", 80)
     gpu_type = display_gpu_name(gpu, memory)
@@ -53,7 +57,7 @@ def offers(
     ]
     GPUOffer.objects.bulk_create(rows)
     GPUOffer.objects.filter(pk__in=[o.pk for o in rows]).update(
-        created_at=created_at, last_seen_at=NOW
+        created_at=created_at, last_seen_at=last_seen_at or timezone.now()
     )
     return rows
 

@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gpubroker.settings.base")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The bench fires requests from one client in a tight loop: the per-IP limit would answer 429.
+os.environ.setdefault("RATE_LIMIT_REQUESTS_ENABLED", "0")
 
 MODELS = [
     ("H100 SXM 80GB", 80, 2.4),

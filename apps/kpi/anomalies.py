@@ -63,7 +63,7 @@ class PricePoint:
     group: Hashable
     price_per_gpu_hour: float
     gpu_count: int = 1
-    last_seen_at: datetime | None = None
+    last_seen_at: float | None = None  # seconds since 1970
     listed: bool = True
 
 
@@ -105,10 +105,10 @@ def price_flag(point: PricePoint, peers: RobustScale | None, rules: AnomalyRules
 def stale_flag(point: PricePoint, now: datetime, rules: AnomalyRules) -> Flag | None:
     if not point.listed or point.last_seen_at is None:
         return None
-    age = now - point.last_seen_at
-    if age <= rules.stale_after:
+    age = now.timestamp() - point.last_seen_at
+    if age <= rules.stale_after.total_seconds():
         return None
-    hours = age.total_seconds() / 3600
+    hours = age / 3600
     return Flag(
         code=FlagCode.STALE,
         score=None,

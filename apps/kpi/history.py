@@ -169,18 +169,20 @@ def rewind(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUID, Stat
 
 
 def current_or_past(
-    rows: Iterable[tuple[uuid.UUID, Decimal, str, datetime]],
+    rows: Iterable[tuple[uuid.UUID, Decimal, str, float]],
     past: dict[uuid.UUID, State | None],
     moment: datetime,
 ) -> dict[uuid.UUID, State]:
-    """States at ``moment`` of offers given as (id, current price, availability, created_at)."""
+    """States at ``moment`` of offers given as (id, current price, availability, created_at in
+    seconds since 1970)."""
     states: dict[uuid.UUID, State] = {}
+    cutoff = moment.timestamp()
     for pk, price, availability, created_at in rows:
         if pk in past:
             state = past[pk]
             if state is not None:
                 states[pk] = state
-        elif created_at < moment:
+        elif created_at < cutoff:
             states[pk] = State(price, availability)
     return states
 

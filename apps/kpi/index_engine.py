@@ -77,13 +77,16 @@ def _walk(
     start = first
     while start <= last:
         end = start + bucket.size
-        summaries = bucket_summaries(start, end, hourly_only=bucket is Granularity.HOUR)
+        changed = {
+            str(k): v
+            for k, v in bucket_summaries(start, end, hourly_only=bucket is Granularity.HOUR).items()
+        }
         views: Views = {}
-        for key in set(carried) | {str(k) for k in summaries}:
+        for key in set(carried) | set(changed):
             row = static.get(key)
             if row is None:
                 continue
-            view = period_view(carried.get(key), summaries.get(row.offer_id))
+            view = period_view(carried.get(key), changed.get(key))
             if view is None:
                 continue
             state, listed, share = view
@@ -128,8 +131,10 @@ def _compute(
     end: datetime,
     previous: dict[str, OfferPeriod],
     current: dict[str, OfferPeriod],
+    flagged: tuple[dict[str, str], dict[str, str]],
 ) -> Computed:
-    excluded = {**_anomalies(previous), **_anomalies(current)}
+    """One period of one series; ``flagged`` = the price anomalies of (t−1, t)."""
+    excluded = {**flagged[0], **flagged[1]}
     result = compute_period(previous, current, excluded)
     digest = input_hash(
         period_key={
@@ -198,8 +203,10 @@ def update_price_index(
     first = min(pending.values()) - granularity.size
     index_values = {s: heads[s][1] for s in heads}
     previous_views: Views = {}
+    previous_flags: dict[Series, dict[str, str]] = {}
     for start, end, views in _walk(granularity, first, last, rows):
         batch = []
+        flags = {series: _anomalies(view) for series, view in views.items()}
         for series in sorted(pending):
             if start < pending[series]:
                 continue
@@ -210,6 +217,7 @@ def update_price_index(
                 end,
                 previous_views.get(series, {}),
                 views.get(series, {}),
+                (previous_flags.get(series, {}), flags.get(series, {})),
             )
             prior = index_values.get(series)
             if prior is None and computed.result.offer_count == 0:
@@ -222,7 +230,7 @@ def update_price_index(
             with transaction.atomic():
                 PriceIndexPeriod.objects.bulk_create(batch)
             report.periods_written += len(batch)
-        previous_views = views
+        previous_views, previous_flags = views, flags
     if report.periods_written:
         bump()
     report.seconds = time.perf_counter() - started
@@ -281,8 +289,10 @@ def verify_price_index(*, bucket: str = "day", gpu_model: str | None = None) -> 
         return report
     first, last = min(by_start), max(by_start)
     previous_views: Views = {}
+    previous_flags: dict[Series, dict[str, str]] = {}
     previous_value: dict[Series, float] = {}
     for start, end, views in _walk(granularity, first - granularity.size, last, market_rows()):
+        flags = {series: _anomalies(view) for series, view in views.items()}
         for period in by_start.get(start, []):
             series = (period.gpu_model, period.tier)
             again = _compute(
@@ -292,11 +302,12 @@ def verify_price_index(*, bucket: str = "day", gpu_model: str | None = None) -> 
                 end,
                 previous_views.get(series, {}),
                 views.get(series, {}),
+                (previous_flags.get(series, {}), flags.get(series, {})),
             )
             report.checked += 1
             _compare(period, again, previous_value.get(series), report)
             previous_value[series] = period.index_value
-        previous_views = views
+        previous_views, previous_flags = views, flags
     return report
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FloatField, Func, Q, QuerySet
 
 from apps.providers.models import Availability, GPUOffer
 
@@ -21,6 +21,19 @@ from . import config
 from .anomalies import Flag, PricePoint, flag_points, group_scales
 from .cache import cached
 from .models import SyncOutcome
+
+
+class Epoch(Func):
+    """A datetime column as seconds since 1970 (double): 100,000 rows load as floats instead of
+    going through the per-value timezone-aware datetime loader (about 25 µs each)."""
+
+    output_field = FloatField()
+    template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"  # SQLite
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        epoch = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
+        return self.as_sql(compiler, connection, template=epoch, **extra)
+
 
 MARKET_FIELDS = (
     "pk",
@@ -32,8 +45,8 @@ MARKET_FIELDS = (
     "is_spot",
     "region",
     "country",
-    "last_seen_at",
-    "created_at",
+    "_last_seen",
+    "_created",
 )
 
 
@@ -48,8 +61,8 @@ class MarketRow:
     is_spot: bool
     region: str
     country: str
-    last_seen_at: datetime
-    created_at: datetime
+    last_seen_at: float  # seconds since 1970
+    created_at: float  # seconds since 1970
 
     @property
     def price_per_gpu_hour(self) -> float:
@@ -76,7 +89,8 @@ class MarketRow:
 
 def market_rows(offers: QuerySet[GPUOffer] | None = None) -> list[MarketRow]:
     qs = GPUOffer.objects.all() if offers is None else offers
-    return [MarketRow(*values) for values in qs.order_by().values_list(*MARKET_FIELDS)]
+    qs = qs.order_by().annotate(_last_seen=Epoch("last_seen_at"), _created=Epoch("created_at"))
+    return [MarketRow(*values) for values in qs.values_list(*MARKET_FIELDS)]
 
 
 def offers_of_model(gpu_model: str) -> QuerySet[GPUOffer]:

@@ -73,7 +73,14 @@ from .results import (
     Trend,
     ValueOffer,
 )
-from .selectors import MarketRow, market_flags, market_rows, offer_counts_by_model, sync_outcomes
+from .selectors import (
+    MarketRow,
+    flags_for_rows,
+    market_flags,
+    market_rows,
+    offer_counts_by_model,
+    sync_outcomes,
+)
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 SERIES_PERIODS = {Granularity.DAY: 90, Granularity.HOUR: 168}
@@ -208,6 +215,12 @@ def flag_out(flag: Flag) -> FlagOut:
     )
 
 
+def _flags(rows: Sequence[MarketRow], now: datetime) -> dict[str, list[Flag]]:
+    """Flags of ``rows`` (complete peer groups: all offers, or all of some models), judged like
+    ``market_flags`` (STALE at ``now`` rounded down to the minute)."""
+    return flags_for_rows(rows, now.replace(second=0, microsecond=0))
+
+
 def _price_flagged(flags: dict[str, list[Flag]]) -> set[str]:
     return {k for k, v in flags.items() if any(f.code in PRICE_CODES for f in v)}
 
@@ -263,7 +276,7 @@ def overview(*, now: datetime | None = None) -> Overview:
 
 def _overview(now: datetime) -> Overview:
     rows = market_rows()
-    flags = market_flags(now)
+    flags = _flags(rows, now)
     flagged = _price_flagged(flags)
     counts = offer_counts_by_model()
     clean = _clean(rows, flagged)
@@ -369,7 +382,7 @@ def _gpu_metrics(
     if tier is not None:
         offers = offers.filter(is_spot=tier == Tier.SPOT)
     rows = market_rows(offers)
-    flagged = _price_flagged(market_flags(now))
+    flagged = _price_flagged(_flags(rows, now))
     listed = [r for r in rows if r.listed]
     clean = _clean(rows, flagged)
     prices = [r.price_per_gpu_hour for r in clean]
@@ -527,7 +540,7 @@ def provider_kpis(name: str, *, now: datetime | None = None) -> ProviderKpis:
 
 def _provider(provider: Provider, now: datetime) -> ProviderKpis:
     rows = market_rows()
-    flagged = _price_flagged(market_flags(now))
+    flagged = _price_flagged(_flags(rows, now))
     clean = _clean(rows, flagged)
     mine = [r for r in rows if r.provider == provider.name]
     market: dict[tuple[str, str], list[float]] = {}
@@ -590,7 +603,7 @@ def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     since = now - span
     limit = config.insight_limit()
     rows = market_rows()
-    flags = market_flags(now)
+    flags = _flags(rows, now)
     flagged = _price_flagged(flags)
     by_key = {str(r.offer_id): r for r in rows}
     past = _past_states(since, rows)
@@ -667,8 +680,8 @@ def _best_value(flagged: set[str], limit: int, *, tokens: bool) -> list[ValueOff
             offer.is_spot,
             offer.region,
             offer.country,
-            offer.last_seen_at,
-            offer.created_at,
+            offer.last_seen_at.timestamp(),
+            offer.created_at.timestamp(),
         )
         result.append(ValueOffer(offer=offer_ref(row), value=amount))
     return result

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from apps.core.errors import GENERIC_CODES
 from apps.kpi import index_engine
@@ -219,3 +220,27 @@ def test_kpi_error_codes_follow_the_domain_convention(client, kpi_market):
         "message": "window must be one of 24h, 7d, 30d",
         "code": "INVALID_WINDOW",
     }
+
+
+def test_sync_outcomes_give_the_success_rate(client, benchmarks):
+    from apps.providers.events import sync_finished
+    from apps.providers.sync import SyncReport
+
+    market.providers("flaky")
+    for ok in (True, True, False, True):
+        sync_finished.send(
+            sender=SyncReport,
+            provider="flaky",
+            ok=ok,
+            error_code="" if ok else "timeout",
+            finished_at=timezone.now(),
+        )
+    sync_finished.send(
+        sender=SyncReport,
+        provider="flaky",
+        ok=False,
+        error_code="old",
+        finished_at=timezone.now() - timedelta(days=30),
+    )
+    body = client.get("/api/v2/kpi/provider/flaky").json()
+    assert body["syncs_in_window"] == 4 and body["sync_success_rate"] == 0.75

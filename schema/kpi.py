@@ -22,9 +22,12 @@ from strawberry.types import Info
 from apps.core.errors import NotFound, ValidationFailed
 from apps.kpi import results, services
 from apps.kpi.errors import KpiErrorCode as KpiCodes
+from apps.kpi.models import Granularity
+from apps.math_core.algorithms.gpu_names import FAMILIES, MODELS
 
+from . import cost
 from .errors import NotFoundError
-from .kpi_flags import OfferFlag
+from .kpi_flags import AnomalyCode, OfferFlag
 from .offer_links import linked_offer, register_offers
 from .providers import GPUOfferType
 
@@ -47,6 +50,13 @@ class SeriesBucket(Enum):
     HOUR = "hour"
     DAY = "day"
 
+
+#: List sizes for the query-cost model (schema/cost.py): the most items each list can hold.
+MAX_MODELS = len(MODELS)  # canonical GPU models the normaliser knows
+MAX_VARIANTS = max(len(members) for members in FAMILIES.values())
+MAX_PROVIDERS = 50  # providers (the registry has five adapters)
+MAX_REGIONS = 200  # countries and provider regions of one GPU model
+INSIGHT_ROWS = 10  # KPI_INSIGHT_LIMIT's default
 
 KpiErrorCode = strawberry.enum(KpiCodes, description="What went wrong with a KPI request.")
 
@@ -124,8 +134,8 @@ class KpiOverview:
     offers_available: int
     active_providers: int
     gpu_model_count: int
-    gpu_models: list[GpuModelOverview]
-    freshness: list[ProviderFreshness]
+    gpu_models: list[GpuModelOverview] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    freshness: list[ProviderFreshness] = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
     stale_after_seconds: float
 
 
@@ -158,7 +168,9 @@ class SeriesPoint:
 @strawberry.type(description="KPIs of one GPU model.")
 class GpuKpis:
     gpu_model: str = strawberry.field(description="The model, or the family asked for.")
-    variants: list[str] = strawberry.field(description="Canonical models covered.")
+    variants: list[str] = strawberry.field(
+        description="Canonical models covered.", metadata=cost.list_size(MAX_VARIANTS)
+    )
     tier: str | None
     as_of: datetime
     offer_count: int
@@ -166,15 +178,17 @@ class GpuKpis:
     available_count: int
     excluded_anomalies: int
     price: PriceStats
-    by_provider: list[GroupPriceStats]
-    by_region: list[GroupPriceStats]
+    by_provider: list[GroupPriceStats] = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
+    by_region: list[GroupPriceStats] = strawberry.field(metadata=cost.list_size(MAX_REGIONS))
     availability_ratio: float | None
     spot_discount_percent: float | None
     cost_per_million_tokens: Decimal | None
     cost_per_tflop_hour: Decimal | None
-    trends: list[PriceTrend]
+    trends: list[PriceTrend] = strawberry.field(metadata=cost.list_size(len(services.WINDOWS)))
     series_bucket: str
-    series: list[SeriesPoint]
+    series: list[SeriesPoint] = strawberry.field(
+        metadata=cost.list_size(max(services.SERIES_PERIODS.values()))
+    )
     is_type_of = _dataclass_type(results.GpuMetrics)
 
 
@@ -196,9 +210,9 @@ class ProviderKpis:
     offer_count: int
     listed_count: int
     available_count: int
-    gpu_models: list[str]
+    gpu_models: list[str] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
     price_index_vs_market: float | None
-    models: list[ModelPriceRatio]
+    models: list[ModelPriceRatio] = strawberry.field(metadata=cost.list_size(2 * MAX_MODELS))
     reliability_score: float
     error_count: int
     sync_window_days: float
@@ -243,7 +257,7 @@ class CheapestRegion:
 @strawberry.type
 class OfferAnomaly:
     offer: KpiOffer
-    flags: list[OfferFlag]
+    flags: list[OfferFlag] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
 
 
 @strawberry.type
@@ -257,14 +271,26 @@ class MarketInsights:
     window: str
     as_of: datetime
     since: datetime
-    price_drops: list[PriceMove]
-    price_rises: list[PriceMove]
-    best_value_tokens: list[ValueOffer]
-    best_value_tflops: list[ValueOffer]
-    supply_changes: list[SupplyChange]
-    cheapest_regions: list[CheapestRegion]
-    anomalies: list[OfferAnomaly]
-    anomaly_counts: list[CodeCount]
+    price_drops: list[PriceMove] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    price_rises: list[PriceMove] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    best_value_tokens: list[ValueOffer] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    best_value_tflops: list[ValueOffer] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    supply_changes: list[SupplyChange] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    cheapest_regions: list[CheapestRegion] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    anomalies: list[OfferAnomaly] = strawberry.field(
+        metadata=cost.list_size(INSIGHT_ROWS * services.ANOMALY_ROWS_PER_LIMIT)
+    )
+    anomaly_counts: list[CodeCount] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
+
+
+@strawberry.type(description="Offers left out of one index period, by reason code.")
+class ExclusionCounts:
+    price_outlier_high: int
+    price_outlier_low: int
+    likely_per_node_as_per_gpu: int
+    likely_cents_as_dollars: int
+    new_offer: int = strawberry.field(description="Listed in this period only: not matched.")
+    gone_offer: int = strawberry.field(description="Listed in the previous period only.")
 
 
 @strawberry.type(description="One stored, immutable period of the chained price index.")
@@ -280,7 +306,7 @@ class PriceIndexPoint:
     offer_count: int
     matched_offers: int
     provider_count: int
-    exclusions: list[CodeCount]
+    exclusions: ExclusionCounts
     input_hash: str
 
 
@@ -293,7 +319,9 @@ class PriceIndexSeries:
     methodology_version: int
     start: datetime
     end: datetime
-    points: list[PriceIndexPoint]
+    points: list[PriceIndexPoint] = strawberry.field(
+        metadata=cost.list_size(services.MAX_INDEX_RANGE[Granularity.DAY].days)
+    )
     is_type_of = _dataclass_type(results.PriceIndexSeries)
 
 

@@ -214,6 +214,22 @@ class MarketInsights:
 
 
 @dataclass(frozen=True, slots=True)
+class ExclusionCounts:
+    """Offers left out of one index period, by reason code."""
+
+    price_outlier_high: int = 0
+    price_outlier_low: int = 0
+    likely_per_node_as_per_gpu: int = 0
+    likely_cents_as_dollars: int = 0
+    new_offer: int = 0
+    gone_offer: int = 0
+
+    @classmethod
+    def of(cls, counts: dict[str, int]) -> ExclusionCounts:
+        return cls(**{code.lower(): int(n) for code, n in counts.items()})
+
+
+@dataclass(frozen=True, slots=True)
 class IndexPoint:
     period_start: datetime
     period_end: datetime
@@ -226,7 +242,7 @@ class IndexPoint:
     offer_count: int
     matched_offers: int
     provider_count: int
-    exclusions: list[CodeCount]
+    exclusions: ExclusionCounts
     input_hash: str
 
 

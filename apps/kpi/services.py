@@ -54,6 +54,7 @@ from .results import (
     AnomalyOut,
     CheapestRegion,
     CodeCount,
+    ExclusionCounts,
     FlagOut,
     GpuMetrics,
     GpuOverview,
@@ -83,8 +84,9 @@ from .selectors import (
 )
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+ANOMALY_ROWS_PER_LIMIT = 5  # market insights list up to 5 × KPI_INSIGHT_LIMIT anomalies
 SERIES_PERIODS = {Granularity.DAY: 90, Granularity.HOUR: 168}
-MAX_INDEX_RANGE = {Granularity.DAY: timedelta(days=3660), Granularity.HOUR: timedelta(days=62)}
+MAX_INDEX_RANGE = {Granularity.DAY: timedelta(days=400), Granularity.HOUR: timedelta(days=14)}
 DEFAULT_INDEX_RANGE = {Granularity.DAY: timedelta(days=90), Granularity.HOUR: timedelta(days=7)}
 
 
@@ -710,7 +712,7 @@ def _anomalies(
         scores = [abs(f.score) for f in flags[key] if f.score is not None]
         return (0 if scores else 1, -max(scores, default=0.0), key)
 
-    keys = sorted((k for k in flags if k in rows), key=severity)[: max(limit, 0) * 5]
+    keys = sorted((k for k in flags if k in rows), key=severity)[: limit * ANOMALY_ROWS_PER_LIMIT]
     return [AnomalyOut(offer_ref(rows[k]), [flag_out(f) for f in flags[k]]) for k in keys]
 
 
@@ -809,7 +811,7 @@ def _index(
             offer_count=p.offer_count,
             matched_offers=p.matched_offers,
             provider_count=p.provider_count,
-            exclusions=[CodeCount(c, int(n)) for c, n in sorted(p.exclusions.items())],
+            exclusions=ExclusionCounts.of(p.exclusions),
             input_hash=p.input_hash,
         )
         for p in periods.order_by("period_start")

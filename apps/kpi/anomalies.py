@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+
 from .statistics import RobustScale, robust_scale
 
 CENTS_BAND = (50.0, 200.0)  # x / m
@@ -134,15 +136,39 @@ def flag_points(
     now: datetime | None = None,
     scales: Mapping[Hashable, RobustScale] | None = None,
 ) -> dict[Hashable, list[Flag]]:
-    """Flags of every flagged point (unflagged points are absent). ``now`` None: no STALE."""
+    """Flags of every flagged point (unflagged points are absent). ``now`` None: no STALE.
+
+    Vectorised: the robust z of every point is computed with numpy per group, and only the
+    points beyond the threshold go through :func:`price_flag` (the one classification)."""
+    if not points:
+        return {}
     scales = group_scales(points) if scales is None else scales
+    groups = list(scales)
+    index = {group: i for i, group in enumerate(groups)}
+    centre = np.array([scales[g].median for g in groups] + [math.nan])
+    spread = np.array([scales[g].scale for g in groups] + [math.nan])
+    enough = np.array([scales[g].peers >= rules.min_peers for g in groups] + [False])
+    code = np.fromiter((index.get(p.group, len(groups)) for p in points), dtype=np.int64)
+    price = np.fromiter((p.price_per_gpu_hour for p in points), dtype=np.float64)
+    listed = np.fromiter((p.listed for p in points), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (price - centre[code]) / spread[code]
+        ratio = price / centre[code]
+    material = (ratio >= rules.min_factor) | (ratio * rules.min_factor <= 1)
+    candidates = listed & enough[code] & (np.abs(z) > rules.threshold) & material
     flagged: dict[Hashable, list[Flag]] = {}
-    for point in points:
-        flags = []
-        if point.listed and (price := price_flag(point, scales.get(point.group), rules)):
-            flags.append(price)
-        if now is not None and (stale := stale_flag(point, now, rules)):
-            flags.append(stale)
-        if flags:
-            flagged[point.key] = flags
+    for i in np.flatnonzero(candidates):
+        point = points[int(i)]
+        if price_flag_ := price_flag(point, scales.get(point.group), rules):
+            flagged[point.key] = [price_flag_]
+    if now is not None:
+        cutoff = now.timestamp() - rules.stale_after.total_seconds()
+        seen = np.fromiter(
+            (math.inf if p.last_seen_at is None else p.last_seen_at for p in points),
+            dtype=np.float64,
+        )
+        for i in np.flatnonzero(listed & (seen < cutoff)):
+            point = points[int(i)]
+            if stale := stale_flag(point, now, rules):
+                flagged.setdefault(point.key, []).append(stale)
     return flagged

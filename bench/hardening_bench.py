@@ -59,7 +59,7 @@ LIFTED = {
     "GRAPHQL_COST_MAX_PER_OPERATION": 10**12,
 }
 
-WORKLOAD = "{workloadType: LLM_INFERENCE, paramsBillion: 7}"
+WORKLOAD = "{workloadType: LLM_INFERENCE, paramsBillion: 8, requests: 20000, numKvHeads: 8}"
 ATTACKS = {
     "20 x estimateWorkload(limit: 200)": "{ "
     + " ".join(

@@ -286,6 +286,12 @@ class Recommendations:
     collaborative_source: str
     criteria: list[AppliedCriterion]
     truncated: bool
+    model: str | None = strawberry.field(
+        default=None, description="The catalogue model row the workload was sized with."
+    )
+    assumptions: list[str] = strawberry.field(
+        default_factory=list, description="Every assumption and default of the workload plan."
+    )
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
     )

@@ -202,10 +202,13 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
     if not est.fits.any():
         largest_gpu = float(np.nanmax(table.vram_gb[benchmarked]))
         if memory.per_gpu_working_gb >= largest_gpu * memory.usable_vram_fraction:
+            overhead = plan.workload.runtime_overhead_gb
+            extra = f" (with {overhead:g} GB runtime overhead)" if overhead else ""
             return (
-                f"One batch's working activations need {_gb(memory.per_gpu_working_gb)} on every "
-                f"GPU, more than any candidate GPU can hold (largest {largest_gpu:g} GB): lower "
-                "batch_size or context_length."
+                f"One batch's working activations{extra} need "
+                f"{_gb(memory.per_gpu_working_gb)} on every GPU, more than any candidate GPU can "
+                f"hold (largest {largest_gpu:g} GB at {memory.usable_vram_fraction:.0%} usable): "
+                "lower batch_size or context_length."
             )
         totals = table.vram_gb * table.gpu_count
         best = int(np.nanargmax(np.where(benchmarked, totals, -1)))

@@ -8,16 +8,21 @@ consumer (``scope["gpubroker_user"]`` holds the connection's user). Annotate res
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from django.http import HttpRequest
-from strawberry.django.context import StrawberryDjangoContext
 
-from apps.websocket_gateway.consumers.graphql import GraphQLPriceConsumer, LiveContext
+if TYPE_CHECKING:  # the consumer module imports schema modules: no import at run time
+    from strawberry.django.context import StrawberryDjangoContext
 
-Context: TypeAlias = StrawberryDjangoContext | LiveContext
-Info: TypeAlias = strawberry.Info[Context, None]
+    from apps.websocket_gateway.consumers.graphql import GraphQLPriceConsumer, LiveContext
+
+    Context: TypeAlias = StrawberryDjangoContext | LiveContext
+    Info: TypeAlias = strawberry.Info[Context, None]
+else:
+    Context = Any
+    Info = strawberry.Info[Any, None]
 
 
 def request_of(context: Context | dict[str, Any]) -> HttpRequest | GraphQLPriceConsumer | None:

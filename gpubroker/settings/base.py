@@ -85,9 +85,22 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "gpubroker.sqlite3"),
-            "OPTIONS": {"timeout": 20},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers on the embedded default (issue 11): WAL lets readers run beside the one
+    # writer; BEGIN IMMEDIATE takes the write lock when a transaction starts, so the busy
+    # timeout applies (a deferred transaction that reads, then writes, gets SQLITE_BUSY at once
+    # instead of waiting: "database is locked" in milliseconds). Also for DATABASE_URL=sqlite://.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+            "transaction_mode": env_str("SQLITE_TRANSACTION_MODE", "IMMEDIATE"),
+            "init_command": env_str(
+                "SQLITE_INIT_COMMAND", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+            ),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: Redis when REDIS_URL is set, in-process otherwise
@@ -164,6 +177,21 @@ STATIC_ROOT = str(VAR_DIR / "static")
 # --- Offer search cache (apps/providers/offer_cache.py): page ids + totals, seconds; 0 = off
 OFFER_CACHE_SECONDS = env_int("OFFER_CACHE_SECONDS", 30)
 
+# --- KPIs, price index and price-history retention (apps/kpi; README "Market intelligence")
+PRICE_HISTORY_RAW_DAYS = env_float("PRICE_HISTORY_RAW_DAYS", 35.0)  # raw rows kept, then hourly
+PRICE_HISTORY_HOURLY_DAYS = env_float("PRICE_HISTORY_HOURLY_DAYS", 180.0)  # hourly, then daily
+PRICE_HISTORY_DAILY_DAYS = env_float("PRICE_HISTORY_DAILY_DAYS", 0.0)  # 0: daily kept for ever
+PRICE_HISTORY_COMPACTION_BATCH = env_int("PRICE_HISTORY_COMPACTION_BATCH", 2000)  # offers/txn
+KPI_CACHE_SECONDS = env_int("KPI_CACHE_SECONDS", 60)  # under the catalogue version; 0 = off
+KPI_STALE_PROVIDER_HOURS = env_float("KPI_STALE_PROVIDER_HOURS", 2.0)  # freshness flag
+KPI_STALE_OFFER_HOURS = env_float("KPI_STALE_OFFER_HOURS", 6.0)  # STALE anomaly flag
+KPI_ANOMALY_THRESHOLD = env_float("KPI_ANOMALY_THRESHOLD", 3.5)  # robust z (MAD × 1.4826)
+KPI_ANOMALY_MIN_FACTOR = env_float("KPI_ANOMALY_MIN_FACTOR", 2.0)  # and ≥ ×2 / ≤ ×½ the median
+KPI_ANOMALY_MIN_PEERS = env_int("KPI_ANOMALY_MIN_PEERS", 5)  # smaller groups: no price flags
+KPI_INSIGHT_LIMIT = env_int("KPI_INSIGHT_LIMIT", 10)  # rows per market-insights list
+KPI_INDEX_BACKFILL_DAYS = env_int("KPI_INDEX_BACKFILL_DAYS", 30)  # first index update
+KPI_SYNC_WINDOW_DAYS = env_float("KPI_SYNC_WINDOW_DAYS", 7.0)  # provider sync success rate
+
 # --- Request limits
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
 
@@ -210,7 +238,15 @@ RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 RATE_LIMIT_REQUESTS_ENABLED = env_bool("RATE_LIMIT_REQUESTS_ENABLED", True)
 RATE_LIMIT_STORAGE_URI = env_str("RATE_LIMIT_STORAGE_URI", REDIS_URL or "memory://") or ""
 RATE_LIMIT_ANONYMOUS_RPS = env_int("RATE_LIMIT_ANONYMOUS_RPS", 5)
+#: Sign-in throttling (README "Sign-in throttling"): failures of one account from one source
+#: refuse that pair; failures from one source refuse it for every account; failures of one
+#: account from all sources only slow its sign-ins (progressive delay), never refuse them.
+RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE = (
+    env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE", "10/15minutes") or ""
+)
 RATE_LIMIT_LOGIN_PER_ACCOUNT = env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes") or ""
+RATE_LIMIT_LOGIN_DELAY_BASE = env_float("RATE_LIMIT_LOGIN_DELAY_BASE", 0.25)
+RATE_LIMIT_LOGIN_DELAY_MAX = env_float("RATE_LIMIT_LOGIN_DELAY_MAX", 3.0)
 RATE_LIMIT_LOGIN_PER_IP = env_str("RATE_LIMIT_LOGIN_PER_IP", "50/15minutes") or ""
 RATE_LIMIT_MFA_PER_ACCOUNT = env_str("RATE_LIMIT_MFA_PER_ACCOUNT", "10/15minutes") or ""
 #: How many reverse proxies (nginx) append to X-Forwarded-For in front of the app; 0 trusts none.
@@ -245,6 +281,9 @@ GRAPHQL_COST_MUTATION = env_int("GRAPHQL_COST_MUTATION", 10)
 #: holding GRAPHQL_COST_BUDGET_WINDOW seconds of it (follows RATE_LIMIT_REQUESTS_ENABLED).
 GRAPHQL_COST_POINTS_PER_REQUEST = env_int("GRAPHQL_COST_POINTS_PER_REQUEST", 50)
 GRAPHQL_COST_BUDGET_WINDOW = env_int("GRAPHQL_COST_BUDGET_WINDOW", 10)
+#: A WebSocket result frame larger than this becomes an error message (daphne drops frames of
+#: 1 MiB and more without a word).
+WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 1_000_000)
 GRAPHQL_OPERATIONS_DIR = str(BASE_DIR / "graphql" / "operations")
 GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST = (
     env_str("GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST", str(VAR_DIR / "trusted-documents.json")) or ""

@@ -9,7 +9,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, math_core, providers, recommendations
 from .errors import ErrorFormatter
-from .live_execution import SharedEventExecutionContext
+from .fast_execution import FastFieldsExecutionContext
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
@@ -30,5 +30,5 @@ schema = strawberry.Schema(
         RateLimitExtension,
         ErrorFormatter,
     ],
-    execution_context_class=SharedEventExecutionContext,
+    execution_context_class=FastFieldsExecutionContext,
 )

@@ -14,6 +14,7 @@ from strawberry import auto
 from apps.math_core import calculators, models, services
 from gpubroker.errors import NotFound
 
+from .django_fields import ColumnField
 from .errors import NotFoundError
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
 from .recommendation_types import FlopCost, TokenCost
@@ -41,7 +42,7 @@ class SortDirection(Enum):
     DESC = "desc"
 
 
-@strawberry_django.type(models.GPUBenchmark, name="GPUBenchmark")
+@strawberry_django.type(models.GPUBenchmark, name="GPUBenchmark", field_cls=ColumnField)
 class GPUBenchmarkType:
     id: auto
     gpu_model: auto

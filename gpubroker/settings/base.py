@@ -249,3 +249,7 @@ LOGGING = {
         "httpx": {"level": "WARNING", "propagate": True},  # one INFO line per provider request
     },
 }
+
+# --- GraphQL speed (issue 16): the response cache for public operations and the fast field path
+# (schema/response_cache.py, schema/fast_execution.py). 0 / False turns each off.
+GRAPHQL_FAST_EXECUTION = env_bool("GRAPHQL_FAST_EXECUTION", True)

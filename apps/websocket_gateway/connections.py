@@ -18,7 +18,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from gpubroker.errors import PermissionDenied, Unauthenticated
+from apps.core.errors import PermissionDenied, Unauthenticated
 
 from .presence import registry
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry.channels.handlers.base import ChannelsConsumer
 
-from gpubroker.errors import DomainError
+from apps.core.errors import DomainError
 
 from .filters import PriceFilter
 from .groups import group_for

@@ -31,7 +31,7 @@ from strawberry.http.websocket_origin import (
     normalize_origin,
 )
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection
 from ..filters import PriceFilter

@@ -12,24 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from gpubroker.errors import DomainError, RateLimited
+from apps.core.errors import DomainError, RateLimited, envelope
 from gpubroker.observability import current_trace_id
 
 logger = logging.getLogger("gpubroker.api")
 
 
 def error_response(code: str, message: str, status: int, details: Any = None) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": {
-                "code": code,
-                "message": message,
-                "details": details,
-                "trace_id": current_trace_id(),
-            }
-        },
-        status=status,
-    )
+    return JsonResponse(envelope(code, message, details, current_trace_id()), status=status)
 
 
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 
+from apps.core.errors import NotFound
 from apps.math_core import model_catalogue
 from apps.math_core.models import ModelArchitecture
-from gpubroker.errors import NotFound
 
 from .errors import ErrorCode
 

@@ -6,7 +6,7 @@ Public service functions (both facades and the AI assistant's tools call these):
   alias: Hugging Face repo id (``meta-llama/Llama-3.1-70B-Instruct``), Ollama tag
   (``llama3.1:70b``), common spellings (``Llama 3.1 70B Instruct``, ``llama-3.1-70b``). Case,
   spaces, dashes, underscores and colons do not matter. An unknown name raises
-  ``gpubroker.errors.NotFound`` (code ``NOT_FOUND``, field ``model``) whose message and
+  ``apps.core.errors.NotFound`` (code ``NOT_FOUND``, field ``model``) whose message and
   ``details`` carry the closest catalogue names (``{"name": ..., "suggestions": [...]}``).
 * :func:`search_models` ``(query=None, *, kind=None, limit=None) -> list[ModelArchitecture]`` —
   rows whose name, family or any alias contains the query (same normalisation), catalogue
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 
 from .algorithms.architecture import (
     SLIDING_RULES,

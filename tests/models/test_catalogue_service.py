@@ -7,10 +7,10 @@ import json
 import pytest
 from django.core.management import call_command
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.math_core import model_catalogue
 from apps.math_core.model_catalogue import DATASET, find_model, search_models
 from apps.math_core.models import ModelArchitecture
-from gpubroker.errors import NotFound, ValidationFailed
 
 FAMILIES = {"Llama 3", "Mistral", "Qwen", "Gemma", "Phi", "DeepSeek", "BGE", "FLUX"}
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.math_core.algorithms.workload_mapper import plan_workload
 from apps.math_core.models import GPUBenchmark
 from apps.math_core.recommendations import ensemble_recommend
 from apps.math_core.workloads import build_workload, estimate_workload
-from gpubroker.errors import NotFound, ValidationFailed
 from tests.math_catalogue import make_offer
 
 LLAMA3_70B_CASE: dict[str, Any] = {

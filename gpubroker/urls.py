@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from strawberry.django.views import GraphQLView
 
 from gpubroker.api.v2 import api
 from gpubroker.health import health
 from schema import schema
+from schema.http_caching import CachedGraphQLView
 
 urlpatterns = [
     path("health", health, name="health"),
@@ -18,7 +18,7 @@ urlpatterns = [
     # over WebSocket by the Channels consumer (apps/websocket_gateway/routing.py), not by this view.
     path(
         "graphql/",
-        csrf_exempt(GraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
+        csrf_exempt(CachedGraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
         name="graphql",
     ),
     path("admin/", admin.site.urls),

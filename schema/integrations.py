@@ -22,6 +22,7 @@ from apps.providers.integrations import IntegrationView
 
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, request_ip, require_user
+from .privacy import PRIVATE
 
 
 def _authenticated() -> list[Any]:
@@ -29,7 +30,7 @@ def _authenticated() -> list[Any]:
 
 
 @payload_error(IntegrationErrorCode)
-@strawberry.type(description="A problem with a provider integration request.")
+@strawberry.type(description="A problem with a provider integration request.", directives=[PRIVATE])
 class IntegrationError:
     field: str | None
     message: str
@@ -52,6 +53,7 @@ class IntegrationScope(Enum):
 @strawberry.type(
     name="ProviderIntegration",
     description="A provider and the caller's stored API key for it (never the key itself).",
+    directives=[PRIVATE],
 )
 class ProviderIntegrationType:
     provider: str
@@ -98,20 +100,20 @@ class SaveIntegrationInput:
     use_for_catalogue: bool = True
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class IntegrationPayload:
     integration: ProviderIntegrationType | None = None
     created: bool = False
     errors: list[IntegrationError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class DeleteIntegrationPayload:
     ok: bool = False
     errors: list[IntegrationError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Query:
     @strawberry_django.field(
         description="Every provider with your organisation's integration status.",
@@ -122,7 +124,7 @@ class Query:
         return [ProviderIntegrationType.of(view) for view in views]
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Mutation:
     @mutation(
         "Store or replace a provider API key (validated with the provider first).", IsAuthenticated

@@ -34,6 +34,7 @@ from apps.providers.offer_pages import CursorPage
 from .django_fields import ColumnField
 from .errors import NotFoundError
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
+from .privacy import PUBLIC
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
 
@@ -73,7 +74,9 @@ class ModelSize(Enum):
     SIZE_70B = "70b"
 
 
-@strawberry_django.type(models.Provider, name="Provider", field_cls=ColumnField)
+@strawberry_django.type(
+    models.Provider, name="Provider", field_cls=ColumnField, directives=[PUBLIC]
+)
 class ProviderType:
     id: auto
     name: auto
@@ -91,7 +94,9 @@ class ProviderType:
     )
 
 
-@strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
+@strawberry_django.type(
+    models.PriceHistory, name="PriceHistory", field_cls=ColumnField, directives=[PUBLIC]
+)
 class PriceHistoryType:
     id: auto
     price_per_hour: auto
@@ -130,7 +135,9 @@ _COST_ONLY = [
 ]
 
 
-@strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
+@strawberry_django.type(
+    models.GPUOffer, name="GPUOffer", field_cls=ColumnField, directives=[PUBLIC]
+)
 class GPUOfferType:
     id: auto
     provider: ProviderType
@@ -228,7 +235,9 @@ class GPUOfferType:
         return selectors.price_history(root, _history_window(first, since))  # type: ignore[return-value]
 
 
-@strawberry.type(name="OfferConnection", description="A page of offers (Relay connection).")
+@strawberry.type(
+    name="OfferConnection", description="A page of offers (Relay connection).", directives=[PUBLIC]
+)
 class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
     total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
 
@@ -302,7 +311,7 @@ def _loader(info: Info) -> selectors.Loader:
     return load
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(description="Search the offer catalogue (page size at most 100).")
     def offers(

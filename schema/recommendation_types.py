@@ -19,6 +19,7 @@ from apps.math_core.errors import RecommendationErrorCode
 
 from . import offer_links
 from .mutations import payload_error
+from .privacy import PRIVATE, PUBLIC
 
 if TYPE_CHECKING:
     from .providers import GPUOfferType
@@ -28,7 +29,10 @@ LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
 
 
 @payload_error(RecommendationErrorCode)
-@strawberry.type(description="A problem with a TOPSIS, recommendation or interaction request.")
+@strawberry.type(
+    description="A problem with a TOPSIS, recommendation or interaction request.",
+    directives=[PRIVATE],
+)
 class RecommendationError:
     field: str | None
     message: str
@@ -49,7 +53,7 @@ def catalogue_offer_field() -> Any:
 # --- Results ----------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TokenCost:
     cost_per_million_tokens: Decimal
     price_per_hour: Decimal
@@ -65,7 +69,7 @@ class TokenCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class FlopCost:
     cost_per_gflop: Decimal
     cost_per_tflop_hour: Decimal
@@ -78,7 +82,7 @@ class FlopCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class MemoryBreakdown:
     weights_gb: float
     kv_cache_gb: float
@@ -95,7 +99,7 @@ class MemoryBreakdown:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class GpuModelEstimate:
     gpu_model: str
     vram_gb: int
@@ -117,7 +121,7 @@ class GpuModelEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class OfferEstimate:
     offer_id: strawberry.ID
     provider: str
@@ -139,7 +143,7 @@ class OfferEstimate:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class WorkloadEstimate:
     feasible: bool
     reason: str | None = strawberry.field(description="Why no offer can run it, when none can.")
@@ -161,21 +165,24 @@ class WorkloadEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TopsisScores:
     scores: list[float] = strawberry.field(description="Closeness per row, in input order.")
     ranking: list[int] = strawberry.field(description="Row indices, best first.")
     ranks: list[int] = strawberry.field(description="1-based rank per row; ties share a rank.")
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class AppliedCriterion:
     criterion: str
     weight: float
     type: str
 
 
-@strawberry.type(description="An offer as the recommenders show it (offerId links the catalogue).")
+@strawberry.type(
+    description="An offer as the recommenders show it (offerId links the catalogue).",
+    directives=[PUBLIC],
+)
 class OfferSummary:
     offer_id: strawberry.ID
     provider: str
@@ -190,7 +197,7 @@ class OfferSummary:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RankedOffer:
     offer: OfferSummary
     rank: int
@@ -198,7 +205,7 @@ class RankedOffer:
     criteria_values: JSON
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferRanking:
     run_id: strawberry.ID
     criteria: list[AppliedCriterion]
@@ -210,14 +217,14 @@ class OfferRanking:
     truncated: bool
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
     errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentScore:
     name: str
     raw_score: float
@@ -227,7 +234,7 @@ class ComponentScore:
     note: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class DecidingCriterion:
     source: str
     criterion: str
@@ -236,14 +243,14 @@ class DecidingCriterion:
     detail: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Explanation:
     components: list[ComponentScore]
     deciding_criteria: list[DecidingCriterion]
     summary: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecommendedOffer:
     offer: OfferSummary
     rank: int
@@ -259,7 +266,7 @@ class RecommendedOffer:
         return strawberry.ID(self.offer.offer_id)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentWeights:
     topsis: float
     collaborative: float
@@ -274,7 +281,7 @@ def _effective_weights(root: Any) -> ComponentWeights:
     return ComponentWeights(**root.effective_weights)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Recommendations:
     run_id: strawberry.ID
     feasible: bool
@@ -295,13 +302,13 @@ class Recommendations:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class EnsemblePayload:
     result: Recommendations | None = None
     errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferInteraction:
     id: strawberry.ID
     offer_id: strawberry.ID
@@ -310,7 +317,7 @@ class OfferInteraction:
     created_at: datetime
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
     errors: list[RecommendationError] = strawberry.field(default_factory=list)

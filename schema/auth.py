@@ -20,6 +20,7 @@ from strawberry.types import Info
 from apps.auth_app import invitations, mfa, models, selectors, services
 from apps.auth_app.errors import AuthErrorCode
 
+from . import cost
 from .mutations import mutation, payload_error
 from .permissions import (
     IsAuthenticated,
@@ -124,7 +125,9 @@ class AuditEntryType:
 
 @strawberry.type(description="One page of the audit log, newest first.", directives=[PRIVATE])
 class AuditLogPage:
-    entries: list[AuditEntryType]
+    entries: list[AuditEntryType] = strawberry.field(
+        metadata=cost.list_size(50, argument="first", maximum=selectors.MAX_PAGE)
+    )
     next_cursor: str | None
     has_next_page: bool
 
@@ -157,46 +160,46 @@ class RegisterInput:
 @strawberry.type(directives=[PRIVATE])
 class RegisterPayload:
     user: UserType | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class LoginPayload:
     tokens: AuthTokens | None = None
     mfa_challenge: MfaChallenge | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class TokensPayload:
     tokens: AuthTokens | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class LogoutPayload:
     ok: bool = False
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class MfaEnrolmentPayload:
     secret: str | None = None
     otpauth_uri: str | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class UserPayload:
     user: UserType | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
 class CreateInvitationPayload:
     invitation: InvitationType | None = None
     token: str | None = strawberry.field(default=None, description="Shown only once.")
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
@@ -222,11 +225,16 @@ class Query:
     @strawberry_django.field(
         description="Your organisation's invitations (tenant admins).",
         extensions=_guarded(IsTenantAdmin),
+        metadata=cost.list_size(50),
     )
     def invitations(self, info: Info) -> list[InvitationType]:
         return list(invitations.invitations_for(require_user(info)))  # type: ignore[arg-type]
 
-    @strawberry_django.field(description="Your sessions.", extensions=_guarded(IsAuthenticated))
+    @strawberry_django.field(
+        description="Your sessions.",
+        extensions=_guarded(IsAuthenticated),
+        metadata=cost.list_size(20),
+    )
     def my_sessions(self, info: Info) -> list[AuthSessionType]:
         return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
 

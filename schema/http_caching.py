@@ -7,7 +7,9 @@ rules apply first), asks ``schema.response_cache`` for a plan, and then
 * ``GET`` with a matching ``If-None-Match`` → ``304`` (nothing executed, nothing read);
 * a stored response → that body (``X-GraphQL-Cache: hit``);
 * otherwise the view executes as always; a public result without errors is stored
-  (``X-GraphQL-Cache: miss``).
+  (``X-GraphQL-Cache: miss``) without its per-caller parts: ``extensions.cost.budget`` (the
+  caller's remaining cost budget, ``schema/cost.py``) is stored as ``null``. A hit runs no
+  resolver and no SQL, so it is not charged to the budget.
 
 Every response gets its ``Cache-Control`` (and public GETs their ``ETag``): see
 ``schema/response_cache.py``. Responses are serialised with orjson (same JSON, a fraction of the
@@ -19,16 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from strawberry.django.views import GraphQLView
 
 from . import response_cache
+from .http_view import GRAPHQL_RESPONSE_JSON, GatewayGraphQLView
 
 RESULT_ATTR = "gpubroker_graphql_result"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+PROCESSED_ATTR = "gpubroker_graphql_response"
+PARSED_ATTR = "gpubroker_graphql_request_data"
 _django_default = DjangoJSONEncoder().default
 
 
@@ -53,7 +55,13 @@ class ResponseCacheMixin:
         result = getattr(request, RESULT_ATTR, None)
         if response.status_code != 200 or result is None or result.errors:
             return self._private(response)
-        response_cache.put(entry, request, response.content)  # type: ignore[attr-defined]
+        processed = getattr(request, PROCESSED_ATTR, None)
+        body = (
+            self.encode_json(response_cache.shareable(processed))
+            if isinstance(processed, dict)
+            else response.content  # type: ignore[attr-defined]
+        )
+        response_cache.put(entry, request, body)
         response["X-GraphQL-Cache"] = response_cache.MISS
         return self._public(response, entry, request)
 
@@ -75,10 +83,7 @@ class ResponseCacheMixin:
         )
 
     def _execute(self, request: HttpRequest) -> HttpResponseBase:
-        parent = getattr(super(), "graphql_response", None)
-        if parent is not None:
-            return parent(request)  # type: ignore[no-any-return]
-        return self.run(request=request)  # type: ignore[attr-defined,no-any-return]
+        return super().graphql_response(request)  # type: ignore[misc,no-any-return]
 
     @staticmethod
     def _media_type(request: HttpRequest) -> str:
@@ -104,17 +109,23 @@ class ResponseCacheMixin:
     # --- view overrides -----------------------------------------------------------------------
     def process_result(self, request: HttpRequest, result: Any) -> Any:
         setattr(request, RESULT_ATTR, result)
-        return super().process_result(request, result)  # type: ignore[misc]
+        processed = super().process_result(request, result)  # type: ignore[misc]
+        setattr(request, PROCESSED_ATTR, processed)
+        return processed
+
+    def parse_http_body(self, adapter: Any) -> Any:
+        """Parsed once per request (the cache plan and the execution read the same data)."""
+        request = getattr(adapter, "request", None)
+        parsed = getattr(request, PARSED_ATTR, None)
+        if parsed is None:
+            parsed = super().parse_http_body(adapter)  # type: ignore[misc]
+            if request is not None:
+                setattr(request, PARSED_ATTR, parsed)
+        return parsed
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data, default=_django_default)
 
 
-class CachedGraphQLView(ResponseCacheMixin, GraphQLView):  # type: ignore[misc]
-    """Strawberry's sync Django view with the response cache (``gpubroker/urls.py``)."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return self.graphql_response(request)
-        except HTTPException as error:
-            return HttpResponse(error.reason, status=error.status_code, content_type="text/plain")
+class CachedGatewayView(ResponseCacheMixin, GatewayGraphQLView):
+    """The gateway view (``schema/http_view.py``) with the response cache and HTTP caching."""

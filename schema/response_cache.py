@@ -149,6 +149,23 @@ def put(entry: Plan, request: HttpRequest, body: bytes) -> bool:
     return True
 
 
+#: Parts of a public response that are about the caller, not the operation: stored as null.
+PER_CALLER_EXTENSIONS = {"cost": ("budget",)}
+
+
+def shareable(response: dict[str, Any]) -> dict[str, Any]:
+    """The response without its per-caller extension values (what every caller may be sent)."""
+    extensions = response.get("extensions")
+    if not isinstance(extensions, dict):
+        return response
+    cleaned = dict(extensions)
+    for name, keys in PER_CALLER_EXTENSIONS.items():
+        part = cleaned.get(name)
+        if isinstance(part, dict):
+            cleaned[name] = {**part, **dict.fromkeys(keys)}
+    return {**response, "extensions": cleaned}
+
+
 def not_modified(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 §13.1.2: weak comparison against a list of tags, or ``*``."""
     if not if_none_match:

@@ -1,6 +1,7 @@
 """Serve the ASGI application (HTTP and WebSocket), redacting secrets from the access log.
 
-``python -m apps.websocket_gateway.serve [--server uvicorn|daphne] [options] gpubroker.asgi:application``
+``python -m apps.websocket_gateway.serve [--server uvicorn|daphne] [options] APP`` (APP:
+``gpubroker.asgi:application``)
 
 The default server is **uvicorn** with httptools and uvloop, chosen by measurement
 (``bench/catalogue_bench.py`` and ``bench/live_bench.py``; figures in the README's deployment

@@ -35,14 +35,14 @@ def _cache_on():
         yield
 
 
-def post(client, query: str, variables: dict[str, Any] | None = None, **headers: Any):
+def post(client, query: str, variables: dict[str, Any] | None = None, /, **headers: Any):
     body = {"query": query, "variables": variables or {}}
     return client.post(
         "/graphql/", data=json.dumps(body), content_type="application/json", **headers
     )
 
 
-def get(client, query: str, variables: dict[str, Any] | None = None, **headers: Any):
+def get(client, query: str, variables: dict[str, Any] | None = None, /, **headers: Any):
     params = {"query": query}
     if variables is not None:
         params["variables"] = json.dumps(variables)

@@ -11,8 +11,10 @@ that runs it, hypothesis-generated ones included) is executed **twice inside tha
 The fast path never touches root fields (it replaces the execution of an object's
 sub-selection), so replaying them changes nothing it is responsible for, while it makes
 mutations safe to run twice (no second sign-up, no second token) and gives both runs the same
-tokens, ids and clocks. The two results are serialised the way the view serialises them and must
-be **byte-identical**; the reference is what the client receives.
+tokens, ids and clocks. Extensions that change state per execution (the cost budget's charge,
+``schema/cost.py``) run in the reference only. What execution produces — ``data`` and
+``errors`` — is serialised for both and must be **byte-identical**; the reference is what the
+client receives. A request refused before execution (no root field ran) has nothing to compare.
 
 Skipped (the reference alone runs) while a test counts SQL statements
 (``django_assert_num_queries`` / ``assertNumQueries`` set ``force_debug_cursor``): the second
@@ -35,8 +37,10 @@ from strawberry.http import process_result
 
 from schema import fast_execution
 from schema import schema as product_schema
+from schema.cost import CostExtension
 
 _MISSING = object()
+_ONCE = (CostExtension,)
 
 
 class _RootReplay(SchemaExtension):
@@ -71,7 +75,9 @@ class _Raised:
 
 
 def _encode(result: Any) -> str:
-    return json.dumps(process_result(result), cls=DjangoJSONEncoder, separators=(",", ":"))
+    response: dict[str, Any] = dict(process_result(result))
+    executed = {key: response[key] for key in ("data", "errors") if key in response}
+    return json.dumps(executed, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 compared: list[str] = []  # operation names (or "anonymous") compared during this session
@@ -96,7 +102,12 @@ def differential_execution() -> Iterator[None]:
                 reference = original(query, *args, **kwargs)
             finally:
                 product_schema.extensions = base
+        if not recorded:  # refused before execution (a limit, the cost budget): nothing ran
+            return reference
         replay = extension("replay")
+        # Extensions that change state per execution (the cost budget's charge) run once, in the
+        # reference run; the comparison covers what execution produces: data and errors.
+        repeated = tuple(e for e in base if not (isinstance(e, type) and issubclass(e, _ONCE)))
         with (
             override_settings(GRAPHQL_FAST_EXECUTION=True),
             mock.patch.object(
@@ -105,7 +116,7 @@ def differential_execution() -> Iterator[None]:
                 (*fast_execution._PASS_THROUGH_MIDDLEWARE, replay),
             ),
         ):
-            product_schema.extensions = (*base, replay)
+            product_schema.extensions = (*repeated, replay)
             try:
                 fast = original(query, *args, **kwargs)
             finally:

@@ -39,7 +39,11 @@ compares the serialised responses byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from math import isfinite
 from typing import Any
 
 from django.conf import settings
@@ -54,9 +58,13 @@ from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLFloat,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     OperationType,
     Undefined,
     is_leaf_type,
@@ -99,30 +107,81 @@ def _model_attribute(field_def: Any) -> str | None:
     return field.django_name or field.python_name
 
 
+def _reader(model: type, attname: str) -> Callable[[Any], Any]:
+    """How to read ``attname`` on rows of ``model`` (decided once per class and attribute)."""
+    descriptor = getattr(model, attname, None)
+    kind = type(descriptor)
+    if descriptor is None:  # an annotation
+
+        def annotation(source: Any) -> Any:
+            return source.__dict__.get(attname, Undefined)
+
+        return annotation
+    if kind is DeferredAttribute:  # a column (not deferred: then it would be loaded)
+        column = descriptor.field.attname  # type: ignore[union-attr]
+
+        def column_value(source: Any) -> Any:
+            return source.__dict__.get(column, Undefined)
+
+        return column_value
+    if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK / one-to-one, joined
+        related = descriptor.field
+
+        def joined(source: Any) -> Any:
+            try:
+                return related.get_cached_value(source)
+            except KeyError:
+                return Undefined
+
+        return joined
+    if kind is property:  # a model property over selected columns
+
+        def computed(source: Any) -> Any:
+            try:
+                value = getattr(source, attname)
+            except Exception:
+                return Undefined
+            if isinstance(value, (BaseManager, QuerySet, FileDescriptor)):
+                return Undefined
+            return value
+
+        return computed
+    return lambda source: Undefined
+
+
+_readers: dict[tuple[type, str], Callable[[Any], Any]] = {}
+
+
 def read_model_attribute(source: Any, attname: str) -> Any:
     """What strawberry-django's ``get_result`` returns for a field without resolver on a loaded
     row — or ``Undefined`` where it would do more (load a deferred column or an unjoined
     relation, call a queryset hook, unwrap a file): the general path handles those."""
-    descriptor = getattr(type(source), attname, None)
-    kind = type(descriptor)
-    if descriptor is None:  # an annotation
-        return source.__dict__.get(attname, Undefined)
-    if kind is DeferredAttribute:  # a column (not deferred: then it would be loaded)
-        return source.__dict__.get(descriptor.field.attname, Undefined)
-    if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK / one-to-one, joined
-        try:
-            return descriptor.field.get_cached_value(source)
-        except KeyError:
-            return Undefined
-    if kind is property:  # a model property over selected columns
-        try:
-            value = getattr(source, attname)
-        except Exception:
-            return Undefined
-        if isinstance(value, (BaseManager, QuerySet, FileDescriptor)):
-            return Undefined
-        return value
-    return Undefined
+    key = (type(source), attname)
+    reader = _readers.get(key)
+    if reader is None:
+        reader = _readers[key] = _reader(key[0], attname)
+    return reader(source)
+
+
+#: Values that are never awaitable (the common column types): no awaitable check for them.
+_PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, datetime, date, uuid.UUID})
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def leaf_coercer(named: Any) -> Callable[[Any], Any]:
+    """The leaf type's ``coerce_output_value`` (what ``complete_leaf_value`` calls), answered
+    directly for the values graphql-core returns unchanged: a ``str`` for String, a ``bool``
+    for Boolean, an ``int`` in range for Int, a finite ``float`` for Float."""
+    coerce = named.coerce_output_value
+    if named is GraphQLString:
+        return lambda value: value if type(value) is str else coerce(value)
+    if named is GraphQLBoolean:
+        return lambda value: value if type(value) is bool else coerce(value)
+    if named is GraphQLInt:
+        return lambda value: value if type(value) is int and value in _INT_RANGE else coerce(value)
+    if named is GraphQLFloat:
+        return lambda value: value if type(value) is float and isfinite(value) else coerce(value)
+    return coerce  # type: ignore[no-any-return]
 
 
 class FastFieldsExecutionContext(SharedEventExecutionContext):
@@ -173,8 +232,7 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         else:
             return slow
         if is_leaf_type(named):
-            coerce = named.coerce_output_value
-            return (_LEAF, key, details, reader, non_null, coerce, None)
+            return (_LEAF, key, details, reader, non_null, leaf_coercer(named), None)
         return (_OBJECT, key, details, reader, field_def, return_type, non_null)
 
     # --- run ----------------------------------------------------------------------------------
@@ -263,7 +321,7 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
                 return Undefined
             if isinstance(value, (BaseManager, QuerySet)):
                 return Undefined  # the optimizer middleware would reshape a queryset
-        if self.is_awaitable(value):
+        if type(value) not in _PLAIN_VALUES and self.is_awaitable(value):
             return Undefined
         return value
 

@@ -6,7 +6,8 @@
 The default server is **uvicorn** with httptools and uvloop, chosen by measurement
 (``bench/catalogue_bench.py`` and ``bench/live_bench.py``; figures in the README's deployment
 section). Options, the same for both servers: ``-b/--bind HOST`` (``--host``), ``-p/--port PORT``,
-``--proxy-headers`` (trust ``X-Forwarded-For``/``-Proto`` from the proxy in front),
+``--proxy-headers`` (trust ``X-Forwarded-For``/``-Proto`` from the proxy in front; with
+uvicorn only from ``FORWARDED_ALLOW_IPS``, default ``127.0.0.1``),
 ``--access-log PATH`` (``-`` = stdout, the default), ``-v/--verbosity 0|1|2`` (0: no access
 log). ``--server daphne`` passes every other option to daphne's own command line unchanged.
 
@@ -116,8 +117,9 @@ def _serve_uvicorn(argv: list[str]) -> None:
         ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        # Trusted proxies: FORWARDED_ALLOW_IPS (uvicorn's variable; default 127.0.0.1).
         proxy_headers=args.proxy_headers,
-        forwarded_allow_ips="*" if args.proxy_headers else None,
+        forwarded_allow_ips=None,
         lifespan="off",  # Django/Channels' router speaks HTTP and WebSocket only
         access_log=args.verbosity >= 1,
         log_config=None,  # configure_uvicorn_logging did it

@@ -271,9 +271,19 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         pending: list[str],
     ) -> None:
         is_awaitable = self.is_awaitable
+        model = type(source_value)
+        readers = _readers
         for kind, key, details, a, b, c, d in self._plan(parent_type, grouped_field_set):
             if kind == _LEAF:
-                value = self._read(a, source_value)
+                if a[0] == _MODEL_ATTRIBUTE:  # the common case, inlined: a column of the row
+                    reader = readers.get((model, a[1]))
+                    if reader is None:
+                        reader = readers[(model, a[1])] = _reader(model, a[1])
+                    value = reader(source_value)
+                    if type(value) not in _PLAIN_VALUES and value is not None:
+                        value = self._checked(value)
+                else:
+                    value = self._read(a, source_value)
                 if value is None:
                     if not b:
                         results[key] = None
@@ -321,6 +331,9 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
                 return Undefined
             if isinstance(value, (BaseManager, QuerySet)):
                 return Undefined  # the optimizer middleware would reshape a queryset
+        return self._checked(value)
+
+    def _checked(self, value: Any) -> Any:
         if type(value) not in _PLAIN_VALUES and self.is_awaitable(value):
             return Undefined
         return value

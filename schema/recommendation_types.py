@@ -153,7 +153,7 @@ class WorkloadEstimate:
     total_flops: float
     units: float
     unit: str
-    assumptions: list[str] = strawberry.field(metadata=cost.list_size(10))
+    assumptions: list[str] = strawberry.field(metadata=cost.list_size(25))
     gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
     offers: list[OfferEstimate] = strawberry.field(
         metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
@@ -309,6 +309,14 @@ class Recommendations:
     collaborative_source: str
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     truncated: bool
+    model: str | None = strawberry.field(
+        default=None, description="The catalogue model row the workload was sized with."
+    )
+    assumptions: list[str] = strawberry.field(
+        default_factory=list,
+        description="Every assumption and default of the workload plan.",
+        metadata=cost.list_size(25),
+    )
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
     )

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from gpubroker.api.v2 import api
 from gpubroker.health import health
 from schema import schema
-from schema.http_view import GatewayGraphQLView
+from schema.http_caching import CachedGatewayView
 
 urlpatterns = [
     path("health", health, name="health"),
@@ -18,8 +18,9 @@ urlpatterns = [
     # over WebSocket by the Channels consumer (apps/websocket_gateway/routing.py), not by this view.
     path(
         "graphql/",
-        # Request-level errors as GraphQL-over-HTTP JSON, documentId, GraphiQL per settings.
-        csrf_exempt(GatewayGraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
+        # Request-level errors as GraphQL-over-HTTP JSON, documentId, GraphiQL per settings; the
+        # response cache and HTTP caching of public operations (schema/http_caching.py).
+        csrf_exempt(CachedGatewayView.as_view(schema=schema, graphql_ide="graphiql")),
         name="graphql",
     ),
     path("admin/", admin.site.urls),

@@ -10,9 +10,9 @@ from . import ai, auth, integrations, kpi, math_core, providers, recommendations
 from . import models as model_catalogue
 from .cost import CostExtension
 from .errors import ErrorFormatter
+from .fast_execution import FastFieldsExecutionContext
 from .gateway_schema import GatewaySchema
 from .limits import GatewayValidation
-from .live_execution import SharedEventExecutionContext
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
@@ -46,5 +46,5 @@ schema = GatewaySchema(
         CostExtension,  # after the rate limit: a limited request is not charged
         ErrorFormatter,
     ],
-    execution_context_class=SharedEventExecutionContext,
+    execution_context_class=FastFieldsExecutionContext,
 )

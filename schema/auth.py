@@ -30,6 +30,7 @@ from .permissions import (
     request_user_agent,
     require_user,
 )
+from .privacy import PRIVATE
 
 
 def _guarded(*permissions: type) -> list[Any]:
@@ -37,7 +38,9 @@ def _guarded(*permissions: type) -> list[Any]:
 
 
 @payload_error(AuthErrorCode)
-@strawberry.type(description="A problem with an account, token, MFA or invitation request.")
+@strawberry.type(
+    description="A problem with an account, token, MFA or invitation request.", directives=[PRIVATE]
+)
 class AuthError:
     field: str | None
     message: str
@@ -48,7 +51,7 @@ UserRole = models.Role
 strawberry.enum(UserRole, name="UserRole", description="A user's role in their organisation.")
 
 
-@strawberry_django.type(models.Tenant, name="Tenant")
+@strawberry_django.type(models.Tenant, name="Tenant", directives=[PRIVATE])
 class TenantType:
     id: strawberry.ID
     name: auto
@@ -57,7 +60,7 @@ class TenantType:
     ws_limit: auto
 
 
-@strawberry_django.type(models.User, name="User")
+@strawberry_django.type(models.User, name="User", directives=[PRIVATE])
 class UserType:
     id: strawberry.ID
     email: auto
@@ -70,7 +73,7 @@ class UserType:
     tenant: TenantType | None
 
 
-@strawberry_django.type(models.Invitation, name="Invitation")
+@strawberry_django.type(models.Invitation, name="Invitation", directives=[PRIVATE])
 class InvitationType:
     id: strawberry.ID
     email: auto
@@ -80,7 +83,7 @@ class InvitationType:
     accepted_at: auto
 
 
-@strawberry_django.type(models.AuthSession, name="AuthSession")
+@strawberry_django.type(models.AuthSession, name="AuthSession", directives=[PRIVATE])
 class AuthSessionType:
     id: strawberry.ID
     created_at: auto
@@ -96,7 +99,7 @@ class AuthSessionType:
         return principal is not None and principal.session_id == self.pk  # type: ignore[attr-defined]
 
 
-@strawberry_django.type(models.AuditLog, name="AuditEntry")
+@strawberry_django.type(models.AuditLog, name="AuditEntry", directives=[PRIVATE])
 class AuditEntryType:
     id: strawberry.ID
     sequence: auto
@@ -117,7 +120,7 @@ class AuditEntryType:
         return self.details  # type: ignore[attr-defined]
 
 
-@strawberry.type(description="One page of the audit log, newest first.")
+@strawberry.type(description="One page of the audit log, newest first.", directives=[PRIVATE])
 class AuditLogPage:
     entries: list[AuditEntryType] = strawberry.field(
         metadata=cost.list_size(50, argument="first", maximum=selectors.MAX_PAGE)
@@ -126,7 +129,7 @@ class AuditLogPage:
     has_next_page: bool
 
 
-@strawberry.type(description="A signed access token and its refresh token.")
+@strawberry.type(description="A signed access token and its refresh token.", directives=[PRIVATE])
 class AuthTokens:
     access_token: str
     refresh_token: str
@@ -134,7 +137,9 @@ class AuthTokens:
     expires_in: int
 
 
-@strawberry.type(description="Password accepted; send a TOTP code with this token.")
+@strawberry.type(
+    description="Password accepted; send a TOTP code with this token.", directives=[PRIVATE]
+)
 class MfaChallenge:
     mfa_token: str
     expires_in: int
@@ -149,52 +154,52 @@ class RegisterInput:
     invitation_token: str | None = None
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RegisterPayload:
     user: UserType | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class LoginPayload:
     tokens: AuthTokens | None = None
     mfa_challenge: MfaChallenge | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class TokensPayload:
     tokens: AuthTokens | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class LogoutPayload:
     ok: bool = False
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class MfaEnrolmentPayload:
     secret: str | None = None
     otpauth_uri: str | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class UserPayload:
     user: UserType | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class CreateInvitationPayload:
     invitation: InvitationType | None = None
     token: str | None = strawberry.field(default=None, description="Shown only once.")
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Query:
     @strawberry_django.field(
         description="The signed-in user.", extensions=_guarded(IsAuthenticated)
@@ -231,7 +236,7 @@ class Query:
         return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Mutation:
     @mutation("Create an account (and an organisation, unless joining by invitation).")
     def register(self, info: Info, input: RegisterInput) -> RegisterPayload:

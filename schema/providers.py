@@ -36,6 +36,7 @@ from .django_fields import ColumnField
 from .errors import NotFoundError
 from .kpi_flags import AnomalyCode, OfferFlag, flags_of
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
+from .privacy import PUBLIC
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
 
@@ -72,7 +73,9 @@ class ModelSize(Enum):
     SIZE_70B = "70b"
 
 
-@strawberry_django.type(models.Provider, name="Provider", field_cls=ColumnField)
+@strawberry_django.type(
+    models.Provider, name="Provider", field_cls=ColumnField, directives=[PUBLIC]
+)
 class ProviderType:
     id: auto
     name: auto
@@ -112,7 +115,9 @@ def _count(provider: models.Provider, name: str, expression: Any) -> int:
     return int(value)
 
 
-@strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
+@strawberry_django.type(
+    models.PriceHistory, name="PriceHistory", field_cls=ColumnField, directives=[PUBLIC]
+)
 class PriceHistoryType:
     id: auto
     price_per_hour: auto
@@ -151,7 +156,11 @@ _COST_ONLY = [
 ]
 
 
-@strawberry.type(name="PriceComponent", description="One separately priced part of an offer.")
+@strawberry.type(
+    name="PriceComponent",
+    description="One separately priced part of an offer.",
+    directives=[PUBLIC],
+)
 class PriceComponentType:
     name: str = strawberry.field(description="gpu, cpu, ram, disk, ipv4 or network.")
     usd_per_hour: Decimal
@@ -159,6 +168,7 @@ class PriceComponentType:
 
 @strawberry.type(
     name="PriceBreakdown",
+    directives=[PUBLIC],
     description=(
         "What an offer's pricePerHour pays for: included components, components the provider "
         "bills separately on top (excluded), and the per-component prices where the provider "
@@ -186,7 +196,9 @@ class PriceBreakdownType:
         )
 
 
-@strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
+@strawberry_django.type(
+    models.GPUOffer, name="GPUOffer", field_cls=ColumnField, directives=[PUBLIC]
+)
 class GPUOfferType:
     id: auto
     provider: ProviderType
@@ -313,7 +325,9 @@ class GPUOfferType:
         return selectors.price_history(root, _history_window(first, since))  # type: ignore[return-value]
 
 
-@strawberry.type(name="OfferConnection", description="A page of offers (Relay connection).")
+@strawberry.type(
+    name="OfferConnection", description="A page of offers (Relay connection).", directives=[PUBLIC]
+)
 class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
     total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
     edges: list[relay.Edge[GPUOfferType]] = strawberry.field(  # type: ignore[type-var]
@@ -399,7 +413,7 @@ def _loader(info: Info) -> selectors.Loader:
     return load
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(description="Search the offer catalogue (page size at most 100).")
     def offers(

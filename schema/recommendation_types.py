@@ -19,6 +19,7 @@ from apps.math_core.errors import RecommendationErrorCode
 
 from . import cost, offer_links
 from .mutations import payload_error
+from .privacy import PRIVATE, PUBLIC
 from .recommendation_inputs import Normalization, OfferCriterion, Precision
 
 if TYPE_CHECKING:
@@ -29,7 +30,10 @@ LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
 
 
 @payload_error(RecommendationErrorCode)
-@strawberry.type(description="A problem with a TOPSIS, recommendation or interaction request.")
+@strawberry.type(
+    description="A problem with a TOPSIS, recommendation or interaction request.",
+    directives=[PRIVATE],
+)
 class RecommendationError:
     field: str | None
     message: str
@@ -50,7 +54,7 @@ def catalogue_offer_field() -> Any:
 # --- Results ----------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TokenCost:
     cost_per_million_tokens: Decimal
     price_per_hour: Decimal
@@ -66,7 +70,7 @@ class TokenCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class FlopCost:
     cost_per_gflop: Decimal
     cost_per_tflop_hour: Decimal
@@ -79,7 +83,7 @@ class FlopCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class MemoryBreakdown:
     weights_gb: float
     kv_cache_gb: float
@@ -96,7 +100,7 @@ class MemoryBreakdown:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class GpuModelEstimate:
     gpu_model: str
     vram_gb: int
@@ -118,7 +122,7 @@ class GpuModelEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class OfferEstimate:
     offer_id: strawberry.ID
     provider: str
@@ -141,7 +145,7 @@ class OfferEstimate:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class WorkloadEstimate:
     feasible: bool
     reason: str | None = strawberry.field(description="Why no offer can run it, when none can.")
@@ -165,7 +169,7 @@ class WorkloadEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TopsisScores:
     scores: list[float] = strawberry.field(
         description="Closeness per row, in input order.", metadata=cost.list_size(1000)
@@ -178,14 +182,17 @@ class TopsisScores:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class AppliedCriterion:
     criterion: str
     weight: float
     type: str
 
 
-@strawberry.type(description="An offer as the recommenders show it (offerId links the catalogue).")
+@strawberry.type(
+    description="An offer as the recommenders show it (offerId links the catalogue).",
+    directives=[PUBLIC],
+)
 class OfferSummary:
     offer_id: strawberry.ID
     provider: str
@@ -206,7 +213,7 @@ strawberry.enum(
 )
 
 
-@strawberry.type(description="How many candidate offers one reason left out.")
+@strawberry.type(description="How many candidate offers one reason left out.", directives=[PRIVATE])
 class Exclusion:
     reason: ExclusionReason
     count: int
@@ -219,7 +226,7 @@ def _exclusions(root: Any) -> list[Exclusion]:
     ]
 
 
-@strawberry.type(description="An offer's value on one ranking criterion.")
+@strawberry.type(description="An offer's value on one ranking criterion.", directives=[PRIVATE])
 class CriterionValue:
     criterion: OfferCriterion
     value: float
@@ -232,7 +239,7 @@ def _criteria_values(root: Any) -> list[CriterionValue]:
     ]
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RankedOffer:
     offer: OfferSummary
     rank: int
@@ -244,7 +251,7 @@ class RankedOffer:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferRanking:
     run_id: strawberry.ID
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
@@ -262,7 +269,7 @@ class OfferRanking:
     truncated: bool
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
@@ -271,7 +278,7 @@ class TopsisPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentScore:
     name: str
     raw_score: float
@@ -281,7 +288,7 @@ class ComponentScore:
     note: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class DecidingCriterion:
     source: str
     criterion: str
@@ -290,14 +297,14 @@ class DecidingCriterion:
     detail: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Explanation:
     components: list[ComponentScore] = strawberry.field(metadata=cost.list_size(3))
     deciding_criteria: list[DecidingCriterion] = strawberry.field(metadata=cost.list_size(10))
     summary: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecommendedOffer:
     offer: OfferSummary
     rank: int
@@ -313,7 +320,7 @@ class RecommendedOffer:
         return strawberry.ID(self.offer.offer_id)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentWeights:
     topsis: float
     collaborative: float
@@ -328,7 +335,7 @@ def _effective_weights(root: Any) -> ComponentWeights:
     return ComponentWeights(**root.effective_weights)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Recommendations:
     run_id: strawberry.ID
     feasible: bool
@@ -363,7 +370,7 @@ class Recommendations:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class EnsemblePayload:
     result: Recommendations | None = None
     errors: list[RecommendationError] = strawberry.field(
@@ -371,7 +378,7 @@ class EnsemblePayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferInteraction:
     id: strawberry.ID
     offer_id: strawberry.ID
@@ -380,7 +387,7 @@ class OfferInteraction:
     created_at: datetime
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
     errors: list[RecommendationError] = strawberry.field(

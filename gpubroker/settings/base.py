@@ -345,3 +345,9 @@ AI_PLAN_LIMITS = {
     "pro": {"message_chars": 8000, "messages_per_minute": 60, "session_messages": 1000},
     "enterprise": {"message_chars": 16000, "messages_per_minute": 300, "session_messages": 5000},
 }
+
+# --- GraphQL speed (issue 16): the response cache for public operations and the fast field path
+# (schema/response_cache.py, schema/fast_execution.py). 0 / False turns each off.
+GRAPHQL_FAST_EXECUTION = env_bool("GRAPHQL_FAST_EXECUTION", True)
+GRAPHQL_RESPONSE_CACHE_SECONDS = env_int("GRAPHQL_RESPONSE_CACHE_SECONDS", 30)
+GRAPHQL_HTTP_MAX_AGE = env_int("GRAPHQL_HTTP_MAX_AGE", 0)  # Cache-Control max-age of public GETs

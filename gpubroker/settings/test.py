@@ -15,3 +15,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # 127.0.0.1 depend on timing; the rate-limit tests switch them on with override_settings.
 # Sign-in brute-force limits stay on.
 RATE_LIMIT_REQUESTS_ENABLED = False
+# The GraphQL response cache (schema/response_cache.py) is off unless a test turns it on: tests
+# that change rows through the ORM (not a sync) would otherwise read their own earlier answer.
+GRAPHQL_RESPONSE_CACHE_SECONDS = 0

@@ -15,3 +15,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # 127.0.0.1 depend on timing; the rate-limit tests switch them on with override_settings.
 # Sign-in brute-force limits stay on.
 RATE_LIMIT_REQUESTS_ENABLED = False
+# Static files straight from the apps' static folders (no collectstatic before tests); the
+# compressed manifest storage of the other settings is tested by tests/web/test_static_files.py.
+STORAGES = dict(STORAGES)  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True

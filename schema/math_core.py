@@ -12,6 +12,7 @@ import strawberry_django
 from strawberry import auto
 
 from apps.math_core import calculators, models, services
+from apps.math_core.algorithms import gpu_names
 from gpubroker.errors import NotFound
 
 from .errors import NotFoundError
@@ -23,6 +24,7 @@ from .recommendation_types import FlopCost, TokenCost
 class Vendor(Enum):
     NVIDIA = "NVIDIA"
     AMD = "AMD"
+    INTEL = "INTEL"
 
 
 @strawberry.enum(description="Fields benchmarks can be ordered by.")
@@ -65,6 +67,23 @@ class GPUBenchmarkType:
     perf_source: auto
     notes: auto
 
+    @strawberry_django.field(only=["gpu_model"], description="The GPU family of gpuModel.")
+    def gpu_family(self, root: models.GPUBenchmark) -> str | None:
+        return gpu_names.gpu_family(root.gpu_model)
+
+
+@strawberry.type(
+    name="GPUFamily",
+    description=(
+        "A GPU family and its variants. In any GPU filter a family name matches every variant; "
+        "a variant matches only itself. Catalogue data, the same for every caller."
+    ),
+)
+class GPUFamilyType:
+    name: str
+    vendor: Vendor
+    variants: list[str] = strawberry.field(description="Canonical model names, sorted.")
+
 
 BenchmarkResult = Annotated[GPUBenchmarkType | NotFoundError, strawberry.union("BenchmarkResult")]
 TokenCostResult = Annotated[TokenCost | NotFoundError, strawberry.union("TokenCostResult")]
@@ -87,6 +106,13 @@ class Query:
             order_by=order_by.value,
             descending=direction is SortDirection.DESC,
         )
+
+    @strawberry.field(description="Every GPU family with its variants (catalogue data).")
+    def gpu_families(self) -> list[GPUFamilyType]:
+        return [
+            GPUFamilyType(name=name, vendor=Vendor(vendor), variants=list(variants))
+            for name, vendor, variants in gpu_names.gpu_family_list()
+        ]
 
     @strawberry_django.field(
         description="One GPU's benchmark; accepts any spelling the normaliser knows."

@@ -24,6 +24,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import get_variable_values
 from strawberry_django.optimizer import optimizer
 
+from apps.math_core.algorithms.gpu_names import gpu_family
 from apps.math_core.algorithms.gpu_spec import Precision as MathPrecision
 from apps.providers import models, offer_metrics, selectors
 from apps.providers.json_tags import string_elements
@@ -157,6 +158,13 @@ class GPUOfferType:
     def compliance_tags(self, root: models.GPUOffer) -> list[str]:
         return string_elements(root.compliance_tags)
 
+    @strawberry_django.field(
+        only=["gpu_type"],
+        description="The GPU family of gpuType (H100 for every H100 variant); null when unknown.",
+    )
+    def gpu_family(self, root: models.GPUOffer) -> str | None:
+        return gpu_family(root.gpu_type)
+
     # Model properties: read like columns (fast path), their inputs selected by the optimizer.
     price_per_gpu_hour: Decimal = strawberry_django.field(
         only=["price_per_hour", "gpu_count"], description="USD, 4 dp.", field_cls=ColumnField
@@ -242,7 +250,14 @@ class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
 @strawberry.input(name="OfferFilter", description="Offer filters; all given ones must match.")
 class OfferFilterInput:
     gpu_model: list[str] | None = strawberry.field(
-        default=None, description="Exact models, any spelling the normaliser knows."
+        default=None,
+        description=(
+            "GPU models, any spelling the normaliser knows. A family name (H100, A100, RTX 4090) "
+            "matches every variant of the family; a variant (H100 PCIe, A100 40GB) only itself."
+        ),
+    )
+    gpu_family: list[str] | None = strawberry.field(
+        default=None, description="GPU family names (see gpuFamilies); any variant matches."
     )
     gpu_type: str | None = strawberry.field(default=None, description="Substring search.")
     vendor: Vendor | None = None

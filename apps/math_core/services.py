@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from gpubroker.errors import NotFound, ValidationFailed
 
-from .algorithms.gpu_names import AMD, NVIDIA, canonical_gpu_name
+from .algorithms.gpu_names import VENDORS, canonical_gpu_name
 from .algorithms.throughput import (
     LLAMA3_8B_PARAMS_BILLION,
     decode_efficiency,
@@ -21,7 +21,6 @@ from .algorithms.throughput import (
 from .models import GPUBenchmark
 
 DATASET = Path(__file__).resolve().parent / "data" / "gpu_benchmarks.csv"
-VENDORS = (NVIDIA, AMD)
 MAX_VRAM_FILTER_GB = 4096
 
 #: Public ordering keys → model fields (a leading "-" in the request means descending).

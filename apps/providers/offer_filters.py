@@ -8,10 +8,14 @@ is a stable, JSON-safe description of the filter set for the offer cache key.
 
 Semantics, chosen so that no filter silently drops a valid offer:
 
-* ``gpu_model`` (list): exact match on the canonical model. Any spelling the normaliser knows is
-  accepted ("H100_SXM5", "NVIDIA H100 80GB HBM3" → "H100 SXM 80GB"); names it does not know match
-  the tidied provider name case-insensitively (that is how such offers are stored). A vague
-  spelling such as "A100" resolves to the normaliser's documented default variant.
+* ``gpu_model`` (list), by the GPU-family rule of ``apps.math_core.algorithms.gpu_names``: a
+  **family name** ("H100", "A100", "L40S", "RTX 4090", "MI300X") matches **every variant** of the
+  family (H100 SXM, PCIe and NVL); any other spelling the normaliser knows is a **variant** and
+  matches only the canonical model it normalises to ("H100_SXM5", "NVIDIA H100 80GB HBM3" →
+  "H100 SXM 80GB"; "A100 40GB" → "A100 40GB"). Names it does not know match the tidied provider
+  name case-insensitively (that is how such offers are stored).
+* ``gpu_family`` (list): family names only (any spelling of the name: "h100", "RTX4090"); the
+  offer's model must belong to one of them. A variant or unknown name is a 422 naming the field.
 * ``gpu_type`` (the seed's filter): substring search, case-insensitive, over the canonical name and
   the provider's raw name, plus the canonical model of the given spelling ("A100" finds every A100
   variant; "H100_SXM5" finds "H100 SXM 80GB").
@@ -34,12 +38,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from apps.math_core.algorithms.costs import MONEY_STEP
-from apps.math_core.algorithms.gpu_names import AMD, NVIDIA
+from apps.math_core.algorithms.gpu_names import VENDORS, family_named
 from gpubroker.errors import ValidationFailed
 
 from .models import Availability
 
-VENDORS = (NVIDIA, AMD)
 AVAILABILITY_VALUES = tuple(choice.value for choice in Availability)
 MAX_LIST_ITEMS = 50
 MAX_TEXT_LENGTH = 200
@@ -68,6 +71,7 @@ RANGE_PAIRS = (
 @dataclass(frozen=True)
 class OfferFilters:
     gpu_model: list[str] | None = None
+    gpu_family: list[str] | None = None
     gpu_type: str | None = None
     vendor: str | None = None
     vram_gb_min: int | None = None
@@ -113,6 +117,7 @@ class OfferFilters:
         changes["vendor"] = _vendor(self.vendor)
         changes["gpu_type"] = _text("gpu_type", self.gpu_type)
         changes["gpu_model"] = _texts("gpu_model", self.gpu_model)
+        changes["gpu_family"] = _families(self.gpu_family)
         changes["provider_name"] = _texts("provider_name", self.provider_name, lower=True)
         changes["region"] = _texts("region", self.region, lower=True)
         changes["country"] = _countries(self.country)
@@ -212,6 +217,22 @@ def _texts(name: str, values: Any, *, lower: bool = False) -> list[str] | None:
         return None
     cleaned = {_text(name, item) or "" for item in items}
     return sorted({item.lower() for item in cleaned} if lower else cleaned) or None
+
+
+def _families(values: Any) -> list[str] | None:
+    items = _texts("gpu_family", values)
+    if items is None:
+        return None
+    result = set()
+    for item in items:
+        family = family_named(item)
+        if family is None:
+            raise ValidationFailed(
+                f"gpu_family must name a GPU family (e.g. H100, A100, RTX 4090); got {item!r}",
+                field="gpu_family",
+            )
+        result.add(family)
+    return sorted(result) or None
 
 
 def _countries(values: Any) -> list[str] | None:

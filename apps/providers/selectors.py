@@ -24,6 +24,8 @@ from django.db.models.functions import Greatest
 from apps.math_core.algorithms.gpu_names import (
     canonical_gpu_name,
     display_gpu_name,
+    family_members,
+    matching_gpu_models,
     normalize_gpu_name,
 )
 from gpubroker.errors import ValidationFailed
@@ -105,12 +107,24 @@ def _any_iexact(field: str, values: Iterable[str]) -> Q:
 
 
 def _gpu_model_q(spellings: list[str]) -> Q:
-    known = {name for s in spellings if (name := canonical_gpu_name(s))}
-    unknown = [display_gpu_name(s) for s in spellings if not canonical_gpu_name(s)]
+    """The family rule (``gpu_names.matching_gpu_models``): a family name matches every variant,
+    a variant only itself; unknown spellings match the tidied provider name."""
+    known: set[str] = set()
+    unknown: list[str] = []
+    for spelling in spellings:
+        models = matching_gpu_models(spelling)
+        if models is None:
+            unknown.append(display_gpu_name(spelling))
+        else:
+            known.update(models)
     conditions = [Q(gpu_type__in=sorted(known))] if known else []
     if unknown:
         conditions.append(_any_iexact("gpu_type", unknown))
     return reduce(or_, conditions)
+
+
+def _gpu_family_q(families: list[str]) -> Q:
+    return Q(gpu_type__in=sorted({m for family in families for m in family_members(family)}))
 
 
 def _gpu_type_q(text: str) -> Q:
@@ -146,6 +160,8 @@ def filter_offers(filters: OfferFilters) -> QuerySet[GPUOffer]:
     conditions: list[Any] = []
     if f.gpu_model:
         conditions.append(_gpu_model_q(f.gpu_model))
+    if f.gpu_family:
+        conditions.append(_gpu_family_q(f.gpu_family))
     if f.gpu_type:
         conditions.append(_gpu_type_q(f.gpu_type))
     if f.vendor:

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from apps.math_core.algorithms.gpu_names import canonical_gpu_name
+from apps.math_core.algorithms.gpu_names import (
+    canonical_gpu_name,
+    family_named,
+    matching_gpu_models,
+)
 from gpubroker.errors import ValidationFailed
 
 _MAX_TEXT = 100
@@ -44,7 +48,9 @@ def parse_price(value: Any, field: str = "maxPricePerGpuHour") -> Decimal | None
 class PriceFilter:
     """All conditions must hold; ``None`` means "any"."""
 
-    gpu_model: str | None = None  # canonical GPU model name
+    gpu_model: str | None = None  # canonical GPU model name, or a family name
+    #: The canonical models ``gpu_model`` matches (the family rule of ``gpu_names``).
+    gpu_models: frozenset[str] | None = None
     provider: str | None = None  # provider registry name, lower case
     region: str | None = None  # compared case-insensitively
     max_price_per_gpu_hour: Decimal | None = None
@@ -62,22 +68,34 @@ class PriceFilter:
     ) -> PriceFilter:
         """Validate and normalise client input (any spelling of a GPU: "H100 SXM", "h100_sxm5")."""
         model = _text(gpu_model, "gpuModel")
+        models: frozenset[str] | None = None
         if model is not None:
-            # Unknown names are kept verbatim: offers of GPUs the normaliser does not know carry
-            # the provider's own spelling.
-            model = canonical_gpu_name(model) or model
+            # A family name ("H100") matches every variant, a variant only itself; unknown names
+            # are kept verbatim (offers of GPUs the normaliser does not know carry the
+            # provider's own spelling).
+            family = family_named(model)
+            models = matching_gpu_models(model) or frozenset((model,))
+            model = family if family and len(models) > 1 else canonical_gpu_name(model) or model
         provider_name = _text(provider, "provider")
         region_name = _text(region, "region")
         return cls(
             gpu_model=model,
+            gpu_models=models,
             provider=provider_name.lower() if provider_name else None,
             region=region_name.casefold() if region_name else None,
             max_price_per_gpu_hour=parse_price(max_price_per_gpu_hour),
             spot=spot,
         )
 
+    @property
+    def group_model(self) -> str | None:
+        """The one GPU model whose channel group serves this filter (None: all prices)."""
+        if self.gpu_models is not None and len(self.gpu_models) == 1:
+            return next(iter(self.gpu_models))
+        return None
+
     def matches(self, change: Mapping[str, Any]) -> bool:
-        if self.gpu_model is not None and change.get("gpu_model") != self.gpu_model:
+        if self.gpu_models is not None and change.get("gpu_model") not in self.gpu_models:
             return False
         if self.provider is not None and str(change.get("provider", "")).lower() != self.provider:
             return False

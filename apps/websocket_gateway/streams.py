@@ -31,7 +31,7 @@ async def price_change_batches(
     Batches come from this process's hub (one channel-layer reader per process)."""
     if not isinstance(consumer, ChannelsConsumer):
         raise WebSocketOnly()
-    async with price_hub().subscribe(group_for(price_filter.gpu_model)) as batches:
+    async with price_hub().subscribe(group_for(price_filter.group_model)) as batches:
         while True:
             batch = await batches.get()
             matching = [change for change in batch["changes"] if price_filter.matches(change)]

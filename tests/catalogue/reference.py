@@ -12,6 +12,8 @@ from typing import Any
 from apps.math_core.algorithms.gpu_names import (
     canonical_gpu_name,
     display_gpu_name,
+    family_named,
+    gpu_family,
     normalize_gpu_name,
 )
 from apps.providers import offer_metrics
@@ -33,10 +35,18 @@ def _within(value: Any, low: Any, high: Any) -> bool:
 
 def matches(offer: GPUOffer, f: OfferFilters) -> bool:
     if f.gpu_model:
-        canonical = {canonical_gpu_name(s) for s in f.gpu_model} - {None}
+        # The family rule: a family name matches every variant, a variant only itself.
+        families = {family_named(s) for s in f.gpu_model} - {None}
+        variants = {canonical_gpu_name(s) for s in f.gpu_model if not family_named(s)} - {None}
         tidy = {display_gpu_name(s).lower() for s in f.gpu_model if not canonical_gpu_name(s)}
-        if offer.gpu_type not in canonical and offer.gpu_type.lower() not in tidy:
+        if not (
+            gpu_family(offer.gpu_type) in families
+            or offer.gpu_type in variants
+            or offer.gpu_type.lower() in tidy
+        ):
             return False
+    if f.gpu_family and gpu_family(offer.gpu_type) not in {family_named(s) for s in f.gpu_family}:
+        return False
     if f.gpu_type:
         text = f.gpu_type.lower()
         if not (

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 GPUS = [
     ("H100 SXM", 80),
     ("NVIDIA H100 80GB HBM3", 80),
+    ("H100 PCIe", 80),
+    ("H100 NVL", 94),
     ("A100 PCIE", 80),
     ("A100", 40),
     ("GeForce RTX 4090", 24),
@@ -80,9 +82,14 @@ filter_specs = st.fixed_dictionaries(
     {},
     optional={
         "gpu_model": st.lists(
-            st.sampled_from(["H100_SXM5", "rtx 4090", "A100 40GB", "tesla k80", "MI250X"]),
+            st.sampled_from(
+                ["H100_SXM5", "rtx 4090", "A100 40GB", "tesla k80", "MI250X", "H100", "a100"]
+            ),
             min_size=1,
             max_size=3,
+        ),
+        "gpu_family": st.lists(
+            st.sampled_from(["H100", "a100", "RTX4090", "L40S", "Gaudi 2"]), min_size=1, max_size=2
         ),
         "gpu_type": st.sampled_from(["A100", "4090", "h100_sxm5", "gaudi", "RTX", "k8"]),
         "vendor": st.sampled_from(["NVIDIA", "AMD"]),

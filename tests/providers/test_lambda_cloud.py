@@ -97,8 +97,12 @@ async def test_nasty_instance_types():
         "DE",
     )
     assert offers["gpu_2x_a6000:asia-south-1"].country == "IN"
-    quadro = offers["gpu_1x_rtx6000:us-west-1"]  # Quadro RTX 6000: unknown to the normaliser
-    assert (quadro.gpu_model_known, quadro.raw_gpu_name) == (False, "RTX 6000 (24 GB)")
+    quadro = offers["gpu_1x_rtx6000:us-west-1"]  # Quadro RTX 6000 (24 GB), not the Ada part
+    assert (quadro.gpu_type, quadro.gpu_model_known, quadro.raw_gpu_name) == (
+        "Quadro RTX 6000",
+        True,
+        "RTX 6000 (24 GB)",
+    )
 
 
 async def test_the_data_map_envelope_is_required():

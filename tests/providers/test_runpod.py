@@ -158,10 +158,10 @@ async def test_nasty_gpu_types_are_rejected_one_by_one():
         "secure:US-TX-3:NVIDIA RTX A5000:2x:on-demand",
         "secure:US-TX-3:NVIDIA RTX A5000:2x:spot",
     ]
-    b300 = tx["secure:US-TX-3:NVIDIA B300:8x:on-demand"]  # unknown GPU, unknown stock word
-    assert (b300.gpu_type, b300.gpu_model_known, b300.availability) == ("B300", False, "limited")
+    b300 = tx["secure:US-TX-3:NVIDIA B300:8x:on-demand"]  # known since issue 14; odd stock word
+    assert (b300.gpu_type, b300.gpu_model_known, b300.availability) == ("B300", True, "limited")
     assert b300.price_per_hour == Decimal("47.9200")
-    assert dict(result.unknown_gpu_names) == {"B300": 2}
+    assert dict(result.unknown_gpu_names) == {}
 
 
 async def test_one_failing_location_fails_the_fetch_rather_than_vanishing_its_offers():

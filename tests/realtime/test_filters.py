@@ -20,8 +20,23 @@ def test_empty_filter_matches_everything():
 def test_gpu_model_any_spelling_is_normalised():
     assert PriceFilter.build(gpu_model=" h100 sxm5 ").gpu_model == "H100 SXM 80GB"
     # A name the normaliser does not know is compared verbatim.
-    assert PriceFilter.build(gpu_model="Gaudi 3").gpu_model == "Gaudi 3"
+    assert PriceFilter.build(gpu_model="Tesla K80").gpu_model == "Tesla K80"
     assert PriceFilter.build(gpu_model="  ").gpu_model is None
+
+
+def test_gpu_family_name_matches_every_variant_and_a_variant_only_itself():
+    family = PriceFilter.build(gpu_model="H100")
+    assert family.gpu_model == "H100"
+    assert family.group_model is None  # several models: the all-prices group, filtered locally
+    assert family.matches(message(gpu_model="H100 PCIe 80GB"))
+    assert family.matches(message(gpu_model="H100 SXM 80GB"))
+    assert not family.matches(message(gpu_model="H200 SXM 141GB"))
+    variant = PriceFilter.build(gpu_model="H100 PCIe")
+    assert variant.group_model == "H100 PCIe 80GB"
+    assert variant.matches(message(gpu_model="H100 PCIe 80GB"))
+    assert not variant.matches(message(gpu_model="H100 SXM 80GB"))
+    single = PriceFilter.build(gpu_model="rtx 4090")
+    assert single.gpu_model == "RTX 4090" and single.group_model == "RTX 4090"
 
 
 def test_each_condition():

@@ -125,7 +125,7 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
         self._feed_task = asyncio.create_task(self._feed(price_filter))
 
     async def _feed(self, price_filter: PriceFilter) -> None:
-        async with price_hub().subscribe(group_for(price_filter.gpu_model)) as batches:
+        async with price_hub().subscribe(group_for(price_filter.group_model)) as batches:
             # Sent once the subscription is registered: from here on no change is missed.
             await self.send_json({"type": "subscribed", "filter": _describe(price_filter)})
             while True:

@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from apps.auth_app.middleware import bearer_token, request_principal
 from apps.auth_app.models import User
 from apps.math_core import calculators, recommendations, services, workloads
+from apps.math_core.algorithms import gpu_names
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
 from gpubroker.errors import Unauthenticated
@@ -74,14 +75,19 @@ class BenchmarkOut(Schema):
     source: str
     perf_source: str
     notes: str
+    gpu_family: str | None = Field(None, description="GPU family of gpu_model.")
 
     @staticmethod
     def resolve_id(obj: object) -> str:
         return str(obj.id)  # type: ignore[attr-defined]
 
+    @staticmethod
+    def resolve_gpu_family(obj: object) -> str | None:
+        return gpu_names.gpu_family(obj.gpu_model)  # type: ignore[attr-defined]
+
 
 class BenchmarkFilters(Schema):
-    vendor: Literal["NVIDIA", "AMD", "nvidia", "amd"] | None = None
+    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
     min_vram_gb: int | None = Field(None, ge=0, le=services.MAX_VRAM_FILTER_GB)
     order_by: BenchmarkOrder = "gpu_model"
     descending: bool = False

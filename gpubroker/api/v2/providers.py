@@ -14,6 +14,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from apps.math_core.algorithms.gpu_names import gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
@@ -40,8 +41,12 @@ class OfferFilterQuery(Schema):
     ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders."""
 
     gpu_type: str | None = None
-    gpu_model: list[str] | None = None
-    vendor: Literal["NVIDIA", "AMD", "nvidia", "amd"] | None = None
+    gpu_model: list[str] | None = Field(
+        None,
+        description="A family name (H100) matches every variant; a variant (H100 PCIe) itself.",
+    )
+    gpu_family: list[str] | None = Field(None, description="GPU family names; any variant matches.")
+    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
     vram_gb_min: int | None = None
     vram_gb_max: int | None = None
     total_vram_gb_min: int | None = None
@@ -86,6 +91,7 @@ class OfferItem(Schema):
     )
     external_id: str
     gpu_type: str
+    gpu_family: str | None = Field(description="GPU family of gpu_type; null when unknown.")
     raw_gpu_name: str
     vendor: str | None
     gpu_memory_gb: int
@@ -128,6 +134,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "is_sample_data": provider.is_sample_data,
         "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
+        "gpu_family": gpu_family(offer.gpu_type),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
     }
@@ -140,3 +147,22 @@ def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any
     result = selectors.search_offers(filters=query.offer_filters(), ordering=ordering, page=page)
     items = [offer_item(offer, ordering.precision) for offer in result.rows]
     return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}
+
+
+class GPUFamilyOut(Schema):
+    name: str
+    vendor: str
+    variants: list[str]
+
+
+@router.get(
+    "/gpu-families",
+    response=list[GPUFamilyOut],
+    summary="GPU families and their variants",
+    description="In any GPU filter a family name matches every variant; a variant only itself.",
+)
+def list_gpu_families(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "vendor": vendor, "variants": list(variants)}
+        for name, vendor, variants in gpu_family_list()
+    ]

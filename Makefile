@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= gpubroker.settings.development
 
-.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench clean browser
+.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench clean browser bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ browser:
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium nginx; \
 	fi
+
+## make bench-load: Locust for bench/load_fault.py (not needed by the tests)
+bench-load: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from . import auth, integrations, math_core, providers, recommendations
 from .errors import ErrorFormatter
 from .live_execution import SharedEventExecutionContext
+from .operation_metrics import OperationMetrics
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
@@ -29,6 +30,7 @@ schema = strawberry.Schema(
         lambda: ValidationCache(maxsize=512),
         RateLimitExtension,
         ErrorFormatter,
+        OperationMetrics,  # latency and cost by operation name, for /metrics
     ],
     execution_context_class=SharedEventExecutionContext,
 )

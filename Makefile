@@ -26,6 +26,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py load_benchmarks
+	$(BIN)/python manage.py load_models
 	$(BIN)/python manage.py load_demo_data
 
 ## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with daphne

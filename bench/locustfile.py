@@ -24,6 +24,7 @@ from typing import Any
 
 from locust import HttpUser, User, constant, constant_throughput, events, task
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 TOKEN = os.environ["LOAD_TOKEN"]
 OFFER_IDS = os.environ.get("LOAD_OFFER_IDS", "").split(",")
@@ -158,10 +159,12 @@ class Subscriber(User):
 
     @task
     def listen(self) -> None:
-        url = self.host.replace("http", "ws", 1) + "/graphql/"
+        url = str(self.host).replace("http", "ws", 1) + "/graphql/"
         started = time.time()
         try:
-            with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:
+            with connect(
+                url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=10
+            ) as ws:
                 ws.send(
                     json.dumps(
                         {"type": "connection_init", "payload": {"Authorization": f"Bearer {TOKEN}"}}

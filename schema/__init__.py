@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, math_core, providers, recommendations
+from . import models as model_catalogue
 from .errors import ErrorFormatter
 from .live_execution import SharedEventExecutionContext
 from .operation_metrics import OperationMetrics
@@ -16,7 +17,14 @@ from .subscriptions import Subscription
 
 Query = merge_types(
     "Query",
-    (auth.Query, integrations.Query, math_core.Query, providers.Query, recommendations.Query),
+    (
+        auth.Query,
+        integrations.Query,
+        math_core.Query,
+        providers.Query,
+        recommendations.Query,
+        model_catalogue.Query,
+    ),
 )
 Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 

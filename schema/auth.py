@@ -1,14 +1,14 @@
 """GraphQL: accounts, tokens, MFA, invitations, sessions and the audit log.
 
 Resolvers are thin calls into ``apps.auth_app`` (the REST facade calls the same functions).
-Mutations return payloads with ``errors: [FieldError!]!``; request-level failures (no or bad
-token, missing right, rate limit) are errors with ``extensions.code``."""
+Mutations go through ``schema/mutations.py``: payloads with ``errors: [AuthError!]!``
+(``AuthErrorCode``); request-level failures (no or bad bearer token, missing right, rate limit)
+are errors with ``extensions.code``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -18,34 +18,30 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from apps.auth_app import invitations, mfa, models, selectors, services
-from gpubroker.errors import DomainError, RateLimited
+from apps.auth_app.errors import AuthErrorCode
 
-from .errors import FieldError
+from .mutations import mutation, payload_error
 from .permissions import (
     IsAuthenticated,
     IsTenantAdmin,
     current_principal,
+    optional_principal,
     request_ip,
     request_user_agent,
     require_user,
 )
-
-T = TypeVar("T")
 
 
 def _guarded(*permissions: type) -> list[Any]:
     return [PermissionExtension(permissions=[permission() for permission in permissions])]
 
 
-def attempt(call: Callable[[], T]) -> tuple[T | None, list[FieldError]]:
-    """Run a service call; domain errors become the payload's ``errors`` (rate limits stay
-    request-level errors)."""
-    try:
-        return call(), []
-    except RateLimited:
-        raise
-    except DomainError as exc:
-        return None, [FieldError.from_domain(exc)]
+@payload_error(AuthErrorCode)
+@strawberry.type(description="A problem with an account, token, MFA or invitation request.")
+class AuthError:
+    field: str | None
+    message: str
+    code: AuthErrorCode
 
 
 @strawberry.enum(description="A user's role in their organisation.")
@@ -137,10 +133,6 @@ class AuthTokens:
     token_type: str
     expires_in: int
 
-    @classmethod
-    def from_pair(cls, pair: dict[str, Any] | None) -> AuthTokens | None:
-        return cls(**pair) if pair else None
-
 
 @strawberry.type(description="Password accepted; send a TOTP code with this token.")
 class MfaChallenge:
@@ -160,46 +152,46 @@ class RegisterInput:
 @strawberry.type
 class RegisterPayload:
     user: UserType | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class LoginPayload:
     tokens: AuthTokens | None = None
     mfa_challenge: MfaChallenge | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class TokensPayload:
     tokens: AuthTokens | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class LogoutPayload:
     ok: bool = False
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class MfaEnrolmentPayload:
     secret: str | None = None
     otpauth_uri: str | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class UserPayload:
     user: UserType | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class CreateInvitationPayload:
     invitation: InvitationType | None = None
     token: str | None = strawberry.field(default=None, description="Shown only once.")
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -234,108 +226,72 @@ class Query:
         return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
 
 
-def _mutation(description: str, *permissions: type) -> Any:
-    return strawberry_django.mutation(
-        description=description,
-        handle_django_errors=False,
-        extensions=_guarded(*permissions) if permissions else [],
-    )
-
-
 @strawberry.type
 class Mutation:
-    @_mutation("Create an account (and an organisation, unless joining by invitation).")
+    @mutation("Create an account (and an organisation, unless joining by invitation).")
     def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
-        user, errors = attempt(lambda: services.register(**vars(input), ip=request_ip(info)))
-        return RegisterPayload(user=user, errors=errors)  # type: ignore[arg-type]
+        user = services.register(**vars(input), ip=request_ip(info))
+        return RegisterPayload(user=user)  # type: ignore[arg-type]
 
-    @_mutation("Sign in: tokens, or an MFA challenge when the account has MFA on.")
+    @mutation("Sign in: tokens, or an MFA challenge when the account has MFA on.")
     def login(self, info: Info, email: str, password: str) -> LoginPayload:
-        result, errors = attempt(
-            lambda: services.login(
-                email=email,
-                password=password,
-                ip=request_ip(info),
-                user_agent=request_user_agent(info),
-            )
+        result = services.login(
+            email=email, password=password, ip=request_ip(info), user_agent=request_user_agent(info)
         )
         if isinstance(result, services.MfaChallenge):
             challenge = MfaChallenge(mfa_token=result.token, expires_in=result.expires_in)
             return LoginPayload(mfa_challenge=challenge)
-        return LoginPayload(tokens=AuthTokens.from_pair(result), errors=errors)
+        return LoginPayload(tokens=AuthTokens(**result))
 
-    @_mutation("Second sign-in step: exchange the MFA challenge and a TOTP code for tokens.")
+    @mutation("Second sign-in step: exchange the MFA challenge and a TOTP code for tokens.")
     def verify_mfa_login(self, info: Info, mfa_token: str, code: str) -> TokensPayload:
-        pair, errors = attempt(
-            lambda: mfa.verify_login_challenge(
-                mfa_token=mfa_token,
-                code=code,
-                ip=request_ip(info),
-                user_agent=request_user_agent(info),
-            )
+        pair = mfa.verify_login_challenge(
+            mfa_token=mfa_token, code=code, ip=request_ip(info), user_agent=request_user_agent(info)
         )
-        return TokensPayload(tokens=AuthTokens.from_pair(pair), errors=errors)
+        return TokensPayload(tokens=AuthTokens(**pair))
 
-    @_mutation("Rotate a refresh token: a new pair; the old refresh token is spent.")
+    @mutation("Rotate a refresh token: a new pair; the old refresh token is spent.")
     def refresh_token(self, info: Info, refresh_token: str) -> TokensPayload:
-        pair, errors = attempt(
-            lambda: services.refresh(refresh_token=refresh_token, ip=request_ip(info))
-        )
-        return TokensPayload(tokens=AuthTokens.from_pair(pair), errors=errors)
+        pair = services.refresh(refresh_token=refresh_token, ip=request_ip(info))
+        return TokensPayload(tokens=AuthTokens(**pair))
 
-    @_mutation("Revoke the current session (bearer token) and/or a refresh token's session.")
+    @mutation("Revoke the current session (bearer token) and/or a refresh token's session.")
     def logout(self, info: Info, refresh_token: str | None = None) -> LogoutPayload:
-        _, errors = attempt(
-            lambda: services.logout(
-                principal=current_principal(info),
-                refresh_token=refresh_token,
-                ip=request_ip(info),
-            )
+        services.logout(
+            principal=optional_principal(info), refresh_token=refresh_token, ip=request_ip(info)
         )
-        return LogoutPayload(ok=not errors, errors=errors)
+        return LogoutPayload(ok=True)
 
-    @_mutation("Revoke one of your sessions.", IsAuthenticated)
+    @mutation("Revoke one of your sessions.", IsAuthenticated)
     def revoke_session(self, info: Info, id: strawberry.ID) -> LogoutPayload:
-        _, errors = attempt(
-            lambda: services.revoke_session(
-                user=require_user(info),
-                session_id=selectors.parse_uuid(id, field="id"),
-                reason=models.AuthSession.RevokedReason.USER,
-                ip=request_ip(info),
-            )
+        services.revoke_session(
+            user=require_user(info),
+            session_id=selectors.parse_uuid(id, field="id"),
+            reason=models.AuthSession.RevokedReason.USER,
+            ip=request_ip(info),
         )
-        return LogoutPayload(ok=not errors, errors=errors)
+        return LogoutPayload(ok=True)
 
-    @_mutation("Start TOTP enrolment: a new secret and its otpauth:// URI.", IsAuthenticated)
+    @mutation("Start TOTP enrolment: a new secret and its otpauth:// URI.", IsAuthenticated)
     def enrol_mfa(self, info: Info) -> MfaEnrolmentPayload:
-        enrolment, errors = attempt(lambda: mfa.enrol(user=require_user(info), ip=request_ip(info)))
-        if enrolment is None:
-            return MfaEnrolmentPayload(errors=errors)
+        enrolment = mfa.enrol(user=require_user(info), ip=request_ip(info))
         return MfaEnrolmentPayload(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
 
-    @_mutation("Finish enrolment with a code from the app: MFA is on.", IsAuthenticated)
+    @mutation("Finish enrolment with a code from the app: MFA is on.", IsAuthenticated)
     def confirm_mfa(self, info: Info, code: str) -> UserPayload:
-        user, errors = attempt(
-            lambda: mfa.confirm(user=require_user(info), code=code, ip=request_ip(info))
-        )
-        return UserPayload(user=user, errors=errors)  # type: ignore[arg-type]
+        user = mfa.confirm(user=require_user(info), code=code, ip=request_ip(info))
+        return UserPayload(user=user)  # type: ignore[arg-type]
 
-    @_mutation("Turn MFA off (needs a current code).", IsAuthenticated)
+    @mutation("Turn MFA off (needs a current code).", IsAuthenticated)
     def disable_mfa(self, info: Info, code: str) -> UserPayload:
-        user, errors = attempt(
-            lambda: mfa.disable(user=require_user(info), code=code, ip=request_ip(info))
-        )
-        return UserPayload(user=user, errors=errors)  # type: ignore[arg-type]
+        user = mfa.disable(user=require_user(info), code=code, ip=request_ip(info))
+        return UserPayload(user=user)  # type: ignore[arg-type]
 
-    @_mutation("Invite someone to your organisation (tenant admins).", IsTenantAdmin)
+    @mutation("Invite someone to your organisation (tenant admins).", IsTenantAdmin)
     def create_invitation(
         self, info: Info, email: str, role: UserRole = UserRole.MEMBER
     ) -> CreateInvitationPayload:
-        created, errors = attempt(
-            lambda: invitations.create_invitation(
-                admin=require_user(info), email=email, role=role.value, ip=request_ip(info)
-            )
+        invitation, token = invitations.create_invitation(
+            admin=require_user(info), email=email, role=role.value, ip=request_ip(info)
         )
-        if created is None:
-            return CreateInvitationPayload(errors=errors)
-        return CreateInvitationPayload(invitation=created[0], token=created[1])  # type: ignore[arg-type]
+        return CreateInvitationPayload(invitation=invitation, token=token)  # type: ignore[arg-type]

@@ -1,11 +1,12 @@
 """GraphQL error conventions, one style for the whole schema.
 
 * Expected outcomes a client handles are **typed results**: queries return a union with
-  ``NotFoundError``; mutations return a payload with ``errors: [FieldError!]!`` (Saleor style).
-* Request-level failures (unauthenticated, rate limited, malformed input the schema cannot type)
-  are GraphQL errors whose ``extensions.code`` is a stable code and ``extensions.traceId`` the
-  request's trace id. Anything unexpected is masked as ``INTERNAL_ERROR``: no internal message,
-  no stack trace, ever.
+  ``NotFoundError``; mutations return a payload with ``errors: [<Domain>Error!]!`` whose ``code``
+  is the domain's enum (Saleor style), all through ``schema/mutations.py``.
+* Request-level failures (unauthenticated, forbidden, rate limited, malformed input the schema
+  cannot type) are GraphQL errors whose ``extensions.code`` is a stable code and
+  ``extensions.traceId`` the request's trace id. Anything unexpected is masked as
+  ``INTERNAL_ERROR``: no internal message, no stack trace, ever.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from enum import Enum
 import strawberry
 from strawberry.extensions import MaskErrors
 
-from gpubroker.errors import DomainError, ServiceUnavailable, dependency_unavailable
+from apps.core.errors import DomainError, ServiceUnavailable, dependency_unavailable
 from gpubroker.observability import current_trace_id
 from graphql import GraphQLError
 
 logger = logging.getLogger("gpubroker.graphql")
 
 
-@strawberry.enum(description="Stable, machine-readable error codes.")
+@strawberry.enum(description="Stable, machine-readable codes of query results' errors.")
 class ErrorCode(Enum):
     VALIDATION_ERROR = "VALIDATION_ERROR"
     NOT_FOUND = "NOT_FOUND"
@@ -33,26 +34,6 @@ class ErrorCode(Enum):
     RATE_LIMITED = "RATE_LIMITED"
     BAD_REQUEST = "BAD_REQUEST"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-
-
-def _code(value: str) -> ErrorCode:
-    try:
-        return ErrorCode(value)
-    except ValueError:
-        return ErrorCode.BAD_REQUEST
-
-
-@strawberry.type(
-    description="A problem with one input field (or the whole input when field is null)."
-)
-class FieldError:
-    field: str | None
-    message: str
-    code: ErrorCode
-
-    @classmethod
-    def from_domain(cls, exc: DomainError) -> FieldError:
-        return cls(field=exc.field, message=exc.message, code=_code(exc.code))
 
 
 @strawberry.type(description="The requested object does not exist.")

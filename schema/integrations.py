@@ -1,15 +1,15 @@
 """GraphQL: provider integrations (stored provider API keys) over ``apps.providers.integrations``.
 
 The same functions serve ``/api/v2/config/integrations``. No field ever exposes a key. Mutations
-return payloads with ``errors: [FieldError!]!``; a missing right (only tenant admins change an
+go through ``schema/mutations.py``: payloads with ``errors: [IntegrationError!]!``
+(``IntegrationErrorCode``); a missing right (only tenant admins change an
 organisation's keys) is a request-level ``FORBIDDEN``, like every permission in this schema."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -17,26 +17,23 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from apps.providers import integrations
+from apps.providers.errors import IntegrationErrorCode
 from apps.providers.integrations import IntegrationView
-from gpubroker.errors import DomainError, PermissionDenied, RateLimited, Unauthenticated
 
-from .errors import FieldError
+from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, request_ip, require_user
-
-T = TypeVar("T")
 
 
 def _authenticated() -> list[Any]:
     return [PermissionExtension(permissions=[IsAuthenticated()])]
 
 
-def attempt(call: Callable[[], T]) -> tuple[T | None, list[FieldError]]:
-    try:
-        return call(), []
-    except (RateLimited, Unauthenticated, PermissionDenied):
-        raise
-    except DomainError as exc:
-        return None, [FieldError.from_domain(exc)]
+@payload_error(IntegrationErrorCode)
+@strawberry.type(description="A problem with a provider integration request.")
+class IntegrationError:
+    field: str | None
+    message: str
+    code: IntegrationErrorCode
 
 
 @strawberry.enum(description="Whether the provider accepted the stored key when last asked.")
@@ -105,13 +102,13 @@ class SaveIntegrationInput:
 class IntegrationPayload:
     integration: ProviderIntegrationType | None = None
     created: bool = False
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[IntegrationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class DeleteIntegrationPayload:
-    ok: bool
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    ok: bool = False
+    errors: list[IntegrationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -125,42 +122,27 @@ class Query:
         return [ProviderIntegrationType.of(view) for view in views]
 
 
-def _mutation(description: str) -> Any:
-    return strawberry_django.mutation(
-        description=description, handle_django_errors=False, extensions=_authenticated()
-    )
-
-
 @strawberry.type
 class Mutation:
-    @_mutation("Store or replace a provider API key (validated with the provider first).")
+    @mutation(
+        "Store or replace a provider API key (validated with the provider first).", IsAuthenticated
+    )
     def save_integration(self, info: Info, input: SaveIntegrationInput) -> IntegrationPayload:
-        saved, errors = attempt(
-            lambda: integrations.save_integration(
-                user=require_user(info), **vars(input), ip=request_ip(info)
-            )
+        view, created = integrations.save_integration(
+            user=require_user(info), **vars(input), ip=request_ip(info)
         )
-        if saved is None:
-            return IntegrationPayload(errors=errors)
-        return IntegrationPayload(
-            integration=ProviderIntegrationType.of(saved[0]), created=saved[1]
-        )
+        return IntegrationPayload(integration=ProviderIntegrationType.of(view), created=created)
 
-    @_mutation("Ask the provider again whether the stored key is accepted.")
+    @mutation("Ask the provider again whether the stored key is accepted.", IsAuthenticated)
     def validate_integration(self, info: Info, provider: str) -> IntegrationPayload:
-        view, errors = attempt(
-            lambda: integrations.revalidate_integration(
-                user=require_user(info), provider=provider, ip=request_ip(info)
-            )
+        view = integrations.revalidate_integration(
+            user=require_user(info), provider=provider, ip=request_ip(info)
         )
-        integration = ProviderIntegrationType.of(view) if view else None
-        return IntegrationPayload(integration=integration, errors=errors)
+        return IntegrationPayload(integration=ProviderIntegrationType.of(view))
 
-    @_mutation("Remove a stored provider API key.")
+    @mutation("Remove a stored provider API key.", IsAuthenticated)
     def delete_integration(self, info: Info, provider: str) -> DeleteIntegrationPayload:
-        _, errors = attempt(
-            lambda: integrations.delete_integration(
-                user=require_user(info), provider=provider, ip=request_ip(info)
-            )
+        integrations.delete_integration(
+            user=require_user(info), provider=provider, ip=request_ip(info)
         )
-        return DeleteIntegrationPayload(ok=not errors, errors=errors)
+        return DeleteIntegrationPayload(ok=True)

@@ -11,9 +11,9 @@ import strawberry
 import strawberry_django
 from strawberry import auto
 
+from apps.core.errors import NotFound
 from apps.math_core import calculators, models, services
 from apps.math_core.algorithms import gpu_names
-from gpubroker.errors import NotFound
 
 from .errors import NotFoundError
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from graphql.language import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -21,7 +22,9 @@ from strawberry.extensions import SchemaExtension
 from gpubroker import metrics
 
 
-def operation_cost(operation: OperationDefinitionNode, fragments: dict[str, object]) -> int:
+def operation_cost(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> int:
     """Field selections in ``operation``, fragments expanded (each spread counts in full)."""
     sizes: dict[str, int] = {}
 
@@ -66,8 +69,6 @@ class OperationMetrics(SchemaExtension):
             time.perf_counter() - started
         )
         fragments = {
-            d.name.value: d
-            for d in document.definitions
-            if getattr(d, "kind", "") == "fragment_definition"
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         metrics.GRAPHQL_COST.labels(label).observe(operation_cost(chosen, fragments))

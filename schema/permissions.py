@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from apps.auth_app import middleware
 from apps.auth_app.middleware import RATE_LIMITED_ATTR, client_ip, request_principal
 from apps.auth_app.models import User
 from apps.auth_app.permissions import AUTHENTICATED, STAFF, TENANT_ADMIN, Rule
@@ -47,6 +48,23 @@ def current_user(info: Info) -> User | None:
     if isinstance(scope, dict) and scope.get(WS_USER_SCOPE_KEY) is not None:
         return scope[WS_USER_SCOPE_KEY]
     principal = current_principal(info)
+    return principal.user if principal else None
+
+
+def optional_principal(info: Info) -> Principal | None:
+    """The HTTP caller where signing in is optional, by the middleware's one rule (a bearer token
+    that does not verify is ``UNAUTHENTICATED``, never anonymous); None over WebSocket."""
+    request = _request(info.context)
+    return middleware.optional_principal(request) if isinstance(request, HttpRequest) else None
+
+
+def optional_user(info: Info) -> User | None:
+    """The WebSocket user, else the ``optional_principal``'s user."""
+    request = _request(info.context)
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and scope.get(WS_USER_SCOPE_KEY) is not None:
+        return scope[WS_USER_SCOPE_KEY]
+    principal = optional_principal(info)
     return principal.user if principal else None
 
 

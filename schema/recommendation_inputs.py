@@ -117,8 +117,32 @@ class CostPerGflopInput:
 @strawberry.input(description="A job to size and price. Give tokens or requests.")
 class WorkloadInput:
     workload_type: WorkloadType
-    params_billion: float
-    precision: Precision = Precision.FP16
+    model: str | None = strawberry.field(
+        default=None,
+        description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
+        "its published architecture sizes the job, explicit shape fields still win.",
+    )
+    params_billion: float | None = strawberry.field(
+        default=None, description="Required without a model."
+    )
+    precision: Precision | None = strawberry.field(
+        default=None,
+        description="Default: the model's native dtype, else fp16 (listed in assumptions).",
+    )
+    quantization: str | None = strawberry.field(
+        default=None,
+        description="Weight format: fp32, fp16, bf16, fp8, int8, int4, awq, gptq or a GGUF type "
+        "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
+    )
+    kv_cache_dtype: str | None = strawberry.field(
+        default=None, description="fp16, bf16, fp8 or fp32."
+    )
+    gpu_memory_utilization: float | None = strawberry.field(
+        default=None, description="Share of GPU memory the serving engine may use (0.9)."
+    )
+    runtime_overhead_gb: float | None = strawberry.field(
+        default=None, description="Per-GPU runtime memory (CUDA context, graphs); default none."
+    )
     context_length: int | None = None
     batch_size: int | None = None
     tokens: float | None = None

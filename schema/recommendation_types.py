@@ -15,14 +15,24 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from apps.math_core.errors import RecommendationErrorCode
+
 from . import offer_links
-from .errors import FieldError
+from .mutations import payload_error
 
 if TYPE_CHECKING:
     from .providers import GPUOfferType
 
 #: The catalogue's ``GPUOffer`` type (``schema/providers.py`` imports this module: lazy).
 LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
+
+
+@payload_error(RecommendationErrorCode)
+@strawberry.type(description="A problem with a TOPSIS, recommendation or interaction request.")
+class RecommendationError:
+    field: str | None
+    message: str
+    code: RecommendationErrorCode
 
 
 def _catalogue_offer(root: Any, info: Info) -> LinkedOffer | None:
@@ -77,6 +87,12 @@ class MemoryBreakdown:
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
+    kv_bytes_per_token: float = strawberry.field(
+        description="KV bytes one token adds with every layer holding it (0: no KV cache)."
+    )
+    usable_vram_fraction: float = strawberry.field(
+        description="Share of each GPU's memory the job may plan on (serving reservation)."
+    )
 
 
 @strawberry.type
@@ -87,6 +103,18 @@ class GpuModelEstimate:
     throughput: float | None
     duration_hours: float | None
     memory_bound: bool
+    single_stream_tokens_per_second: float | None = strawberry.field(
+        description="Decode tokens/s of one sequence on minGpus GPUs (estimate)."
+    )
+    batched_tokens_per_second: float | None = strawberry.field(
+        description="Decode tokens/s of the workload's whole batch on minGpus GPUs (estimate)."
+    )
+    prefill_tokens_per_second: float | None = strawberry.field(
+        description="Compute-bound prompt tokens/s on minGpus GPUs (estimate)."
+    )
+    throughput_note: str = strawberry.field(
+        description="What the rates are, or why they are unknown (no published figure)."
+    )
 
 
 @strawberry.type
@@ -101,7 +129,7 @@ class OfferEstimate:
     is_spot: bool
     feasible: bool
     reasons: list[str] = strawberry.field(
-        description="no_benchmark, insufficient_memory, deadline, budget."
+        description="no_benchmark, insufficient_memory, unknown_throughput, deadline, budget."
     )
     min_gpus: int | None
     replicas: int
@@ -125,6 +153,12 @@ class WorkloadEstimate:
     candidate_count: int
     feasible_count: int
     truncated: bool
+    model: str | None = strawberry.field(
+        default=None, description="The catalogue model row the estimate used."
+    )
+    model_source: str | None = strawberry.field(
+        default=None, description="The published config that row cites."
+    )
 
 
 @strawberry.type
@@ -180,7 +214,7 @@ class OfferRanking:
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -264,7 +298,7 @@ class Recommendations:
 @strawberry.type
 class EnsemblePayload:
     result: Recommendations | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -279,4 +313,4 @@ class OfferInteraction:
 @strawberry.type
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(default_factory=list)

@@ -12,9 +12,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gpubroker.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, ValidationFailed
 
 from . import audit
+from .errors import AuthErrorCode
 from .models import Invitation, Role, User, UserManager
 from .permissions import TENANT_ADMIN
 
@@ -44,7 +45,11 @@ def create_invitation(
     if role not in Role.values:
         raise ValidationFailed("Unknown role.", field="role")
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict("An account with this email already exists.", field="email")
+        raise Conflict(
+            "An account with this email already exists.",
+            field="email",
+            reason=AuthErrorCode.EMAIL_TAKEN,
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         tenant=tenant,
@@ -86,7 +91,9 @@ def claim_invitation(*, token: str, email: str) -> Invitation:
         or invitation.expires_at <= timezone.now()
         or not secrets.compare_digest(invitation.email, email)
     ):
-        raise ValidationFailed(INVALID_INVITATION, field="invitation_token")
+        raise ValidationFailed(
+            INVALID_INVITATION, field="invitation_token", reason=AuthErrorCode.INVITATION_INVALID
+        )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return invitation

@@ -20,10 +20,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from gpubroker.errors import Conflict, Unauthenticated, ValidationFailed
+from apps.core.errors import Conflict, CredentialsRejected, ValidationFailed
 
 from . import audit, ratelimit, tokens
 from .crypto import decrypt_str, encrypt_str
+from .errors import AuthErrorCode
 from .models import User
 from .services import complete_login
 
@@ -60,6 +61,10 @@ def _accept_code(user: User, code: str) -> bool:
     return False
 
 
+def _invalid_challenge() -> CredentialsRejected:
+    return CredentialsRejected(tokens.INVALID_TOKEN_MESSAGE, reason=AuthErrorCode.INVALID_TOKEN)
+
+
 def _locked(user: User) -> User:
     return User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
 
@@ -68,7 +73,10 @@ def _locked(user: User) -> User:
 def enrol(*, user: User, ip: str | None = None) -> Enrolment:
     user = _locked(user)
     if user.mfa_enabled:
-        raise Conflict("MFA is already on; disable it first to enrol a new device.")
+        raise Conflict(
+            "MFA is already on; disable it first to enrol a new device.",
+            reason=AuthErrorCode.MFA_ALREADY_ENABLED,
+        )
     secret = pyotp.random_base32()
     user.mfa_secret = encrypt_str(secret)
     user.mfa_last_used_step = None
@@ -88,16 +96,20 @@ def enrol(*, user: User, ip: str | None = None) -> Enrolment:
 def _checked_code(user: User, code: str) -> None:
     ratelimit.hit_mfa_attempt(str(user.pk))
     if not _accept_code(user, _clean_code(code)):
-        raise ValidationFailed(INVALID_CODE, field="code")
+        raise ValidationFailed(INVALID_CODE, field="code", reason=AuthErrorCode.MFA_CODE_INVALID)
 
 
 @transaction.atomic
 def confirm(*, user: User, code: str, ip: str | None = None) -> User:
     user = _locked(user)
     if user.mfa_enabled:
-        raise Conflict("MFA is already on.")
+        raise Conflict("MFA is already on.", reason=AuthErrorCode.MFA_ALREADY_ENABLED)
     if not user.mfa_secret:
-        raise ValidationFailed("Start the enrolment first.", field="code")
+        raise ValidationFailed(
+            "Start the enrolment first.",
+            field="code",
+            reason=AuthErrorCode.MFA_ENROLMENT_NOT_STARTED,
+        )
     _checked_code(user, code)
     user.mfa_enabled = True
     user.save(update_fields=["mfa_enabled", "updated_at"])
@@ -116,7 +128,7 @@ def confirm(*, user: User, code: str, ip: str | None = None) -> User:
 def disable(*, user: User, code: str, ip: str | None = None) -> User:
     user = _locked(user)
     if not user.mfa_enabled:
-        raise Conflict("MFA is not on.")
+        raise Conflict("MFA is not on.", reason=AuthErrorCode.MFA_NOT_ENABLED)
     _checked_code(user, code)
     user.mfa_enabled = False
     user.mfa_secret = None
@@ -141,7 +153,7 @@ def verify_login_challenge(
     try:
         user_id = uuid.UUID(claims["sub"])
     except ValueError:
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE) from None
+        raise _invalid_challenge() from None
     code = _clean_code(code)
     with transaction.atomic():
         user = (
@@ -151,7 +163,7 @@ def verify_login_challenge(
             .first()
         )
         if user is None or not user.is_active or not user.mfa_enabled:
-            raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+            raise _invalid_challenge()
         ratelimit.hit_mfa_attempt(str(user.pk))
         accepted = _accept_code(user, code)
     if not accepted:
@@ -163,9 +175,9 @@ def verify_login_challenge(
             user=user,
             ip=ip,
         )
-        raise ValidationFailed(INVALID_CODE, field="code")
+        raise ValidationFailed(INVALID_CODE, field="code", reason=AuthErrorCode.MFA_CODE_INVALID)
     # Single use: the challenge's jti is burnt until the token would have expired anyway.
     ttl = max(1, int(claims["exp"] - time.time()) + settings.JWT_LEEWAY_SECONDS)
     if not cache.add(f"auth:mfa-challenge:{claims['jti']}", 1, timeout=ttl):
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+        raise _invalid_challenge()
     return complete_login(user, ip=ip, user_agent=user_agent, mfa=True)

@@ -15,9 +15,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from gpubroker.errors import RateLimited, Unauthenticated
+from apps.core.errors import RateLimited, Unauthenticated, envelope
+from gpubroker.observability import current_trace_id
 
 from . import ratelimit
 from .services import Principal, authenticate_access_token
@@ -61,6 +62,19 @@ def request_principal(request: HttpRequest) -> Principal | None:
     return principal
 
 
+BAD_BEARER_MESSAGE = "The bearer token is invalid or expired."
+
+
+def optional_principal(request: HttpRequest) -> Principal | None:
+    """The caller where signing in is optional (both facades use this one rule): None when no
+    bearer token was sent; a bearer token that does not verify is ``Unauthenticated`` (401 /
+    request-level), never a silent fall-back to anonymous."""
+    principal = request_principal(request)
+    if principal is None and bearer_token(request):
+        raise Unauthenticated(BAD_BEARER_MESSAGE)
+    return principal
+
+
 def _guard(request: HttpRequest) -> RateLimited | None:
     principal = request_principal(request)
     try:
@@ -71,9 +85,8 @@ def _guard(request: HttpRequest) -> RateLimited | None:
 
 
 def _rate_limited_response(exc: RateLimited) -> HttpResponseBase:
-    from gpubroker.api.v2.errors import error_response
-
-    response = error_response(exc.code, exc.message, exc.http_status, None)
+    body = envelope(exc.code, exc.message, None, current_trace_id())
+    response = JsonResponse(body, status=exc.http_status)
     response["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gpubroker.errors import PermissionDenied, Unauthenticated
+from apps.core.errors import PermissionDenied, Unauthenticated
 
 from .models import Role, User
 

@@ -32,7 +32,7 @@ from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
-from gpubroker.errors import RateLimited
+from apps.core.errors import RateLimited
 
 from .models import PLAN_LIMITS, Plan, Tenant, User
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from .audit import chain_for
 from .models import AuditLog, AuthSession, User

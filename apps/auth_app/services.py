@@ -29,13 +29,22 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gpubroker.errors import Conflict, Unauthenticated, ValidationFailed
+from apps.core.errors import (
+    Conflict,
+    CredentialsRejected,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 from . import audit, ratelimit, tokens
+from .errors import AuthErrorCode
 from .invitations import claim_invitation
 from .models import PLAN_LIMITS, AuthSession, Plan, RefreshToken, Role, Tenant, User, UserManager
 
 INVALID_CREDENTIALS = "Invalid email or password."
+EMAIL_TAKEN = "An account with this email already exists."
+TOKEN_REUSED = "This refresh token was already used; its session is revoked. Sign in again."
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class MfaChallenge:
 
     token: str
     expires_in: int
+
+
+def _invalid_token() -> CredentialsRejected:
+    return CredentialsRejected(tokens.INVALID_TOKEN_MESSAGE, reason=AuthErrorCode.INVALID_TOKEN)
 
 
 def token_digest(token: str) -> str:
@@ -96,7 +109,7 @@ def _uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE) from None
+        raise _invalid_token() from None
 
 
 def authenticate_access_token(token: str) -> Principal:
@@ -113,7 +126,7 @@ def authenticate_access_token(token: str) -> Principal:
         .first()
     )
     if user is None:
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+        raise _invalid_token()
     return Principal(user=user, session_id=session_id)
 
 
@@ -141,7 +154,9 @@ def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed(" ".join(exc.messages), field="password") from None
+        raise ValidationFailed(
+            " ".join(exc.messages), field="password", reason=AuthErrorCode.PASSWORD_REJECTED
+        ) from None
 
 
 def _new_tenant(name: str) -> Tenant:
@@ -149,13 +164,18 @@ def _new_tenant(name: str) -> Tenant:
         raise Conflict(
             "This organisation already exists; ask its admin for an invitation.",
             field="organization",
+            reason=AuthErrorCode.ORGANIZATION_TAKEN,
         )
     rps, ws = PLAN_LIMITS[Plan.FREE]
     try:
         with transaction.atomic():
             return Tenant.objects.create(name=name, plan=Plan.FREE, rate_limit_rps=rps, ws_limit=ws)
     except IntegrityError:
-        raise Conflict("This organisation already exists.", field="organization") from None
+        raise Conflict(
+            "This organisation already exists.",
+            field="organization",
+            reason=AuthErrorCode.ORGANIZATION_TAKEN,
+        ) from None
 
 
 @transaction.atomic
@@ -174,7 +194,7 @@ def register(
     email, full_name = _clean_registration(email, full_name)
     organization = (organization or "").strip()[:255] or None
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict("An account with this email already exists.", field="email")
+        raise Conflict(EMAIL_TAKEN, field="email", reason=AuthErrorCode.EMAIL_TAKEN)
     user = User(email=email, full_name=full_name, organization=organization)
     _check_password(password, user)
     if invitation_token:
@@ -189,7 +209,7 @@ def register(
         with transaction.atomic():
             user.save(force_insert=True)
     except IntegrityError:
-        raise Conflict("An account with this email already exists.", field="email") from None
+        raise Conflict(EMAIL_TAKEN, field="email", reason=AuthErrorCode.EMAIL_TAKEN) from None
     if invitation_token:
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_by"])
@@ -241,7 +261,7 @@ def login(
             details={"email": email},
             ip=ip,
         )
-        raise Unauthenticated(INVALID_CREDENTIALS)
+        raise CredentialsRejected(INVALID_CREDENTIALS, reason=AuthErrorCode.INVALID_CREDENTIALS)
     assert user is not None
     ratelimit.forget_login_failures(email)
     if user.mfa_enabled:
@@ -296,10 +316,10 @@ def _rotate(refresh_token: str, claims: dict[str, Any], ip: str | None) -> dict[
     )
     now = timezone.now()
     if row is None or str(row.family_id) != claims.get("sid") or str(row.pk.hex) != claims["jti"]:
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+        raise _invalid_token()
     session, user = row.family, row.family.user
     if session.revoked_at is not None or row.expires_at <= now or not user.is_active:
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+        raise _invalid_token()
     if row.used_at is not None:
         _revoke(session, AuthSession.RevokedReason.REUSE)
         audit.record(
@@ -331,8 +351,8 @@ def refresh(*, refresh_token: str, ip: str | None = None) -> dict[str, Any]:
     """Spend ``refresh_token`` for a new pair of the same family (rotation)."""
     claims = tokens.decode(refresh_token, tokens.REFRESH)
     pair = _rotate(refresh_token, claims, ip)
-    if pair is None:  # the family's revocation is committed; the caller only learns "invalid"
-        raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+    if pair is None:  # the family's revocation is committed
+        raise CredentialsRejected(TOKEN_REUSED, reason=AuthErrorCode.TOKEN_REUSED)
     return pair
 
 
@@ -341,8 +361,6 @@ def revoke_session(
     *, user: User, session_id: uuid.UUID, reason: str, ip: str | None = None
 ) -> AuthSession:
     """Revoke one of ``user``'s own sessions (owner-of-object: another user's is not found)."""
-    from gpubroker.errors import NotFound
-
     session = AuthSession.objects.select_for_update().filter(pk=session_id, user=user).first()
     if session is None:
         raise NotFound("Session not found.")
@@ -377,9 +395,9 @@ def logout(
             .first()
         )
         if row is None or str(row.family_id) != claims.get("sid"):
-            raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+            raise _invalid_token()
         if principal is not None and row.family.user_id != principal.user.pk:
-            raise Unauthenticated(tokens.INVALID_TOKEN_MESSAGE)
+            raise _invalid_token()
         revoke_session(
             user=row.family.user,
             session_id=row.family_id,

@@ -24,8 +24,9 @@ from django.dispatch import receiver
 from jose import jwk, jwt
 from jose.backends.base import Key
 
-from gpubroker.errors import Unauthenticated
+from apps.core.errors import CredentialsRejected
 
+from .errors import AuthErrorCode
 from .keys import KeySet, load_keyset
 
 logger = logging.getLogger("gpubroker.auth")
@@ -96,13 +97,13 @@ def encode(
     return token, claims
 
 
-def _invalid(reason: str) -> Unauthenticated:
+def _invalid(reason: str) -> CredentialsRejected:
     logger.info("token rejected", extra={"reason": reason})
-    return Unauthenticated(INVALID_TOKEN_MESSAGE)
+    return CredentialsRejected(INVALID_TOKEN_MESSAGE, reason=AuthErrorCode.INVALID_TOKEN)
 
 
 def decode(token: object, expected_type: str) -> dict[str, Any]:
-    """The verified claims of ``token``, or ``Unauthenticated``."""
+    """The verified claims of ``token``, or ``CredentialsRejected`` (an ``Unauthenticated``)."""
     if not isinstance(token, str) or not token:
         raise _invalid("missing")
     if len(token) > settings.JWT_MAX_TOKEN_BYTES or token.count(".") != 2:

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.providers.models import GPUOffer
-from gpubroker.errors import NotFound, ValidationFailed
 
 from .algorithms import costs
 from .algorithms.gpu_spec import GpuSpec, Precision

@@ -13,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from scipy import sparse
 
+from apps.core.errors import NotFound, Unauthenticated, ValidationFailed
 from apps.providers.models import GPUOffer
-from gpubroker.errors import NotFound, Unauthenticated, ValidationFailed
 
 from .algorithms import collaborative
 from .candidates import OfferTable, naive_utc, raw_rows, uuid_key
+from .errors import RecommendationErrorCode
 from .models import InteractionKind, OfferInteraction, RecommendationRun
 
 #: Interactions older than this are ignored (their weight has halved six times anyway).
@@ -46,13 +47,21 @@ def record_interaction(
         )
     offer = GPUOffer.objects.filter(pk=_uuid(offer_id, "offer_id")).first()
     if offer is None:
-        raise NotFound(f"No offer {offer_id}.", field="offer_id")
+        raise NotFound(
+            f"No offer {offer_id}.",
+            field="offer_id",
+            reason=RecommendationErrorCode.OFFER_NOT_FOUND,
+        )
     run = None
     if run_id is not None:
         run = RecommendationRun.objects.filter(pk=_uuid(run_id, "run_id")).first()
         # Another user's run is reported as missing: run ids are not shared across users.
         if run is None or (run.user_id is not None and run.user_id != user.pk):
-            raise NotFound(f"No recommendation run {run_id}.", field="run_id")
+            raise NotFound(
+                f"No recommendation run {run_id}.",
+                field="run_id",
+                reason=RecommendationErrorCode.RUN_NOT_FOUND,
+            )
     return OfferInteraction.objects.create(user=user, offer=offer, kind=kind, run=run)
 
 

@@ -139,3 +139,48 @@ class OfferInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.offer_id}"
+
+
+class ModelArchitecture(models.Model):
+    """One open model's published architecture (the model catalogue, issue 12): loaded from
+    ``apps/math_core/data/models.json`` by ``manage.py load_models``; every row cites the
+    config it comes from (``source``) and what it was checked against (``verified_via``)."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Canonical model name.")
+    family = models.CharField(max_length=50)
+    kind = models.CharField(max_length=20, help_text="llm, embedding or diffusion.")
+    aliases = models.JSONField(default=list, help_text="Other spellings, repo ids, tags.")
+    hf_repo = models.CharField(max_length=200, blank=True, default="")
+    ollama_tag = models.CharField(max_length=100, blank=True, default="")
+    params_total = models.BigIntegerField()
+    params_active = models.BigIntegerField()
+    params_source = models.TextField()
+    attention = models.CharField(max_length=10, help_text="mha, gqa, mqa, mla or none.")
+    num_layers = models.IntegerField(null=True, blank=True)
+    hidden_size = models.IntegerField(null=True, blank=True)
+    num_heads = models.IntegerField(null=True, blank=True)
+    num_kv_heads = models.IntegerField(null=True, blank=True)
+    head_dim = models.IntegerField(null=True, blank=True)
+    kv_lora_rank = models.IntegerField(null=True, blank=True)
+    qk_rope_head_dim = models.IntegerField(null=True, blank=True)
+    sliding_window = models.IntegerField(null=True, blank=True)
+    sliding_window_rule = models.CharField(max_length=20, blank=True, default="")
+    experts_total = models.IntegerField(null=True, blank=True)
+    experts_active = models.IntegerField(null=True, blank=True)
+    shared_experts = models.IntegerField(null=True, blank=True)
+    vocab_size = models.IntegerField(null=True, blank=True)
+    max_context = models.IntegerField(null=True, blank=True)
+    tied_embeddings = models.BooleanField(default=False)
+    native_dtype = models.CharField(max_length=20, blank=True, default="")
+    licence = models.CharField(max_length=200, blank=True, default="")
+    source = models.CharField(max_length=300, help_text="The published config the row is from.")
+    verified_via = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    config = models.JSONField(default=dict, help_text="The published config.json fields.")
+
+    class Meta:
+        db_table = "model_architectures"
+        ordering = ["family", "params_total", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,11 +14,12 @@ from enum import StrEnum
 
 import numpy as np
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from .algorithms.gpu_spec import Precision
 from .algorithms.workload_costing import Estimates
 from .candidates import OfferTable
+from .errors import RecommendationErrorCode
 
 
 class OfferCriterion(StrEnum):
@@ -60,6 +61,7 @@ BENCHMARK_CRITERIA = frozenset(
         OfferCriterion.COST_PER_TFLOP_HOUR,
     }
 )
+INVALID = RecommendationErrorCode.INVALID_CRITERIA
 MAX_CRITERIA = 14
 
 DEFAULT_CRITERIA: tuple[tuple[OfferCriterion, float], ...] = (
@@ -100,7 +102,7 @@ def choose_criteria(
     else:
         pairs = given
     if len(pairs) > MAX_CRITERIA:
-        raise ValidationFailed(f"at most {MAX_CRITERIA} criteria", field="criteria")
+        raise ValidationFailed(f"at most {MAX_CRITERIA} criteria", field="criteria", reason=INVALID)
     criteria: list[OfferCriterion] = []
     weights: list[float] = []
     for name, weight in pairs:
@@ -109,16 +111,20 @@ def choose_criteria(
         except ValueError:
             allowed = ", ".join(c.value for c in OfferCriterion)
             raise ValidationFailed(
-                f"unknown criterion {name!r}; one of {allowed}", field="criteria"
+                f"unknown criterion {name!r}; one of {allowed}", field="criteria", reason=INVALID
             ) from None
         if criterion in criteria:
-            raise ValidationFailed(f"criterion {criterion.value} given twice", field="criteria")
+            raise ValidationFailed(
+                f"criterion {criterion.value} given twice", field="criteria", reason=INVALID
+            )
         if criterion in WORKLOAD_CRITERIA and not with_workload:
             raise ValidationFailed(
-                f"criterion {criterion.value} needs a workload", field="criteria"
+                f"criterion {criterion.value} needs a workload", field="criteria", reason=INVALID
             )
         if not (isinstance(weight, int | float) and np.isfinite(weight) and weight > 0):
-            raise ValidationFailed("criterion weights must be positive numbers", field="weights")
+            raise ValidationFailed(
+                "criterion weights must be positive numbers", field="weights", reason=INVALID
+            )
         criteria.append(criterion)
         weights.append(float(weight))
     return CriteriaChoice(tuple(criteria), tuple(weights))

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import ValidationFailed
 
 from .algorithms.gpu_spec import Precision
 from .algorithms.topsis import topsis

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from .algorithms.workload_mapper import Workload
 from .candidates import OfferTable
+from .errors import RecommendationErrorCode
 from .models import RecommendationRun
 from .service_utils import money
 
@@ -20,7 +21,11 @@ MAX_RESULTS = 100
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_RESULTS:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
+        raise ValidationFailed(
+            f"limit must be between 1 and {MAX_RESULTS}",
+            field="limit",
+            reason=RecommendationErrorCode.LIMIT_OUT_OF_RANGE,
+        )
     return limit
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from .algorithms.costs import MONEY_STEP
 from .algorithms.errors import InvalidInput

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 
 from .algorithms.gpu_names import VENDORS, canonical_gpu_name
 from .algorithms.throughput import (

@@ -3,21 +3,23 @@ it costs on every candidate offer, feasible offers first, with a clear answer wh
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import ValidationFailed
 
-from .algorithms.gpu_spec import USABLE_VRAM_FRACTION, Precision, compute_tflops
+from .algorithms.gpu_spec import Precision, compute_tflops, peak_tflops
+from .algorithms.serving_rates import serving_rates
 from .algorithms.throughput import bandwidth_efficiency
 from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
 from .algorithms.workload_mapper import Workload, WorkloadPlan, WorkloadType, plan_workload
 from .calculators import gpu_spec
 from .candidates import OfferTable, candidate_offers, offer_table
+from .model_catalogue import architecture, find_model
 from .models import GPUBenchmark
 from .service_utils import finite, invalid_input_as_validation_error, money
 
@@ -28,11 +30,39 @@ REASON_NO_BENCHMARK = "no_benchmark"
 REASON_MEMORY = "insufficient_memory"
 REASON_DEADLINE = "deadline"
 REASON_BUDGET = "budget"
+REASON_UNKNOWN_RATE = "unknown_throughput"
+
+#: Inputs with a default, and the workload types each default matters for (None = all).
+DEFAULTED_INPUTS: dict[str, frozenset[WorkloadType] | None] = {
+    "precision": None,
+    "context_length": None,
+    "batch_size": None,
+    "output_tokens_per_request": frozenset({WorkloadType.LLM_INFERENCE}),
+    "lora_rank": frozenset({WorkloadType.FINE_TUNE_LORA, WorkloadType.FINE_TUNE_QLORA}),
+    "image_resolution": frozenset({WorkloadType.IMAGE_GENERATION}),
+    "diffusion_steps": frozenset({WorkloadType.IMAGE_GENERATION}),
+    "activation_checkpointing": frozenset(
+        {
+            WorkloadType.LLM_TRAINING,
+            WorkloadType.FINE_TUNE_FULL,
+            WorkloadType.FINE_TUNE_LORA,
+            WorkloadType.FINE_TUNE_QLORA,
+        }
+    ),
+}
 
 
 def build_workload(
-    *, workload_type: str, params_billion: float, precision: str = "fp16", **fields: Any
+    *,
+    workload_type: str,
+    params_billion: float | None = None,
+    precision: str | None = None,
+    model: str | None = None,
+    **fields: Any,
 ) -> Workload:
+    """A validated ``Workload`` from a facade's input. ``model`` (any catalogue alias) sizes
+    the job from the model's published architecture; explicit shape fields still win. An
+    unknown model is ``NotFound`` with suggestions (``model_catalogue.find_model``)."""
     try:
         kind = WorkloadType(str(workload_type).strip().lower())
     except ValueError:
@@ -41,11 +71,29 @@ def build_workload(
             f"workload_type must be one of {allowed}; got {workload_type!r}", field="workload_type"
         ) from None
     supplied = {name: value for name, value in fields.items() if value is not None}
+    arch = architecture(find_model(model)) if model is not None else None
+    if params_billion is None:
+        if arch is None:
+            raise ValidationFailed(
+                "give params_billion or a catalogue model", field="params_billion"
+            )
+        params_billion = arch.params_billion
+    given = {*supplied, *(["precision"] if precision is not None else [])}
+    if precision is None:
+        native = arch.native_dtype if arch is not None else "fp16"
+        precision = native if native in {p.value for p in Precision} else "fp16"
+    defaults = tuple(
+        name
+        for name, kinds in DEFAULTED_INPUTS.items()
+        if name not in given and (kinds is None or kind in kinds)
+    )
     with invalid_input_as_validation_error():
         workload = Workload(
             workload_type=kind,
             params_billion=params_billion,
             precision=Precision.parse(precision),
+            model=arch,
+            defaults=defaults,
             **supplied,
         )
         workload.validate()
@@ -56,6 +104,8 @@ def workload_as_dict(workload: Workload) -> dict[str, Any]:
     data = asdict(workload)
     data["workload_type"] = workload.workload_type.value
     data["precision"] = workload.precision.value
+    data["model"] = workload.model.name if workload.model is not None else None
+    data["defaults"] = list(workload.defaults)
     return data
 
 
@@ -68,15 +118,25 @@ class OfferAssessment:
     insufficient_memory: np.ndarray
     misses_deadline: np.ndarray
     over_budget: np.ndarray
+    #: Fits, but the GPU has no published peak for the job's compute precision.
+    unknown_rate: np.ndarray
 
     def reasons(self, index: int) -> list[str]:
         flags = (
             (REASON_NO_BENCHMARK, self.no_benchmark),
             (REASON_MEMORY, self.insufficient_memory),
+            (REASON_UNKNOWN_RATE, self.unknown_rate),
             (REASON_DEADLINE, self.misses_deadline),
             (REASON_BUDGET, self.over_budget),
         )
         return [code for code, flag in flags if flag[index]]
+
+
+def published_tflops(table: OfferTable, precision: Precision) -> np.ndarray:
+    """Each offer's datasheet peak at exactly ``precision`` (BF16 shares FP16's figure; 4-bit
+    weight formats compute in FP16), NaN where none is published — no fallback."""
+    key = Precision.FP16 if precision in (Precision.BF16, Precision.INT4) else precision
+    return table.tflops[key]
 
 
 def assess_offers(plan: WorkloadPlan, table: OfferTable) -> OfferAssessment:
@@ -90,12 +150,26 @@ def assess_offers(plan: WorkloadPlan, table: OfferTable) -> OfferAssessment:
     )
     estimates = evaluate(plan, hardware)
     benchmarked = table.has_benchmark
+    unknown = estimates.fits & ~(published_tflops(table, plan.job.compute_precision) > 0)
+    if unknown.any():  # never rank a GPU on a fallback figure: its rate is unknown
+        estimates = replace(
+            estimates,
+            throughput=np.where(unknown, 0.0, estimates.throughput),
+            duration_hours=np.where(unknown, np.inf, estimates.duration_hours),
+            total_cost=None
+            if estimates.total_cost is None
+            else np.where(unknown, np.inf, estimates.total_cost),
+            meets_deadline=estimates.meets_deadline & ~unknown,
+            within_budget=estimates.within_budget & ~unknown,
+            feasible=estimates.feasible & ~unknown,
+        )
     return OfferAssessment(
         estimates=estimates,
         no_benchmark=~benchmarked,
         insufficient_memory=benchmarked & ~estimates.fits,
-        misses_deadline=estimates.fits & ~estimates.meets_deadline,
-        over_budget=estimates.fits & ~estimates.within_budget,
+        misses_deadline=estimates.fits & ~unknown & ~estimates.meets_deadline,
+        over_budget=estimates.fits & ~unknown & ~estimates.within_budget,
+        unknown_rate=unknown,
     )
 
 
@@ -114,7 +188,7 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
     memory = plan.memory
     if not est.fits.any():
         largest_gpu = float(np.nanmax(table.vram_gb[benchmarked]))
-        if memory.per_gpu_working_gb >= largest_gpu * USABLE_VRAM_FRACTION:
+        if memory.per_gpu_working_gb >= largest_gpu * memory.usable_vram_fraction:
             return (
                 f"One batch's working activations need {_gb(memory.per_gpu_working_gb)} on every "
                 f"GPU, more than any candidate GPU can hold (largest {largest_gpu:g} GB): lower "
@@ -132,7 +206,14 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
             f"{est.min_gpus[best] or 'more than 4096'} of those GPUs."
         )
     workload = plan.workload
-    fitting = est.fits
+    fitting = est.fits & ~assessment.unknown_rate
+    if not fitting.any():
+        gpus = sorted({table.gpu_type[i] for i in np.flatnonzero(assessment.unknown_rate)})
+        return (
+            f"The offers that fit ({', '.join(gpus)}) have no published "
+            f"{plan.job.compute_precision.value} throughput figure, so their speed and cost "
+            "are unknown: choose another precision or GPU."
+        )
     if workload.deadline_hours is not None and not est.meets_deadline.any():
         fastest = float(est.duration_hours[fitting].min())
         return (
@@ -151,12 +232,37 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
 
 @dataclass(frozen=True)
 class GpuModelEstimate:
+    """The job on the fewest GPUs of one model that hold it. ``throughput``/``duration_hours``
+    are for that one replica running the workload as given (its batch); for inference the
+    decode rates are split into ``single_stream_tokens_per_second`` (one sequence) and
+    ``batched_tokens_per_second`` (the workload's batch), plus the compute-bound prefill rate.
+    Rates are None, with ``throughput_note`` saying why, when the GPU has no published peak
+    for the job's compute precision."""
+
     gpu_model: str
     vram_gb: int
     min_gpus: int | None
     throughput: float | None
     duration_hours: float | None
     memory_bound: bool
+    single_stream_tokens_per_second: float | None = None
+    batched_tokens_per_second: float | None = None
+    prefill_tokens_per_second: float | None = None
+    throughput_note: str = ""
+
+
+def _rate_note(plan: WorkloadPlan, gpu: str, known: bool, fits: bool) -> str:
+    precision = plan.job.compute_precision.value
+    if not fits:
+        return "does not fit on any number of these GPUs" if not known else "does not fit"
+    if not known:
+        return f"unknown: {gpu} has no published {precision} tensor figure in the GPU dataset"
+    if plan.job.single_pass_bytes > 0:
+        return (
+            f"estimated roofline at {precision}: decode memory-bound at this GPU's calibrated "
+            f"bandwidth efficiency, batch {plan.workload.batch_size}; prefill compute-bound"
+        )
+    return f"estimated roofline at {precision}"
 
 
 def gpu_model_estimates(plan: WorkloadPlan) -> list[GpuModelEstimate]:
@@ -168,10 +274,13 @@ def gpu_model_estimates(plan: WorkloadPlan) -> list[GpuModelEstimate]:
     specs = [gpu_spec(b) for b in benchmarks]
     vram = np.array([s.vram_gb for s in specs])
     counts = min_gpus(plan.memory, vram)
+    precision = plan.job.compute_precision
+    strict = Precision.FP16 if precision is Precision.INT4 else precision
+    known = np.array([bool(peak_tflops(s, strict)) for s in specs])
     peaks = []
     for spec in specs:
         with invalid_input_as_validation_error():
-            peaks.append(compute_tflops(spec, plan.job.compute_precision)[0])
+            peaks.append(compute_tflops(spec, precision)[0])
     hardware = Hardware(
         gpu_count=np.maximum(counts, 1),
         vram_gb=vram,
@@ -180,17 +289,35 @@ def gpu_model_estimates(plan: WorkloadPlan) -> list[GpuModelEstimate]:
         bandwidth_efficiency=np.array([bandwidth_efficiency(s) for s in specs]),
     )
     est = evaluate(plan, hardware)
+    rates = serving_rates(
+        plan,
+        gpus=counts,
+        bandwidth_gbps=hardware.bandwidth_gbps,
+        peak_tflops=hardware.peak_tflops,
+        bandwidth_efficiency=hardware.bandwidth_efficiency,
+    )
     out = []
     for i, bench in enumerate(benchmarks):
         fits = bool(est.fits[i])
+        ok = fits and bool(known[i])
         out.append(
             GpuModelEstimate(
                 gpu_model=bench.gpu_model,
                 vram_gb=bench.vram_gb,
                 min_gpus=int(counts[i]) if counts[i] > 0 else None,
-                throughput=finite(est.throughput[i]) if fits else None,
-                duration_hours=finite(est.duration_hours[i]) if fits else None,
-                memory_bound=bool(est.memory_bound[i]),
+                throughput=finite(est.throughput[i]) if ok else None,
+                duration_hours=finite(est.duration_hours[i]) if ok else None,
+                memory_bound=bool(est.memory_bound[i]) and ok,
+                single_stream_tokens_per_second=finite(rates.single_stream[i])
+                if rates is not None and ok
+                else None,
+                batched_tokens_per_second=finite(rates.batched[i])
+                if rates is not None and ok
+                else None,
+                prefill_tokens_per_second=finite(rates.prefill[i])
+                if rates is not None and ok
+                else None,
+                throughput_note=_rate_note(plan, bench.gpu_model, bool(known[i]), fits),
             )
         )
     return out
@@ -217,7 +344,7 @@ class OfferEstimate:
 
 def offer_estimate(table: OfferTable, assessment: OfferAssessment, i: int) -> OfferEstimate:
     est = assessment.estimates
-    fits = bool(est.fits[i])
+    fits = bool(est.fits[i]) and not bool(assessment.unknown_rate[i])
     cost = est.total_cost[i] if est.total_cost is not None else np.inf
     return OfferEstimate(
         offer_id=table.offer_id(i),
@@ -247,6 +374,8 @@ class MemorySummary:
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
+    kv_bytes_per_token: float = 0.0
+    usable_vram_fraction: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -264,6 +393,9 @@ class WorkloadEstimate:
     feasible: bool
     reason: str | None
     truncated: bool
+    #: The catalogue row the estimate used (None: sized from params_billion alone).
+    model: str | None = None
+    model_source: str | None = None
 
 
 def memory_summary(plan: WorkloadPlan) -> MemorySummary:
@@ -276,6 +408,8 @@ def memory_summary(plan: WorkloadPlan) -> MemorySummary:
         m.optimizer_states_gb,
         m.per_gpu_working_gb,
         m.total_gb,
+        m.kv_bytes_per_token,
+        m.usable_vram_fraction,
     )
 
 
@@ -313,4 +447,6 @@ def estimate_workload(
         feasible=feasible_count > 0,
         reason=None if feasible_count else no_feasible_reason(plan, table, assessment),
         truncated=table.truncated,
+        model=workload.model.name if workload.model is not None else None,
+        model_source=workload.model.source if workload.model is not None else None,
     )

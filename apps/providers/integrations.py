@@ -33,9 +33,10 @@ from apps.auth_app import audit
 from apps.auth_app.crypto import DecryptionFailed, decrypt_str, encrypt_str
 from apps.auth_app.models import User
 from apps.auth_app.permissions import AUTHENTICATED, TENANT_ADMIN
-from gpubroker.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 
 from .adapters import ProviderError, ProviderRegistry, RetryPolicy, UnknownProvider
+from .errors import IntegrationErrorCode
 from .models import IntegrationStatus, ProviderIntegration
 from .sync import ensure_provider
 from .sync_sources import live_adapter
@@ -83,7 +84,9 @@ def _provider_name(provider: str) -> str:
     except UnknownProvider:
         known = ", ".join(ProviderRegistry.list_adapters())
         raise ValidationFailed(
-            f"Unknown provider {provider!r}; one of: {known}.", field="provider"
+            f"Unknown provider {provider!r}; one of: {known}.",
+            field="provider",
+            reason=IntegrationErrorCode.UNKNOWN_PROVIDER,
         ) from None
     return name
 
@@ -94,6 +97,7 @@ def _clean_key(api_key: str) -> str:
         raise ValidationFailed(
             f"An API key is {MIN_KEY_LENGTH}-{MAX_KEY_LENGTH} characters without spaces.",
             field="api_key",
+            reason=IntegrationErrorCode.KEY_INVALID,
         )
     return key
 
@@ -168,7 +172,11 @@ def save_integration(
             details=details,
             ip=ip,
         )
-        raise ValidationFailed("The provider rejected this API key.", field="api_key")
+        raise ValidationFailed(
+            "The provider rejected this API key.",
+            field="api_key",
+            reason=IntegrationErrorCode.KEY_REJECTED,
+        )
     now = timezone.now()
     with transaction.atomic():
         provider_row = ensure_provider(name)
@@ -200,7 +208,11 @@ def _find(user: User, provider: str) -> ProviderIntegration:
     name = _provider_name(provider)
     found = scoped(user).select_related("provider").filter(provider__name=name).first()
     if found is None:
-        raise NotFound(f"No {name} integration is configured.", field="provider")
+        raise NotFound(
+            f"No {name} integration is configured.",
+            field="provider",
+            reason=IntegrationErrorCode.NOT_CONFIGURED,
+        )
     return found
 
 

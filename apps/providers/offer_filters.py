@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.math_core.algorithms.gpu_names import VENDORS, family_named
-from gpubroker.errors import ValidationFailed
 
 from .models import Availability
 

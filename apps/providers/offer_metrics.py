@@ -32,6 +32,7 @@ from django.db.models.expressions import Combinable, ExpressionWrapper
 from django.db.models.functions import Cast, Ceil, Coalesce, Floor, Greatest, NullIf, Round
 from django.db.models.lookups import GreaterThan
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.errors import InvalidInput
 from apps.math_core.algorithms.gpu_spec import (
@@ -43,7 +44,6 @@ from apps.math_core.algorithms.gpu_spec import (
 from apps.math_core.algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
 from apps.math_core.calculators import TokenCostResult, gpu_spec
 from apps.math_core.service_utils import money, rate
-from gpubroker.errors import ValidationFailed
 
 from .models import GPUOffer
 

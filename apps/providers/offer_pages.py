@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gpubroker.errors import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20

@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms.gpu_names import (
     canonical_gpu_name,
     display_gpu_name,
@@ -28,7 +29,6 @@ from apps.math_core.algorithms.gpu_names import (
     matching_gpu_models,
     normalize_gpu_name,
 )
-from gpubroker.errors import ValidationFailed
 
 from . import offer_cache
 from .json_tags import JSONArrayHasText

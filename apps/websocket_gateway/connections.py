@@ -18,8 +18,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from apps.core.errors import PermissionDenied, Unauthenticated
 from gpubroker import metrics
-from gpubroker.errors import PermissionDenied, Unauthenticated
 
 from .presence import registry
 

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.providers.events import OfferChange, publish_offer_changes
 from apps.providers.models import Availability, GPUOffer, PriceHistory
-from gpubroker.errors import NotFound, ValidationFailed
 
 _MIN_PRICE = Decimal("0.0100")
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms.gpu_names import (
     canonical_gpu_name,
     family_named,
     matching_gpu_models,
 )
-from gpubroker.errors import ValidationFailed
 
 _MAX_TEXT = 100
 

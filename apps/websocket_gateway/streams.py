@@ -7,8 +7,8 @@ from typing import Any
 
 from strawberry.channels.handlers.base import ChannelsConsumer
 
+from apps.core.errors import DomainError
 from gpubroker import metrics
-from gpubroker.errors import DomainError
 
 from .filters import PriceFilter
 from .groups import group_for

@@ -204,4 +204,4 @@ def test_interaction_errors_on_both_facades(client, catalogue, user, auth_header
         token=user_token,
     )["data"]["recordInteraction"]
     assert gql["interaction"] is None
-    assert gql["errors"][0]["field"] == "offer_id" and gql["errors"][0]["code"] == "NOT_FOUND"
+    assert gql["errors"][0]["field"] == "offer_id" and gql["errors"][0]["code"] == "OFFER_NOT_FOUND"

@@ -126,7 +126,7 @@ def test_graphql_mfa_flow(client, user):
     confirm = run_operation(client, "ConfirmMfa", {"code": _code(secret)}, token=token)
     assert confirm["data"]["confirmMfa"]["user"]["mfaEnabled"] is True
     again = run_operation(client, "EnrolMfa", token=token)["data"]["enrolMfa"]
-    assert again["errors"][0]["code"] == "CONFLICT"
+    assert again["errors"][0]["code"] == "MFA_ALREADY_ENABLED"
 
     login = run_operation(client, "Login", {"email": user.email, "password": DEFAULT_PASSWORD})
     payload = login["data"]["login"]
@@ -140,7 +140,7 @@ def test_graphql_mfa_flow(client, user):
     forged = run_operation(
         client, "VerifyMfaLogin", {"mfaToken": tokens["accessToken"], "code": _code(secret, -1)}
     )
-    assert forged["data"]["verifyMfaLogin"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    assert forged["data"]["verifyMfaLogin"]["errors"][0]["code"] == "INVALID_TOKEN"
 
     _time_passes(user)
     disabled = run_operation(

@@ -6,7 +6,7 @@ import pytest
 
 from apps.auth_app.models import AuthSession, Role
 from apps.auth_app.permissions import AUTHENTICATED, STAFF, TENANT_ADMIN, owns, same_tenant
-from gpubroker.errors import PermissionDenied, Unauthenticated
+from apps.core.errors import PermissionDenied, Unauthenticated
 
 
 @pytest.mark.django_db

@@ -58,9 +58,9 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_family_graphql(client, 
     new = second["data"]["refreshToken"]["tokens"]
     replay = run_operation(client, "RefreshToken", {"refreshToken": first["refresh_token"]})
     assert replay["data"]["refreshToken"]["tokens"] is None
-    assert replay["data"]["refreshToken"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    assert replay["data"]["refreshToken"]["errors"][0]["code"] == "TOKEN_REUSED"
     again = run_operation(client, "RefreshToken", {"refreshToken": new["refreshToken"]})
-    assert again["data"]["refreshToken"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    assert again["data"]["refreshToken"]["errors"][0]["code"] == "INVALID_TOKEN"
     me = run_operation(client, "Me", token=new["accessToken"])
     assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
@@ -106,14 +106,36 @@ def test_logout_with_refresh_token_only_graphql(client, user):
     out = run_operation(client, "Logout", {"refreshToken": pair["refresh_token"]})
     assert out["data"]["logout"] == {"ok": True, "errors": []}
     assert _me(client, pair["access_token"]) == 401
-    anonymous = run_operation(client, "Logout")
-    assert anonymous["data"]["logout"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    anonymous = run_operation(client, "Logout")  # not signed in: request-level, as everywhere
+    assert anonymous["data"] is None
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    again = run_operation(client, "Logout", {"refreshToken": pair["refresh_token"]})
+    assert again["data"]["logout"] == {"ok": True, "errors": []}  # idempotent
+    garbage = run_operation(client, "Logout", {"refreshToken": "not-a-token"})
+    assert garbage["data"]["logout"]["ok"] is False
+    assert garbage["data"]["logout"]["errors"][0]["code"] == "INVALID_TOKEN"
+
+
+@pytest.mark.django_db
+def test_logout_with_refresh_token_only_rest(client, user):
+    """One logout rule on both facades: a bearer token or a refresh token (or both)."""
+    pair = services.issue_tokens(user)
+    response = post(client, "/api/v2/auth/logout", {"refresh_token": pair["refresh_token"]})
+    assert response.status_code == 204
+    assert _me(client, pair["access_token"]) == 401
+    again = post(client, "/api/v2/auth/logout", {"refresh_token": pair["refresh_token"]})
+    assert again.status_code == 204  # idempotent
+    garbage = post(client, "/api/v2/auth/logout", {"refresh_token": "not-a-token"})
+    assert garbage.status_code == 401
+    assert garbage.json()["error"]["code"] == "UNAUTHENTICATED"
 
 
 @pytest.mark.django_db
 def test_logout_requires_a_token_on_rest(client):
     response = post(client, "/api/v2/auth/logout", {})
     assert response.status_code == 401
+    bad_bearer = post(client, "/api/v2/auth/logout", {}, HTTP_AUTHORIZATION="Bearer nope")
+    assert bad_bearer.status_code == 401
 
 
 @pytest.mark.django_db

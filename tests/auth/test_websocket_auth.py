@@ -14,7 +14,7 @@ from strawberry.channels import GraphQLWSConsumer
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from apps.auth_app import services
-from gpubroker.errors import Unauthenticated
+from apps.core.errors import Unauthenticated
 from schema import schema
 from schema.permissions import WS_USER_SCOPE_KEY
 

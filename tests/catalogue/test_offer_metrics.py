@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from apps.core.errors import ValidationFailed
 from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.gpu_spec import Precision
 from apps.providers import offer_metrics
@@ -17,7 +18,6 @@ from apps.providers.models import GPUOffer
 from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_metrics import TFLOPS_COLUMN
 from apps.providers.offer_pages import CursorPage, NumberedPage, decode_cursor, encode_cursor
-from gpubroker.errors import ValidationFailed
 from tests.catalogue_factories import make_offer
 
 AWKWARD_PRICES = ["0.0001", "0.3333", "0.7000", "1.1000", "2.6900", "23.9200", "999999.9999"]

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from apps.core.errors import NotFound, Unauthenticated, ValidationFailed
 from apps.math_core import recommendations, workloads
 from apps.math_core.candidates import candidate_offers, offer_table
 from apps.math_core.models import OfferInteraction, RecommendationRun
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import NotFound, Unauthenticated, ValidationFailed
 from tests.math_catalogue import make_offer, seed_catalogue
 
 pytestmark = pytest.mark.django_db

@@ -149,7 +149,7 @@ def test_a_key_the_provider_refuses_is_not_stored(client, tenant_admin, lambda_a
         {
             "field": "api_key",
             "message": "The provider rejected this API key.",
-            "code": "VALIDATION_ERROR",
+            "code": "KEY_REJECTED",
         }
     ]
 
@@ -190,7 +190,7 @@ def test_graphql_bad_input_is_a_field_error(client, tenant_admin):
         **bearer_kwargs(tenant_admin),
     )
     [error] = gql["data"]["saveIntegration"]["errors"]
-    assert (error["field"], error["code"]) == ("provider", "VALIDATION_ERROR")
+    assert (error["field"], error["code"]) == ("provider", "UNKNOWN_PROVIDER")
 
 
 def test_only_tenant_admins_change_an_organisations_keys(client, user, lambda_api):
@@ -222,7 +222,7 @@ def test_tenants_never_see_or_touch_each_others_integrations(
         client, "DeleteIntegration", {"provider": "lambda"}, **bearer_kwargs(other_tenant_user)
     )
     assert gql["data"]["deleteIntegration"]["ok"] is False
-    assert gql["data"]["deleteIntegration"]["errors"][0]["code"] == "NOT_FOUND"
+    assert gql["data"]["deleteIntegration"]["errors"][0]["code"] == "NOT_CONFIGURED"
     assert ProviderIntegration.objects.count() == 1
 
 

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.core.errors import NotFound, ValidationFailed
 from apps.providers.models import GPUOffer, PriceHistory
 from apps.websocket_gateway.demo_market import (
     PriceMove,
@@ -18,7 +19,6 @@ from apps.websocket_gateway.demo_market import (
     simulate_price_moves,
 )
 from apps.websocket_gateway.ticker import DemoTickerStarter, run_ticker
-from gpubroker.errors import NotFound, ValidationFailed
 from tests.realtime.helpers import make_offers
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from apps.core.errors import ValidationFailed
 from apps.websocket_gateway.filters import PriceFilter
-from gpubroker.errors import ValidationFailed
 from tests.realtime.helpers import offer_change
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from graphql.language import FragmentDefinitionNode, OperationDefinitionNode
 from prometheus_client import REGISTRY
 
 from graphql import parse
@@ -24,7 +25,10 @@ def test_cost_counts_fields_with_fragments_expanded():
         """
     )
     operation = document.definitions[0]
-    fragments = {d.name.value: d for d in document.definitions[1:]}
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    assert isinstance(operation, OperationDefinitionNode)
     # offers, totalCount, edges, node, id, gpuType, provider, name, me, email
     assert operation_cost(operation, fragments) == 10
 

@@ -67,6 +67,8 @@ def test_spans_exported_over_otlp_with_the_log_trace_id(transactional_db):
         OTEL_SERVICE_NAME="gpubroker-test",
         OTEL_BSP_SCHEDULE_DELAY=100,
         DEMO_TICKER=0,
+        # INFO request lines (test settings log warnings only); DEBUG stays off (no ticker).
+        DJANGO_SETTINGS_MODULE="gpubroker.settings.development",
     ).start()
     try:
         request = urllib.request.Request(

@@ -1,7 +1,7 @@
 """The one error the pure algorithms raise for bad input.
 
 ``InvalidInput`` is a ``ValueError`` that names the offending input (``field``) so the Django
-services can turn it into ``gpubroker.errors.ValidationFailed(field=...)`` without parsing text.
+services can turn it into ``apps.core.errors.ValidationFailed(field=...)`` without parsing text.
 """
 
 from __future__ import annotations

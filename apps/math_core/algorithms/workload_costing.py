@@ -5,7 +5,8 @@ For every candidate (vectorised over numpy arrays):
 * minimum GPU count ``k = ⌈shardable memory / (usable VRAM − per-GPU working memory)⌉`` —
   weights, KV cache, gradients, optimizer state and stored activations split across GPUs
   (tensor/pipeline parallel or ZeRO-3 sharding), each GPU also holding its live working
-  activations; usable VRAM is ``USABLE_VRAM_FRACTION`` of the datasheet figure. ``k = 0`` means
+  activations; usable VRAM is ``memory.usable_vram_fraction`` of the datasheet figure (the
+  serving engine's reservation, ``USABLE_VRAM_FRACTION`` = vLLM's 0.9 unless given). ``k = 0`` means
   no number of these GPUs can run it (the working set alone does not fit one GPU);
 * inference-like jobs run ``⌊gpu_count / k⌋`` independent replicas of k GPUs. One pass (a decode
   step, a denoising step, a forward over a batch) takes the roofline time
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gpu_spec import MULTI_GPU_SCALING, USABLE_VRAM_FRACTION
+from .gpu_spec import MULTI_GPU_SCALING
 from .workload_mapper import GB, MemoryEstimate, WorkloadPlan
 
 MAX_GPUS_PER_JOB = 4096
@@ -57,7 +58,7 @@ class Estimates:
 
 def min_gpus(memory: MemoryEstimate, vram_gb: np.ndarray) -> np.ndarray:
     vram = np.asarray(vram_gb, dtype=np.float64)
-    room = vram * USABLE_VRAM_FRACTION - memory.per_gpu_working_gb
+    room = vram * memory.usable_vram_fraction - memory.per_gpu_working_gb
     with np.errstate(divide="ignore", invalid="ignore"):
         needed = np.ceil(memory.shardable_gb / np.where(room > 0, room, np.nan))
     needed = np.where(np.isfinite(needed), np.maximum(needed, 1), 0)

@@ -36,6 +36,16 @@ n_kv KV heads, d_head head dimension, derived from N when not given — ``model_
   ``2 · N`` per token (Kaplan et al. 2020). Diffusion: ``2 · N · T`` per denoising step over
   ``T = (resolution / 16)²`` latent patches (8× VAE downsampling, 2 × 2 patches as in DiT —
   Peebles & Xie, ICCV 2023), doubled by classifier-free guidance (Ho & Salimans, 2022).
+* Real models (``model``, a catalogue :class:`~.architecture.Architecture`): the published
+  shape replaces the derived one field by field (an explicit num_layers / hidden_size /
+  num_kv_heads / head_dim still wins); KV from ``architecture.kv_cache_bytes`` (GQA, sliding
+  windows capped, MLA latents); weights from the storage format's bits per weight
+  (``quantization``: fp8/int8/int4, AWQ/GPTQ, GGUF, cited in ``architecture.WEIGHT_FORMATS``);
+  mixture-of-experts memory from total parameters, FLOPs and decode traffic from the active ones
+  (batch-aware expert coverage, ``architecture.decode_weight_params``).
+* Every default the caller did not choose is listed in ``assumptions`` (``Workload.defaults``
+  names them), as are the serving reservation (``gpu_memory_utilization``, vLLM's default
+  0.9) and the per-GPU runtime overhead.
 * Utilisation: compute-bound phases run at a model-FLOPs utilisation (MFU, Chowdhery et al.,
   "PaLM", 2022, §4.1) of ``TRAINING_MFU`` / ``INFERENCE_MFU``; memory-bound decoding at the
   GPU's calibrated bandwidth efficiency (``throughput.bandwidth_efficiency``).
@@ -47,9 +57,18 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .architecture import (
+    WEIGHT_FORMATS,
+    Architecture,
+    ModelKind,
+    WeightFormat,
+    kv_dtype_bytes,
+    weight_format,
+)
 from .errors import InvalidInput
-from .gpu_spec import BYTES_PER_PARAM, Precision
-from .model_shape import ModelShape, derive_shape
+from .gpu_spec import MULTI_GPU_SCALING, USABLE_VRAM_FRACTION, Precision
+from .model_shape import ModelShape
+from .model_sizing import size_model
 
 GB = 1e9
 
@@ -87,7 +106,6 @@ TRAINING_STATE_BYTES: dict[Precision, tuple[float, float]] = {
     Precision.BF16: (2.0, 12.0),
     Precision.FP8: (2.0, 12.0),
 }
-NF4_DOUBLE_QUANT_BITS_PER_PARAM = 4.0 + 0.127
 ACTIVATION_BYTES_PER_TOKEN_HIDDEN = 34.0
 CHECKPOINT_BYTES_PER_TOKEN_HIDDEN = 2.0
 LORA_PARAMS_PER_RANK_HIDDEN_LAYER = 19.0
@@ -109,6 +127,25 @@ LIMITS = {
     "lora_rank": (1, 65_536),
     "image_resolution": (64, 16_384),
     "diffusion_steps": (1, 10_000),
+    "gpu_memory_utilization": (0.05, 1.0),
+    "runtime_overhead_gb": (0.0, 1_000.0),
+}
+#: Which workload types each catalogue model kind can run.
+MODEL_KIND_WORKLOADS: dict[ModelKind, frozenset[WorkloadType]] = {
+    ModelKind.LLM: frozenset(WorkloadType) - {WorkloadType.IMAGE_GENERATION},
+    ModelKind.EMBEDDING: frozenset({WorkloadType.EMBEDDINGS, WorkloadType.GENERIC}),
+    ModelKind.DIFFUSION: frozenset({WorkloadType.IMAGE_GENERATION, WorkloadType.GENERIC}),
+}
+#: What each defaulted input means, for the assumptions list.
+DEFAULT_NOTES: dict[str, str] = {
+    "precision": "precision not given: fp16",
+    "context_length": "context_length not given: 4096 tokens",
+    "batch_size": "batch_size not given: 1 sequence (single-stream)",
+    "output_tokens_per_request": "output_tokens_per_request not given: 512",
+    "lora_rank": "lora_rank not given: 16",
+    "image_resolution": "image_resolution not given: 1024 px",
+    "diffusion_steps": "diffusion_steps not given: 30",
+    "activation_checkpointing": "activation_checkpointing not given: on",
 }
 
 
@@ -132,6 +169,28 @@ class Workload:
     image_resolution: int = 1024
     diffusion_steps: int = 30
     activation_checkpointing: bool = True
+    #: A catalogue model: its published architecture sizes the job (see module doc).
+    model: Architecture | None = None
+    #: Weight storage format (``architecture.WEIGHT_FORMATS``); None = ``precision``.
+    quantization: str | None = None
+    #: KV-cache element type (fp16/bf16/fp8/fp32); None = fp8 with fp8 weights, else fp16.
+    kv_cache_dtype: str | None = None
+    #: Share of each GPU's memory the serving engine may use (vLLM's default 0.9).
+    gpu_memory_utilization: float | None = None
+    #: Per-GPU runtime memory (CUDA context, graphs, communication buffers) on top of the job.
+    runtime_overhead_gb: float | None = None
+    #: Names of the inputs that took their default (listed in the plan's assumptions).
+    defaults: tuple[str, ...] = ()
+
+    def weight_format(self) -> WeightFormat:
+        if self.quantization is not None:
+            return weight_format(self.quantization)
+        return WEIGHT_FORMATS[self.precision.value]
+
+    def kv_element_bytes(self) -> float:
+        if self.kv_cache_dtype is not None:
+            return kv_dtype_bytes(self.kv_cache_dtype)
+        return 1.0 if self.weight_format().compute is Precision.FP8 else 2.0
 
     def validate(self) -> None:
         for name, (low, high) in LIMITS.items():
@@ -142,6 +201,36 @@ class Workload:
                 raise InvalidInput(f"{name} must be a number", field=name)
             if not math.isfinite(value) or not low <= value <= high:
                 raise InvalidInput(f"{name} must be between {low:g} and {high:g}", field=name)
+        fmt = self.weight_format()
+        self.kv_element_bytes()
+        if self.model is not None:
+            if self.workload_type not in MODEL_KIND_WORKLOADS[self.model.kind]:
+                raise InvalidInput(
+                    f"{self.model.name} is a {self.model.kind.value} model and cannot run a "
+                    f"{self.workload_type.value} workload",
+                    field="workload_type",
+                )
+            limit = self.model.max_context
+            if limit and self.model.caches_kv and self.context_length > limit:
+                raise InvalidInput(
+                    f"context_length {self.context_length} exceeds {self.model.name}'s maximum "
+                    f"context of {limit} tokens",
+                    field="context_length",
+                )
+        if (
+            self.quantization is not None
+            and self.workload_type
+            in (
+                WorkloadType.LLM_TRAINING,
+                WorkloadType.FINE_TUNE_FULL,
+            )
+            and fmt.compute is Precision.FP16
+            and fmt.bits_per_weight < 16
+        ):
+            raise InvalidInput(
+                f"full training cannot update {fmt.name} weights; use fine_tune_qlora",
+                field="quantization",
+            )
         if self.tokens is None and self.requests is None:
             raise InvalidInput("give tokens or requests to process", field="tokens")
         if self.workload_type is WorkloadType.IMAGE_GENERATION and self.requests is None:
@@ -174,6 +263,10 @@ class MemoryEstimate:
     optimizer_states_gb: float
     #: Live working activations every GPU needs on top of its share of the rest.
     per_gpu_working_gb: float
+    #: Share of each GPU's memory the job may plan on (the serving engine's reservation).
+    usable_vram_fraction: float = USABLE_VRAM_FRACTION
+    #: KV bytes one token adds with every layer holding it (0 when nothing is cached).
+    kv_bytes_per_token: float = 0.0
 
     @property
     def shardable_gb(self) -> float:
@@ -211,6 +304,11 @@ class JobShape:
     extra_flops: float = 0.0
     mfu: float = INFERENCE_MFU
     compute_precision: Precision = Precision.FP16
+    #: One decode step of a single sequence (the single-stream figure), when decoding.
+    single_pass_bytes: float = 0.0
+    single_pass_flops: float = 0.0
+    #: Parameters each token's forward pass multiplies (active parameters of an MoE model).
+    active_params: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +320,6 @@ class WorkloadPlan:
     assumptions: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _weight_bytes(w: Workload) -> float:
-    n = w.params_billion * 1e9
-    if w.workload_type is WorkloadType.FINE_TUNE_QLORA:
-        return n * NF4_DOUBLE_QUANT_BITS_PER_PARAM / 8
-    return n * BYTES_PER_PARAM[w.precision]
-
-
 def _working_tokens(w: Workload) -> float:
     if w.workload_type is WorkloadType.IMAGE_GENERATION:
         return CFG_FACTOR * w.batch_size * (w.image_resolution / 16) ** 2
@@ -238,29 +329,38 @@ def _working_tokens(w: Workload) -> float:
     return min(tokens, PREFILL_CHUNK_TOKENS)
 
 
+def _serving_notes(w: Workload, usable: float) -> list[str]:
+    notes = [DEFAULT_NOTES[name] for name in w.defaults if name in DEFAULT_NOTES]
+    source = "given" if w.gpu_memory_utilization is not None else "vLLM's default, not given"
+    notes.append(f"serving engine may use {usable:.0%} of each GPU's memory ({source})")
+    if w.runtime_overhead_gb:
+        notes.append(f"{w.runtime_overhead_gb:g} GB per-GPU runtime overhead added (given)")
+    else:
+        notes.append(
+            "no per-GPU runtime overhead beyond that reservation (runtime_overhead_gb not "
+            "given): CUDA context and graphs must fit in the remaining share"
+        )
+    return notes
+
+
 def plan_workload(w: Workload) -> WorkloadPlan:
     w.validate()
-    shape = derive_shape(
-        w.params_billion,
-        num_layers=w.num_layers,
-        hidden_size=w.hidden_size,
-        num_kv_heads=w.num_kv_heads,
-        head_dim=w.head_dim,
-    )
-    n = w.params_billion * 1e9
+    t = w.workload_type
+    sizing = size_model(w, qlora=t is WorkloadType.FINE_TUNE_QLORA)
+    shape = sizing.shape
+    n, n_act = sizing.total_params, sizing.active_params
     h, layers = shape.hidden, shape.layers
-    assumptions: list[str] = []
-    if shape.derived:
-        assumptions.append(
-            f"model shape derived from {w.params_billion:g}B parameters: {layers} layers, "
-            f"hidden {h}, {shape.heads} heads of {shape.head_dim}, {shape.kv_heads} KV heads "
-            f"(derived: {', '.join(shape.derived)})"
-        )
-    weights = _weight_bytes(w)
+    usable = w.gpu_memory_utilization or USABLE_VRAM_FRACTION
+    assumptions: list[str] = [*sizing.assumptions, *_serving_notes(w, usable)]
+    weights = sizing.weight_bytes
     kv = gradients = optimizer = stored_activations = 0.0
     working = ACTIVATION_BYTES_PER_TOKEN_HIDDEN * _working_tokens(w) * h
-    compute_precision = w.precision
-    t = w.workload_type
+    compute_precision = sizing.fmt.compute
+    if sizing.arch is not None and sizing.arch.is_moe:
+        assumptions.append(
+            "mixture of experts: memory holds every expert; FLOPs use the active parameters; "
+            "a decode step reads the experts the batch is expected to touch"
+        )
 
     if t in TRAINING_TYPES:
         tokens_per_sequence = float(w.context_length) * w.batch_size
@@ -277,7 +377,7 @@ def plan_workload(w: Workload) -> WorkloadPlan:
             weights += 2.0 * adapter  # BF16 adapter weights beside the frozen base
             gradients = 2.0 * adapter
             optimizer = 12.0 * adapter  # FP32 master copy, Adam momentum and variance
-            flops_per_token = 4.0 * n
+            flops_per_token = 4.0 * n_act
             assumptions.append(
                 f"LoRA rank {w.lora_rank} on attention and MLP projections: "
                 f"{adapter / 1e6:.1f}M trainable parameters"
@@ -289,7 +389,7 @@ def plan_workload(w: Workload) -> WorkloadPlan:
             gradient_bytes, optimizer_bytes = TRAINING_STATE_BYTES[w.precision]
             gradients = gradient_bytes * n
             optimizer = optimizer_bytes * n
-            flops_per_token = 6.0 * n
+            flops_per_token = 6.0 * n_act
             assumptions.append(
                 f"Adam at {w.precision.value}: "
                 f"{(weights + gradients + optimizer) / n:g} bytes per parameter (ZeRO, 2020)"
@@ -302,12 +402,10 @@ def plan_workload(w: Workload) -> WorkloadPlan:
             unit="tokens",
             mfu=TRAINING_MFU,
             compute_precision=compute_precision,
+            active_params=n_act,
         )
     elif t is WorkloadType.LLM_INFERENCE:
-        kv_bytes = 1.0 if w.precision is Precision.FP8 else 2.0
-        kv_per_sequence = (
-            2.0 * layers * shape.kv_heads * shape.head_dim * kv_bytes * w.context_length
-        )
+        kv_per_sequence = sizing.kv_per_sequence
         kv = kv_per_sequence * w.batch_size
         out_per_request = float(w.output_tokens_per_request)
         if w.requests is not None:
@@ -319,25 +417,33 @@ def plan_workload(w: Workload) -> WorkloadPlan:
         prompt_tokens = requests * max(w.context_length - out_per_request, 0)
         job = JobShape(
             replicated=True,
-            total_flops=2.0 * n * (generated + prompt_tokens),
+            total_flops=2.0 * n_act * (generated + prompt_tokens),
             units=generated,
             unit="tokens",
-            pass_bytes=weights + kv,  # one decode step reads all weights and the batch's KV
-            pass_flops=2.0 * n * w.batch_size,
+            # one decode step reads the (touched) weights and the whole batch's KV
+            pass_bytes=sizing.decode_weight_bytes(w.batch_size) + kv,
+            pass_flops=2.0 * n_act * w.batch_size,
             items_per_pass=float(w.batch_size),
             passes=generated / w.batch_size,
-            extra_flops=2.0 * n * prompt_tokens,
+            extra_flops=2.0 * n_act * prompt_tokens,
             compute_precision=compute_precision,
+            single_pass_bytes=sizing.decode_weight_bytes(1) + kv_per_sequence,
+            single_pass_flops=2.0 * n_act,
+            active_params=n_act,
         )
         assumptions.append(
             f"batch of {w.batch_size} sequences decoding with a full {w.context_length}-token "
-            f"KV cache; prompts of {max(w.context_length - w.output_tokens_per_request, 0)} "
-            "tokens prefilled compute-bound"
+            f"KV cache read every step (an upper bound); prompts of "
+            f"{max(w.context_length - w.output_tokens_per_request, 0)} tokens prefilled "
+            "compute-bound"
         )
+        kv_dtype = w.kv_cache_dtype or ("fp8" if w.kv_element_bytes() == 1 else "fp16")
+        given = "given" if w.kv_cache_dtype else "kv_cache_dtype not given"
+        assumptions.append(f"KV cache stored as {kv_dtype} ({given})")
     elif t is WorkloadType.IMAGE_GENERATION:
         latent = (w.image_resolution / 16) ** 2
         images = float(w.requests or 0)
-        per_step_flops = 2.0 * n * latent * CFG_FACTOR * w.batch_size
+        per_step_flops = 2.0 * n_act * latent * CFG_FACTOR * w.batch_size
         job = JobShape(
             replicated=True,
             total_flops=per_step_flops * w.diffusion_steps * images / w.batch_size,
@@ -348,6 +454,7 @@ def plan_workload(w: Workload) -> WorkloadPlan:
             items_per_pass=w.batch_size / w.diffusion_steps,
             passes=images / w.batch_size * w.diffusion_steps,
             compute_precision=compute_precision,
+            active_params=n_act,
         )
         assumptions.append(
             f"{w.diffusion_steps} denoising steps at {w.image_resolution}px "
@@ -358,15 +465,28 @@ def plan_workload(w: Workload) -> WorkloadPlan:
         per_batch = float(w.context_length) * w.batch_size
         job = JobShape(
             replicated=True,
-            total_flops=2.0 * n * tokens,
+            total_flops=2.0 * n_act * tokens,
             units=tokens,
             unit="tokens",
             pass_bytes=weights,
-            pass_flops=2.0 * n * per_batch,
+            pass_flops=2.0 * n_act * per_batch,
             items_per_pass=per_batch,
             passes=tokens / per_batch,
             compute_precision=compute_precision,
+            active_params=n_act,
         )
+    if job.replicated:
+        assumptions.append(
+            f"compute-bound phases at {job.mfu:.0%} model-FLOPs utilisation; memory-bound "
+            "steps at each GPU's bandwidth efficiency calibrated on llama.cpp batch-1 decode; "
+            f"{MULTI_GPU_SCALING:.0%} per-GPU scaling when a replica spans several GPUs"
+        )
+    else:
+        assumptions.append(
+            f"training at {job.mfu:.0%} model-FLOPs utilisation, {MULTI_GPU_SCALING:.0%} "
+            "per-GPU scaling across several GPUs"
+        )
+    working += (w.runtime_overhead_gb or 0.0) * GB
     memory = MemoryEstimate(
         weights_gb=weights / GB,
         kv_cache_gb=kv / GB,
@@ -374,5 +494,7 @@ def plan_workload(w: Workload) -> WorkloadPlan:
         gradients_gb=gradients / GB,
         optimizer_states_gb=optimizer / GB,
         per_gpu_working_gb=working / GB,
+        usable_vram_fraction=usable,
+        kv_bytes_per_token=sizing.kv_per_token if t is WorkloadType.LLM_INFERENCE else 0.0,
     )
     return WorkloadPlan(w, shape, memory, job, tuple(assumptions))

@@ -31,8 +31,8 @@ from strawberry.http.websocket_origin import (
     normalize_origin,
 )
 
+from apps.core.errors import ValidationFailed
 from gpubroker import metrics
-from gpubroker.errors import ValidationFailed
 
 from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection
 from ..filters import PriceFilter

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from apps.auth_app import invitations, mfa, selectors, services
-from apps.auth_app.middleware import client_ip, request_principal
+from apps.auth_app.middleware import client_ip, optional_principal, request_principal
 from apps.auth_app.models import AuthSession, Role, User
 
 from .security import auth_user, jwt_auth, tenant_admin_auth
@@ -174,10 +174,14 @@ def refresh(request: HttpRequest, body: RefreshIn) -> object:
     return services.refresh(refresh_token=body.refresh_token, ip=client_ip(request))
 
 
-@router.post("/logout", response={204: None}, auth=jwt_auth, summary="Revoke this session")
+@router.post(
+    "/logout",
+    response={204: None},
+    summary="Revoke this session (bearer token) and/or a refresh token's session",
+)
 def logout(request: HttpRequest, body: LogoutIn | None = None) -> Status[None]:
     services.logout(
-        principal=request_principal(request),
+        principal=optional_principal(request),
         refresh_token=body.refresh_token if body else None,
         ip=client_ip(request),
     )

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from gpubroker.errors import (
+from apps.core.errors import (
     DEPENDENCY_RETRY_AFTER,
     DomainError,
     RateLimited,
     ServiceUnavailable,
     dependency_unavailable,
+    envelope,
 )
 from gpubroker.observability import current_trace_id
 
@@ -25,17 +26,7 @@ logger = logging.getLogger("gpubroker.api")
 
 
 def error_response(code: str, message: str, status: int, details: Any = None) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": {
-                "code": code,
-                "message": message,
-                "details": details,
-                "trace_id": current_trace_id(),
-            }
-        },
-        status=status,
-    )
+    return JsonResponse(envelope(code, message, details, current_trace_id()), status=status)
 
 
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,13 +13,12 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from apps.auth_app.middleware import bearer_token, request_principal
+from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
-from apps.math_core import calculators, recommendations, services, workloads
+from apps.math_core import calculators, model_catalogue, recommendations, services, workloads
 from apps.math_core.algorithms import gpu_names
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
-from gpubroker.errors import Unauthenticated
 
 from .math_schemas import (
     CostPerGflopIn,
@@ -114,13 +113,76 @@ def get_benchmark(request: HttpRequest, gpu: str) -> object:
     return services.get_benchmark(gpu)
 
 
+# --- Model catalogue ------------------------------------------------------------------------
+
+
+class ModelOut(Schema):
+    name: str
+    family: str
+    kind: str
+    aliases: list[str]
+    hf_repo: str
+    ollama_tag: str
+    params_total: int
+    params_active: int
+    params_source: str
+    attention: str
+    num_layers: int | None
+    hidden_size: int | None
+    num_heads: int | None
+    num_kv_heads: int | None
+    head_dim: int | None
+    kv_lora_rank: int | None
+    qk_rope_head_dim: int | None
+    sliding_window: int | None
+    sliding_window_layers: list[int]
+    experts_total: int | None
+    experts_active: int | None
+    shared_experts: int | None
+    vocab_size: int | None
+    max_context: int | None
+    tied_embeddings: bool
+    native_dtype: str
+    kv_bytes_per_token_fp16: float
+    licence: str
+    source: str
+    verified_via: str
+    notes: str
+
+    @staticmethod
+    def resolve_sliding_window_layers(obj: object) -> list[int]:
+        return model_catalogue.sliding_window_layer_indices(obj)  # type: ignore[arg-type]
+
+    @staticmethod
+    def resolve_kv_bytes_per_token_fp16(obj: object) -> float:
+        return model_catalogue.kv_bytes_per_token_fp16(obj)  # type: ignore[arg-type]
+
+
+class ModelFilters(Schema):
+    search: str | None = Field(None, max_length=model_catalogue.MAX_QUERY_LENGTH)
+    kind: Literal["llm", "embedding", "diffusion"] | None = None
+    limit: int | None = Field(None, ge=1, le=model_catalogue.MAX_RESULTS)
+
+
+@router.get("/models", response=list[ModelOut], summary="The model catalogue")
+def list_models(request: HttpRequest, filters: Query[ModelFilters]) -> object:
+    return model_catalogue.search_models(filters.search, kind=filters.kind, limit=filters.limit)
+
+
+@router.get(
+    "/models/{path:name}",
+    response=ModelOut,
+    summary="One catalogue model by any alias (404 suggests the closest names)",
+)
+def get_model(request: HttpRequest, name: str) -> object:
+    return model_catalogue.find_model(name)
+
+
 # --- Calculators, TOPSIS, workloads, recommendations ------------------------------------------
 
 
 def _optional_user(request: HttpRequest) -> User | None:
-    principal = request_principal(request)
-    if principal is None and bearer_token(request):
-        raise Unauthenticated("The bearer token is invalid or expired.")
+    principal = optional_principal(request)
     return principal.user if principal else None
 
 

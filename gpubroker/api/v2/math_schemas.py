@@ -169,8 +169,29 @@ class OfferRankingOut(Schema):
 
 class WorkloadIn(Schema):
     workload_type: WorkloadTypeName
-    params_billion: float
-    precision: PrecisionName = "fp16"
+    model: str | None = Field(
+        None,
+        max_length=200,
+        description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
+        "its published architecture sizes the job, explicit shape fields still win.",
+    )
+    params_billion: float | None = Field(None, description="Required without a model.")
+    precision: PrecisionName | None = Field(
+        None, description="Default: the model's native dtype, else fp16 (listed in assumptions)."
+    )
+    quantization: str | None = Field(
+        None,
+        max_length=20,
+        description="Weight format: fp32, fp16, bf16, fp8, int8, int4, awq, gptq or a GGUF type "
+        "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
+    )
+    kv_cache_dtype: str | None = Field(None, max_length=10, description="fp16, bf16, fp8, fp32.")
+    gpu_memory_utilization: float | None = Field(
+        None, description="Share of GPU memory the serving engine may use (default 0.9, vLLM)."
+    )
+    runtime_overhead_gb: float | None = Field(
+        None, description="Per-GPU runtime memory (CUDA context, graphs); default none."
+    )
     context_length: int | None = None
     batch_size: int | None = None
     tokens: float | None = None
@@ -201,6 +222,8 @@ class MemoryOut(Schema):
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
+    kv_bytes_per_token: float
+    usable_vram_fraction: float
 
 
 class GpuModelEstimateOut(Schema):
@@ -210,6 +233,10 @@ class GpuModelEstimateOut(Schema):
     throughput: float | None
     duration_hours: float | None
     memory_bound: bool
+    single_stream_tokens_per_second: float | None
+    batched_tokens_per_second: float | None
+    prefill_tokens_per_second: float | None
+    throughput_note: str
 
 
 class OfferEstimateOut(Schema):
@@ -243,6 +270,8 @@ class WorkloadEstimateOut(Schema):
     candidate_count: int
     feasible_count: int
     truncated: bool
+    model: str | None = Field(None, description="The catalogue row the estimate used.")
+    model_source: str | None = None
 
 
 # --- Ensemble ---------------------------------------------------------------------------------

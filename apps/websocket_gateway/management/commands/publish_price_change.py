@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.errors import DomainError
 from apps.websocket_gateway.demo_market import PriceMove, change_offer_prices, simulate_price_moves
-from gpubroker.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -1,0 +1,113 @@
+"""The model catalogue service: loading, lookup by any alias, search, unknown names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.math_core import model_catalogue
+from apps.math_core.model_catalogue import DATASET, find_model, search_models
+from apps.math_core.models import ModelArchitecture
+
+FAMILIES = {"Llama 3", "Mistral", "Qwen", "Gemma", "Phi", "DeepSeek", "BGE", "FLUX"}
+
+
+def test_dataset_has_30_cited_models_across_families():
+    data = json.loads(DATASET.read_text())["models"]
+    assert len(data) >= 30
+    assert {row["family"] for row in data} >= FAMILIES
+    assert {row["kind"] for row in data} == {"llm", "embedding", "diffusion"}
+    for row in data:
+        assert row["source"].startswith("https://huggingface.co/"), row["name"]
+        assert row["params_source"] and row["licence"], row["name"]
+        # a row not cross-checked says so in its notes
+        if not row["verified_via"]:
+            assert "not cross-checked" in row["notes"].lower() or row["kind"] != "llm", row["name"]
+
+
+def test_load_is_idempotent(db):
+    first = model_catalogue.load_models()
+    assert first.created >= 30 and first.updated == 0
+    again = model_catalogue.load_models()
+    assert (again.created, again.updated) == (0, 0)
+    assert again.unchanged == first.created
+    ModelArchitecture.objects.filter(name="Llama 3 70B").update(num_layers=81)
+    fixed = model_catalogue.load_models()
+    assert fixed.updated == 1
+    assert ModelArchitecture.objects.get(name="Llama 3 70B").num_layers == 80
+
+
+def test_management_command(db, capsys):
+    call_command("load_models")
+    call_command("load_models")
+    out = capsys.readouterr().out
+    assert "0 created, 0 updated" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Llama 3.1 70B",
+        "llama3.1:70b",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "Llama-3.1-70B-Instruct",
+        "llama-3.1-70b",
+        "LLAMA 3.1 70B INSTRUCT",
+    ],
+)
+def test_find_by_any_alias(catalogue, spelling):
+    assert find_model(spelling).name == "Llama 3.1 70B"
+
+
+def test_rows_carry_the_published_shape(catalogue):
+    llama = find_model("Llama 3 70B Instruct")
+    assert (llama.num_layers, llama.num_heads, llama.num_kv_heads, llama.head_dim) == (
+        80,
+        64,
+        8,
+        128,
+    )
+    assert llama.attention == "gqa" and llama.max_context == 8192
+    ds = find_model("deepseek-v3")
+    assert ds.attention == "mla" and (ds.kv_lora_rank, ds.qk_rope_head_dim) == (512, 64)
+    assert (ds.experts_total, ds.experts_active, ds.shared_experts) == (256, 8, 1)
+    assert ds.native_dtype == "fp8"
+    mixtral = find_model("mixtral:8x7b")
+    assert (mixtral.params_total, mixtral.params_active) == (46_702_792_704, 12_879_925_248)
+    gemma = find_model("gemma2:9b")
+    assert gemma.sliding_window == 4096
+    assert model_catalogue.sliding_window_layer_indices(gemma)[:3] == [0, 2, 4]
+    assert len(model_catalogue.sliding_window_layer_indices(gemma)) == 21
+
+
+def test_unknown_model_suggests_close_names(catalogue):
+    with pytest.raises(NotFound) as caught:
+        find_model("llama 3.1 7b")
+    err = caught.value
+    assert err.code == "NOT_FOUND" and err.http_status == 404
+    assert (
+        "Llama 3.1 8B" in err.details["suggestions"]
+        or "Llama 3.1 70B" in (err.details["suggestions"])
+    )
+    assert "Did you mean" in err.message
+
+
+def test_empty_or_huge_name_is_a_validation_error(catalogue):
+    with pytest.raises(ValidationFailed):
+        find_model("  ")
+    with pytest.raises(ValidationFailed):
+        find_model("x" * 500)
+
+
+def test_search(catalogue):
+    names = [m.name for m in search_models("qwen3")]
+    assert names and all(n.startswith("Qwen3") for n in names)
+    assert {m.kind for m in search_models(kind="diffusion")} == {"diffusion"}
+    assert len(search_models()) == ModelArchitecture.objects.count()
+    assert search_models("no such model anywhere") == []
+    assert len(search_models("llama", limit=2)) == 2
+    with pytest.raises(ValidationFailed):
+        search_models(kind="spaceship")

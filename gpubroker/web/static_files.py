@@ -9,7 +9,9 @@ Two small adaptations of whitenoise 6 (which is WSGI-first):
   reads it whole anyway; static files here are at most a few MB (the vendored GraphiQL build).
 * :class:`StaticFilesStorage` is whitenoise's compressed manifest storage, except that a
   ``sourceMappingURL`` comment naming a map that is not shipped stays as it is (the vendored
-  builds keep their published bytes, so their Subresource Integrity hashes stay valid).
+  builds keep their published bytes, so their Subresource Integrity hashes stay valid), and that
+  it writes gzip copies only: Brotli at whitenoise's quality 11 takes over a minute for the
+  GraphiQL build here, and whether it ran would depend on ``Brotli`` happening to be installed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from whitenoise.compress import Compressor
 from whitenoise.middleware import WhiteNoiseMiddleware as _WhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
@@ -40,6 +43,9 @@ class WhiteNoiseMiddleware(_WhiteNoiseMiddleware):
 
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    def create_compressor(self, **kwargs: Any) -> Compressor:
+        return Compressor(**{**kwargs, "use_brotli": False})
+
     def url_converter(
         self, name: str, hashed_files: dict[str, str], template: str | None = None
     ) -> Callable[[Any], str]:

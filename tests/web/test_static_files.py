@@ -44,6 +44,7 @@ def test_collected_files_are_hashed_and_gzipped_only_hashed_copies_kept(collecte
         hashed = paths[name]
         assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", hashed), hashed
         assert (collected / hashed).is_file() and (collected / f"{hashed}.gz").is_file()
+        assert not (collected / f"{hashed}.br").exists()  # gzip only (see static_files.py)
         assert not (collected / name).exists()  # WHITENOISE_KEEP_ONLY_HASHED_FILES
 
 

@@ -32,6 +32,7 @@ demo: migrate
 ## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with daphne
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py build_trusted_documents
 	@$(BIN)/python -m gpubroker.web.announce http://$(HOST):$(PORT) & \
 	exec $(BIN)/python -m apps.websocket_gateway.serve -b $(HOST) -p $(PORT) gpubroker.asgi:application
 

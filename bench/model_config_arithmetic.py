@@ -57,3 +57,33 @@ def kv_bytes_per_token(c: dict[str, Any], bytes_per_element: int = 2) -> int:
         )
     d = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
     return 2 * c["num_hidden_layers"] * c["num_key_value_heads"] * d * bytes_per_element
+
+
+def deepseek_v3_params(c: dict[str, Any]) -> tuple[int, int]:
+    """(total, active) parameters of a DeepSeek-V3-style decoder (transformers DeepseekV3):
+    MLA attention (q_a/q_b low-rank query, kv_a with the shared RoPE key, kv_b, o), the first
+    ``first_k_dense_replace`` layers dense, the rest ``n_routed_experts`` routed experts (top
+    ``num_experts_per_tok``) plus ``n_shared_experts`` shared ones and a router with a score
+    correction bias. The multi-token-prediction module is not counted (not used for serving)."""
+    h, layers, heads = c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"]
+    nope, rope, v = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
+    q_rank, kv_rank = c["q_lora_rank"], c["kv_lora_rank"]
+    attn = (
+        h * q_rank
+        + q_rank
+        + q_rank * heads * (nope + rope)
+        + h * (kv_rank + rope)
+        + kv_rank
+        + kv_rank * heads * (nope + v)
+        + heads * v * h
+    )
+    expert = 3 * h * c["moe_intermediate_size"]
+    routed, shared, top = c["n_routed_experts"], c["n_shared_experts"], c["num_experts_per_tok"]
+    router = h * routed + routed
+    dense_layers = c["first_k_dense_replace"]
+    moe_layers = layers - dense_layers
+    common = layers * (attn + 2 * h) + dense_layers * 3 * h * c["intermediate_size"]
+    embeddings = c["vocab_size"] * h * (1 if c.get("tie_word_embeddings") else 2) + h
+    total = common + moe_layers * ((routed + shared) * expert + router) + embeddings
+    active = common + moe_layers * ((top + shared) * expert + router) + embeddings
+    return total, active

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from strawberry.django.views import GraphQLView
 
 from gpubroker.api.v2 import api
 from gpubroker.health import health
 from gpubroker.metrics import metrics_view
 from gpubroker.web.views import landing
 from schema import schema
+from schema.http_view import GatewayGraphQLView
 
 urlpatterns = [
     path("", landing, name="landing"),
@@ -22,7 +22,8 @@ urlpatterns = [
     # over WebSocket by the Channels consumer (apps/websocket_gateway/routing.py), not by this view.
     path(
         "graphql/",
-        csrf_exempt(GraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
+        # Request-level errors as GraphQL-over-HTTP JSON, documentId, GraphiQL per settings.
+        csrf_exempt(GatewayGraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
         name="graphql",
     ),
     path("admin/", admin.site.urls),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import auth, integrations, math_core, providers, recommendations
 from . import models as model_catalogue
+from .cost import CostExtension
 from .errors import ErrorFormatter
+from .gateway_schema import GatewaySchema
+from .limits import GatewayValidation
 from .live_execution import SharedEventExecutionContext
 from .operation_metrics import OperationMetrics
 from .permissions import RateLimitExtension
@@ -28,15 +30,17 @@ Query = merge_types(
 )
 Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
 
-schema = strawberry.Schema(
+schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
         DjangoOptimizerExtension,
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        # Structural limits, introspection and suggestions per settings; cached (schema/limits.py).
+        GatewayValidation,
         RateLimitExtension,
+        CostExtension,  # after the rate limit: a limited request is not charged
         ErrorFormatter,
         OperationMetrics,  # latency and cost by operation name, for /metrics
     ],

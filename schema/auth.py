@@ -20,6 +20,7 @@ from strawberry.types import Info
 from apps.auth_app import invitations, mfa, models, selectors, services
 from apps.auth_app.errors import AuthErrorCode
 
+from . import cost
 from .mutations import mutation, payload_error
 from .permissions import (
     IsAuthenticated,
@@ -121,7 +122,9 @@ class AuditEntryType:
 
 @strawberry.type(description="One page of the audit log, newest first.")
 class AuditLogPage:
-    entries: list[AuditEntryType]
+    entries: list[AuditEntryType] = strawberry.field(
+        metadata=cost.list_size(50, argument="first", maximum=selectors.MAX_PAGE)
+    )
     next_cursor: str | None
     has_next_page: bool
 
@@ -152,46 +155,46 @@ class RegisterInput:
 @strawberry.type
 class RegisterPayload:
     user: UserType | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class LoginPayload:
     tokens: AuthTokens | None = None
     mfa_challenge: MfaChallenge | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class TokensPayload:
     tokens: AuthTokens | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class LogoutPayload:
     ok: bool = False
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class MfaEnrolmentPayload:
     secret: str | None = None
     otpauth_uri: str | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class UserPayload:
     user: UserType | None = None
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
 class CreateInvitationPayload:
     invitation: InvitationType | None = None
     token: str | None = strawberry.field(default=None, description="Shown only once.")
-    errors: list[AuthError] = strawberry.field(default_factory=list)
+    errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
 @strawberry.type
@@ -217,11 +220,16 @@ class Query:
     @strawberry_django.field(
         description="Your organisation's invitations (tenant admins).",
         extensions=_guarded(IsTenantAdmin),
+        metadata=cost.list_size(50),
     )
     def invitations(self, info: Info) -> list[InvitationType]:
         return list(invitations.invitations_for(require_user(info)))  # type: ignore[arg-type]
 
-    @strawberry_django.field(description="Your sessions.", extensions=_guarded(IsAuthenticated))
+    @strawberry_django.field(
+        description="Your sessions.",
+        extensions=_guarded(IsAuthenticated),
+        metadata=cost.list_size(20),
+    )
     def my_sessions(self, info: Info) -> list[AuthSessionType]:
         return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
 

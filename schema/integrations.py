@@ -20,6 +20,7 @@ from apps.providers import integrations
 from apps.providers.errors import IntegrationErrorCode
 from apps.providers.integrations import IntegrationView
 
+from . import cost
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, request_ip, require_user
 
@@ -102,13 +103,17 @@ class SaveIntegrationInput:
 class IntegrationPayload:
     integration: ProviderIntegrationType | None = None
     created: bool = False
-    errors: list[IntegrationError] = strawberry.field(default_factory=list)
+    errors: list[IntegrationError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(10)
+    )
 
 
 @strawberry.type
 class DeleteIntegrationPayload:
     ok: bool = False
-    errors: list[IntegrationError] = strawberry.field(default_factory=list)
+    errors: list[IntegrationError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(10)
+    )
 
 
 @strawberry.type
@@ -116,6 +121,7 @@ class Query:
     @strawberry_django.field(
         description="Every provider with your organisation's integration status.",
         extensions=_authenticated(),
+        metadata=cost.list_size(20),
     )
     def integrations(self, info: Info) -> list[ProviderIntegrationType]:
         views = integrations.integration_statuses(user=require_user(info))

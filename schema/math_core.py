@@ -15,6 +15,7 @@ from apps.core.errors import NotFound
 from apps.math_core import calculators, models, services
 from apps.math_core.algorithms import gpu_names
 
+from . import cost
 from .errors import NotFoundError
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
 from .recommendation_types import FlopCost, TokenCost
@@ -82,7 +83,9 @@ class GPUBenchmarkType:
 class GPUFamilyType:
     name: str
     vendor: Vendor
-    variants: list[str] = strawberry.field(description="Canonical model names, sorted.")
+    variants: list[str] = strawberry.field(
+        description="Canonical model names, sorted.", metadata=cost.list_size(10)
+    )
 
 
 BenchmarkResult = Annotated[GPUBenchmarkType | NotFoundError, strawberry.union("BenchmarkResult")]
@@ -92,7 +95,10 @@ FlopCostResult = Annotated[FlopCost | NotFoundError, strawberry.union("FlopCostR
 
 @strawberry.type
 class Query:
-    @strawberry_django.field(description="GPU benchmarks, optionally filtered and ordered.")
+    @strawberry_django.field(
+        description="GPU benchmarks, optionally filtered and ordered.",
+        metadata=cost.list_size(100),
+    )
     def benchmarks(
         self,
         vendor: Vendor | None = None,
@@ -107,7 +113,10 @@ class Query:
             descending=direction is SortDirection.DESC,
         )
 
-    @strawberry.field(description="Every GPU family with its variants (catalogue data).")
+    @strawberry.field(
+        description="Every GPU family with its variants (catalogue data).",
+        metadata=cost.list_size(30),
+    )
     def gpu_families(self) -> list[GPUFamilyType]:
         return [
             GPUFamilyType(name=name, vendor=Vendor(vendor), variants=list(variants))

@@ -14,6 +14,7 @@ from apps.core.errors import NotFound
 from apps.math_core import model_catalogue
 from apps.math_core.models import ModelArchitecture
 
+from . import cost
 from .errors import ErrorCode
 
 
@@ -28,7 +29,7 @@ class ModelType:
     name: strawberry.auto
     family: strawberry.auto
     kind: str = strawberry.field(description="llm, embedding or diffusion.")
-    aliases: list[str]
+    aliases: list[str] = strawberry.field(metadata=cost.list_size(20))
     hf_repo: strawberry.auto
     ollama_tag: strawberry.auto
     params_total: float = strawberry.field(description="Total parameters (MoE: all experts).")
@@ -55,7 +56,10 @@ class ModelType:
     verified_via: strawberry.auto
     notes: strawberry.auto
 
-    @strawberry.field(description="0-based indices of the layers using the sliding window.")
+    @strawberry.field(
+        description="0-based indices of the layers using the sliding window.",
+        metadata=cost.list_size(200),
+    )
     def sliding_window_layers(self) -> list[int]:
         return model_catalogue.sliding_window_layer_indices(self)  # type: ignore[arg-type]
 
@@ -69,7 +73,7 @@ class ModelType:
 @strawberry.type(description="No catalogue model has that name; the closest ones are suggested.")
 class ModelNotFoundError:
     message: str
-    suggestions: list[str]
+    suggestions: list[str] = strawberry.field(metadata=cost.list_size(10))
     code: ErrorCode = ErrorCode.NOT_FOUND
 
 
@@ -80,7 +84,8 @@ ModelResult = Annotated[ModelType | ModelNotFoundError, strawberry.union("ModelR
 class Query:
     @strawberry_django.field(
         description="Catalogue models whose name, family or an alias contains `search` "
-        "(case-insensitive); all of them without it. Public catalogue data."
+        "(case-insensitive); all of them without it. Public catalogue data.",
+        metadata=cost.list_size(100, argument="limit"),
     )
     def models(
         self, search: str | None = None, kind: str | None = None, limit: int | None = None

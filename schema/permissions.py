@@ -37,6 +37,18 @@ def _request(context: Any) -> Any:
     return getattr(context, "request", None)
 
 
+def context_client(context: Any) -> tuple[User | None, str]:
+    """The caller of an operation from its context, HTTP or WebSocket: (user, client IP)."""
+    request = _request(context)
+    if isinstance(request, HttpRequest):
+        principal = request_principal(request)
+        return (principal.user if principal else None), client_ip(request)
+    scope = getattr(request, "scope", None)
+    scope = scope if isinstance(scope, dict) else {}
+    client = scope.get("client")
+    return scope.get(WS_USER_SCOPE_KEY), (str(client[0]) if client else "unknown")
+
+
 def current_principal(info: Info) -> Principal | None:
     request = _request(info.context)
     return request_principal(request) if isinstance(request, HttpRequest) else None

@@ -29,8 +29,9 @@ from apps.math_core.algorithms.gpu_spec import Precision as MathPrecision
 from apps.providers import models, offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.offer_filters import OfferFilters
-from apps.providers.offer_pages import CursorPage
+from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorPage
 
+from . import cost
 from .django_fields import ColumnField
 from .errors import NotFoundError
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
@@ -154,7 +155,7 @@ class GPUOfferType:
     created_at: auto
     updated_at: auto
 
-    @strawberry_django.field(only=["compliance_tags"])
+    @strawberry_django.field(only=["compliance_tags"], metadata=cost.list_size(10))
     def compliance_tags(self, root: models.GPUOffer) -> list[str]:
         return string_elements(root.compliance_tags)
 
@@ -220,7 +221,11 @@ class GPUOfferType:
         )
 
     @strawberry_django.field(
-        prefetch_related=[_history_prefetch], description="Latest changes first."
+        prefetch_related=[_history_prefetch],
+        description="Latest changes first.",
+        metadata=cost.list_size(
+            selectors.DEFAULT_HISTORY_ROWS, argument="first", maximum=selectors.MAX_HISTORY_ROWS
+        ),
     )
     def price_history(
         self, root: models.GPUOffer, first: int = 20, since: datetime | None = None
@@ -231,6 +236,12 @@ class GPUOfferType:
 @strawberry.type(name="OfferConnection", description="A page of offers (Relay connection).")
 class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
     total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
+    edges: list[relay.Edge[GPUOfferType]] = strawberry.field(  # type: ignore[type-var]
+        description="Contains the nodes in this connection",
+        metadata=cost.list_size(
+            DEFAULT_PAGE_SIZE, argument=("first", "last"), maximum=MAX_PAGE_SIZE
+        ),
+    )
 
     @classmethod
     def from_page(cls, page: selectors.OfferPage) -> OfferConnection:
@@ -332,6 +343,9 @@ class Query:
         found = _loader(info)(selectors.offer_by_id(id)).first()
         return found or NotFoundError(message=f"No offer with id {id}.")  # type: ignore[return-value]
 
-    @strawberry_django.field(description="GPU clouds and marketplaces with their offer counts.")
+    @strawberry_django.field(
+        description="GPU clouds and marketplaces with their offer counts.",
+        metadata=cost.list_size(20),
+    )
     def providers(self, status: ProviderStatus | None = None) -> list[ProviderType]:
         return selectors.list_providers(status=status.value if status else None)  # type: ignore[return-value]

@@ -15,9 +15,10 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from apps.math_core import runs, workloads
 from apps.math_core.errors import RecommendationErrorCode
 
-from . import offer_links
+from . import cost, offer_links
 from .mutations import payload_error
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ class OfferEstimate:
     is_spot: bool
     feasible: bool
     reasons: list[str] = strawberry.field(
-        description="no_benchmark, insufficient_memory, unknown_throughput, deadline, budget."
+        description="no_benchmark, insufficient_memory, unknown_throughput, deadline, budget.",
+        metadata=cost.list_size(5),
     )
     min_gpus: int | None
     replicas: int
@@ -147,9 +149,11 @@ class WorkloadEstimate:
     total_flops: float
     units: float
     unit: str
-    assumptions: list[str]
-    gpu_models: list[GpuModelEstimate]
-    offers: list[OfferEstimate]
+    assumptions: list[str] = strawberry.field(metadata=cost.list_size(10))
+    gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
+    offers: list[OfferEstimate] = strawberry.field(
+        metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
+    )
     candidate_count: int
     feasible_count: int
     truncated: bool
@@ -163,9 +167,15 @@ class WorkloadEstimate:
 
 @strawberry.type
 class TopsisScores:
-    scores: list[float] = strawberry.field(description="Closeness per row, in input order.")
-    ranking: list[int] = strawberry.field(description="Row indices, best first.")
-    ranks: list[int] = strawberry.field(description="1-based rank per row; ties share a rank.")
+    scores: list[float] = strawberry.field(
+        description="Closeness per row, in input order.", metadata=cost.list_size(1000)
+    )
+    ranking: list[int] = strawberry.field(
+        description="Row indices, best first.", metadata=cost.list_size(1000)
+    )
+    ranks: list[int] = strawberry.field(
+        description="1-based rank per row; ties share a rank.", metadata=cost.list_size(1000)
+    )
 
 
 @strawberry.type
@@ -201,9 +211,11 @@ class RankedOffer:
 @strawberry.type
 class OfferRanking:
     run_id: strawberry.ID
-    criteria: list[AppliedCriterion]
+    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     normalization: str
-    offers: list[RankedOffer]
+    offers: list[RankedOffer] = strawberry.field(
+        metadata=cost.list_size(20, argument="input.offers.limit", maximum=runs.MAX_RESULTS)
+    )
     candidate_count: int
     ranked_count: int
     excluded: JSON
@@ -214,7 +226,9 @@ class OfferRanking:
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
-    errors: list[RecommendationError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(10)
+    )
 
 
 @strawberry.type
@@ -238,8 +252,8 @@ class DecidingCriterion:
 
 @strawberry.type
 class Explanation:
-    components: list[ComponentScore]
-    deciding_criteria: list[DecidingCriterion]
+    components: list[ComponentScore] = strawberry.field(metadata=cost.list_size(3))
+    deciding_criteria: list[DecidingCriterion] = strawberry.field(metadata=cost.list_size(10))
     summary: str
 
 
@@ -279,12 +293,14 @@ class Recommendations:
     run_id: strawberry.ID
     feasible: bool
     reason: str | None
-    recommendations: list[RecommendedOffer]
+    recommendations: list[RecommendedOffer] = strawberry.field(
+        metadata=cost.list_size(10, argument="input.limit", maximum=runs.MAX_RESULTS)
+    )
     candidate_count: int
     ranked_count: int
     excluded: JSON
     collaborative_source: str
-    criteria: list[AppliedCriterion]
+    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     truncated: bool
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
@@ -298,7 +314,9 @@ class Recommendations:
 @strawberry.type
 class EnsemblePayload:
     result: Recommendations | None = None
-    errors: list[RecommendationError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(10)
+    )
 
 
 @strawberry.type
@@ -313,4 +331,6 @@ class OfferInteraction:
 @strawberry.type
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
-    errors: list[RecommendationError] = strawberry.field(default_factory=list)
+    errors: list[RecommendationError] = strawberry.field(
+        default_factory=list, metadata=cost.list_size(10)
+    )

@@ -33,6 +33,7 @@ from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
 from apps.websocket_gateway.streams import price_change_batches, price_changes
 
+from . import cost
 from .live_execution import SharedEvent
 from .recommendation_types import LinkedOffer
 
@@ -119,7 +120,7 @@ class PriceUpdate(SharedEvent):
 )
 class PriceUpdateBatch(SharedEvent):
     published_at: datetime
-    updates: list[PriceUpdate]
+    updates: list[PriceUpdate] = strawberry.field(metadata=cost.list_size(200))
 
 
 #: Events without ``offer`` built once per process for every subscriber that receives them

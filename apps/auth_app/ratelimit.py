@@ -132,6 +132,53 @@ def hit_request(user: User | None, ip: str) -> None:
     hit(item, "request", *identifiers)
 
 
+# --- GraphQL cost budget (schema/cost.py) ----------------------------------------------------
+
+
+def cost_budget_for(user: User | None, ip: str) -> tuple[RateLimitItem, tuple[str, ...]]:
+    """The client's cost bucket: its request bucket's rate × ``GRAPHQL_COST_POINTS_PER_REQUEST``
+    points per second, holding ``GRAPHQL_COST_BUDGET_WINDOW`` seconds of them. ``limits``'
+    sliding-window counter weighted by cost drains continuously, as a leaky bucket does."""
+    request_item, identifiers = request_limit_for(user, ip)
+    window = max(1, settings.GRAPHQL_COST_BUDGET_WINDOW)
+    points = request_item.amount * settings.GRAPHQL_COST_POINTS_PER_REQUEST * window
+    return RateLimitItemPerSecond(points, window), ("cost", *identifiers)
+
+
+def cost_budget_state(user: User | None, ip: str) -> dict[str, int] | None:
+    """``{"limit", "remaining", "resetAfter"}`` of the client's bucket; None when budgets are off
+    or the storage is unreachable."""
+    if not (settings.RATE_LIMIT_ENABLED and settings.RATE_LIMIT_REQUESTS_ENABLED):
+        return None
+    item, identifiers = cost_budget_for(user, ip)
+    try:
+        stats = _limiter().get_window_stats(item, *identifiers)
+    except StorageError:
+        return None
+    return {
+        "limit": item.amount,
+        "remaining": max(0, int(stats.remaining)),
+        "resetAfter": max(0, math.ceil(stats.reset_time - time.time())),
+    }
+
+
+def charge_cost(user: User | None, ip: str, points: int) -> dict[str, int] | None:
+    """Take ``points`` from the client's bucket (nothing when it cannot pay: ``RateLimited``
+    with the seconds to wait). Returns the bucket's state after the charge."""
+    if not (settings.RATE_LIMIT_ENABLED and settings.RATE_LIMIT_REQUESTS_ENABLED):
+        return None
+    item, identifiers = cost_budget_for(user, ip)
+    if points > 0:
+        try:
+            allowed = _limiter().hit(item, *identifiers, cost=points)
+        except StorageError:
+            logger.error("rate-limit storage unavailable; failing open", exc_info=True)
+            return None
+        if not allowed:
+            raise RateLimited(retry_after=_retry_after(item, identifiers))
+    return cost_budget_state(user, ip)
+
+
 # --- sign-in --------------------------------------------------------------------------------
 
 

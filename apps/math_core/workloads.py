@@ -16,7 +16,14 @@ from .algorithms.gpu_spec import Precision, compute_tflops, peak_tflops
 from .algorithms.serving_rates import serving_rates
 from .algorithms.throughput import bandwidth_efficiency
 from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
-from .algorithms.workload_mapper import Workload, WorkloadPlan, WorkloadType, plan_workload
+from .algorithms.workload_mapper import (
+    DEFAULT_CONTEXT_LENGTH,
+    DEFAULT_OUTPUT_TOKENS,
+    Workload,
+    WorkloadPlan,
+    WorkloadType,
+    plan_workload,
+)
 from .calculators import gpu_spec
 from .candidates import OfferTable, candidate_offers, offer_table
 from .model_catalogue import architecture, find_model
@@ -79,6 +86,12 @@ def build_workload(
             )
         params_billion = arch.params_billion
     given = {*supplied, *(["precision"] if precision is not None else [])}
+    if arch is not None and "context_length" not in supplied and arch.max_context:
+        # the default context, capped at what the model supports (listed as a default)
+        supplied["context_length"] = min(DEFAULT_CONTEXT_LENGTH, arch.max_context)
+        if kind is WorkloadType.LLM_INFERENCE:
+            out = supplied.get("output_tokens_per_request", DEFAULT_OUTPUT_TOKENS)
+            supplied["output_tokens_per_request"] = min(out, supplied["context_length"])
     if precision is None:
         native = arch.native_dtype if arch is not None else "fp16"
         precision = native if native in {p.value for p in Precision} else "fp16"

@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from .env import VAR_DIR, env_bool, env_float, env_int, env_list, env_str
+from .env import BASE_DIR, VAR_DIR, env_bool, env_float, env_int, env_list, env_str
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me") or ""
 DEBUG = env_bool("DEBUG", False)
@@ -34,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "gpubroker.observability.TraceIdMiddleware",
+    # Every error response under /api/v2/ is the D9 envelope (gpubroker/api/v2/envelope.py).
+    "gpubroker.api.v2.envelope.ApiErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -220,6 +222,33 @@ STRAWBERRY_DJANGO = {
     "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
     "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,
 }
+
+# --- Hardened public API (issue 11): schema/http_view.py, schema/limits.py, schema/cost.py,
+# schema/trusted_documents.py. Production defaults: everything that helps an attacker map the
+# schema is off unless turned on (development turns them on).
+GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", False)
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", False)
+GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", False)
+#: off | audit | enforce (schema/trusted_documents.py); production defaults to audit.
+GRAPHQL_TRUSTED_DOCUMENTS = env_str("GRAPHQL_TRUSTED_DOCUMENTS", "off") or "off"
+# Structural limits (schema/limits.py), counted after fragments are expanded; each default sits
+# just above what graphql/operations/ needs (a test measures them).
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 10)
+GRAPHQL_MAX_ROOT_MUTATIONS = env_int("GRAPHQL_MAX_ROOT_MUTATIONS", 3)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 1000)
+GRAPHQL_MAX_DIRECTIVES = env_int("GRAPHQL_MAX_DIRECTIVES", 10)
+# Query cost (schema/cost.py): scalars 0, objects 1, lists 2 + size x item, mutations 10.
+GRAPHQL_COST_MAX_PER_OPERATION = env_int("GRAPHQL_COST_MAX_PER_OPERATION", 1000)
+GRAPHQL_COST_MUTATION = env_int("GRAPHQL_COST_MUTATION", 10)
+#: Budget per client (tenant / user / anonymous IP): its request rate x this, points per second,
+#: holding GRAPHQL_COST_BUDGET_WINDOW seconds of it (follows RATE_LIMIT_REQUESTS_ENABLED).
+GRAPHQL_COST_POINTS_PER_REQUEST = env_int("GRAPHQL_COST_POINTS_PER_REQUEST", 50)
+GRAPHQL_COST_BUDGET_WINDOW = env_int("GRAPHQL_COST_BUDGET_WINDOW", 10)
+GRAPHQL_OPERATIONS_DIR = str(BASE_DIR / "graphql" / "operations")
+GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST = (
+    env_str("GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST", str(VAR_DIR / "trusted-documents.json")) or ""
+)
 
 # --- Logging: one JSON object per line, with the request's trace id
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -8,3 +8,7 @@ DEBUG = env_bool("DEBUG", True)
 # prices (both off everywhere else).
 WS_ALLOW_ANONYMOUS = env_bool("WS_ALLOW_ANONYMOUS", True)
 DEMO_TICKER = env_bool("DEMO_TICKER", True)
+# Hardened public API (issue 11): the schema explorer's conveniences, on in development only.
+GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", True)
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", True)
+GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", True)

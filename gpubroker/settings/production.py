@@ -5,7 +5,7 @@ import os
 from apps.auth_app.keys import load_field_keys, load_keyset
 
 from .base import *  # noqa: F403
-from .env import VAR_DIR, env_bool, env_int, env_list, require
+from .env import VAR_DIR, env_bool, env_int, env_list, env_str, require
 
 DEBUG = False
 SECRET_KEY = require("SECRET_KEY")
@@ -29,3 +29,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 GPUBROKER_GENERATE_DEV_KEYS = False
 JWT_KEYSET = load_keyset(os.environ, var_dir=VAR_DIR, allow_generate=False)  # type: ignore[assignment]
 FIELD_ENCRYPTION_KEYS = load_field_keys(os.environ, var_dir=VAR_DIR, allow_generate=False)
+
+# Hardened public API (issue 11): log documents that are not in the trusted-documents manifest
+# (set GRAPHQL_TRUSTED_DOCUMENTS=enforce to refuse them).
+GRAPHQL_TRUSTED_DOCUMENTS = env_str("GRAPHQL_TRUSTED_DOCUMENTS", "audit") or "audit"

@@ -35,7 +35,7 @@ query CheapestOffers {
 def graphiql_page(request: HttpRequest, *, endpoint: str | None = None) -> HttpResponse:
     config = {
         "endpoint": endpoint or request.path,
-        "query": request.GET.get("query") or DEFAULT_QUERY,
+        "query": request.GET.get("q") or DEFAULT_QUERY,
         "variables": request.GET.get("variables") or "",
     }
     context = {

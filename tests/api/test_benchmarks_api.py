@@ -104,7 +104,8 @@ def test_openapi_docs_are_served(client):
     assert client.get("/api/v2/docs").status_code == 200
 
 
-def test_graphiql_is_served(client):
+def test_graphiql_is_served(client, settings):
+    settings.GRAPHQL_GRAPHIQL = True  # off unless a setting turns it on (issue 11)
     response = client.get("/graphql/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"graphiql" in response.content.lower()

@@ -1,40 +1,12 @@
-"""In a real browser (headless Chromium): GraphiQL offline with queries and a live subscription
-(token from the headers editor sent over HTTP and in ``connection_init``), the API docs listing
-the v2 operations, the admin styled, the landing page with its market snapshot and chart. No
+"""In a real browser (headless Chromium): the API docs listing the v2 operations, the admin
+styled, the landing page with its market snapshot and chart (GraphiQL: test_graphiql.py). No
 request may leave 127.0.0.1 (anything else is stopped and fails the test)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from tests.browser.conftest import Traffic
-
-ME_QUERY = "query Me { me { email } }"
-
-
-def assert_stayed_local(traffic: Traffic) -> None:
-    assert traffic.requests, "the page made no request at all"
-    assert traffic.blocked == [], f"requests tried to leave 127.0.0.1: {traffic.blocked}"
-    assert traffic.outside() == []
-
-
-def editor(page: Any, selector: str) -> Any:
-    """Set a GraphiQL editor's text through CodeMirror, as typing would."""
-    return lambda text: page.evaluate(
-        "([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text)",
-        [selector, text],
-    )
-
-
-def run_and_read(page: Any, expect: str) -> dict[str, Any]:
-    page.click(".graphiql-execute-button")
-    result = page.locator(".result-window")
-    result.get_by_text(expect).first.wait_for()
-    text = page.evaluate(
-        "() => document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
-    )
-    return json.loads(text)
+from tests.browser.helpers import assert_stayed_local
 
 
 def test_api_docs_list_the_v2_operations(page, traffic, site):
@@ -66,6 +38,7 @@ def test_landing_page_shows_the_snapshot(page, traffic, site):
     table = page.locator("table.offers tbody tr")
     assert table.count() >= 3
     assert page.locator("a[href='/api/v2/docs']").count() >= 1
+    assert page.locator("a[href='/graphql/']").count() >= 1  # GRAPHQL_GRAPHIQL is on
     stylesheet = page.evaluate(
         "() => getComputedStyle(document.querySelector('.site-header')).backgroundColor"
     )

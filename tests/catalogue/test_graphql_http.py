@@ -28,12 +28,13 @@ def test_no_query_or_mutation_field_has_an_async_resolver():
 @pytest.mark.django_db
 def test_resolvers_see_the_django_request(client, rf):
     # Auth (issue 3) reads the Authorization header from info.context.request.
-    from strawberry.django.views import GraphQLView
+    from schema.http_view import GatewayGraphQLView
 
-    view = GraphQLView(schema=schema)
+    view = GatewayGraphQLView(schema=schema)
     request = rf.post("/graphql/", HTTP_AUTHORIZATION="Bearer x")
     context: Any = view.get_context(request, response=None)  # type: ignore[arg-type]
     assert context.request is request
     assert context.request.headers["Authorization"] == "Bearer x"
     response = execute(client, "{ providers { name } }")
-    assert response == {"data": {"providers": []}}
+    assert response["data"] == {"providers": []}
+    assert response["extensions"]["cost"]["requested"] == 22  # schema/cost.py

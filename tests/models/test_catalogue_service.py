@@ -74,7 +74,7 @@ def test_rows_carry_the_published_shape(catalogue):
     ds = find_model("deepseek-v3")
     assert ds.attention == "mla" and (ds.kv_lora_rank, ds.qk_rope_head_dim) == (512, 64)
     assert (ds.experts_total, ds.experts_active, ds.shared_experts) == (256, 8, 1)
-    assert ds.native_dtype == "fp8"
+    assert ds.native_dtype == "fp8" and ds.params_total == 671_026_419_200
     mixtral = find_model("mixtral:8x7b")
     assert (mixtral.params_total, mixtral.params_active) == (46_702_792_704, 12_879_925_248)
     gemma = find_model("gemma2:9b")
@@ -111,3 +111,38 @@ def test_search(catalogue):
     assert len(search_models("llama", limit=2)) == 2
     with pytest.raises(ValidationFailed):
         search_models(kind="spaceship")
+
+
+def test_every_row_equals_the_hand_calculation_from_its_config():
+    """The accuracy report's first table as a test: parameter counts and KV bytes per token of
+    every language model row equal the arithmetic on its published config.json."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import model_config_arithmetic as hand
+
+    from apps.math_core.algorithms.architecture import kv_bytes_per_token
+    from apps.math_core.model_catalogue import architecture, read_catalogue
+
+    entries = {e["name"]: e for e in json.loads(DATASET.read_text())["models"]}
+    checked = 0
+    for name, fields in read_catalogue():
+        entry = entries[name]
+        if entry["kind"] != "llm":
+            continue
+        c = {**entry["config"], **entry["arithmetic_hints"]}
+        c.setdefault("num_key_value_heads", c["num_attention_heads"])
+        if c.get("kv_lora_rank"):
+            expected = hand.deepseek_v3_params(c)
+        else:
+            if "num_local_experts" in c:
+                c["num_experts"] = c["num_local_experts"]
+                c.setdefault("moe_intermediate_size", c["intermediate_size"])
+            total = hand.dense_decoder_params(c)
+            expected = (total, hand.moe_active_params(c) if c.get("num_experts") else total)
+        assert (fields["params_total"], fields["params_active"]) == expected, name
+        arch = architecture(ModelArchitecture(name=name, **fields))
+        assert kv_bytes_per_token(arch, 2) == hand.kv_bytes_per_token(c), name
+        checked += 1
+    assert checked >= 30

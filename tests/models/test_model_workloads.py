@@ -79,8 +79,8 @@ def test_every_default_is_listed(everything):
     assumptions = " | ".join(plan_workload(w).assumptions)
     for expected in (
         "model Mistral 7B",
-        "precision not given",
-        "context_length not given: 4096",
+        "precision not given: bf16 (the model's native dtype)",
+        "context_length not given: 4096 tokens",
         "batch_size not given: 1",
         "output_tokens_per_request not given: 512",
         "vLLM's default",
@@ -89,6 +89,17 @@ def test_every_default_is_listed(everything):
         "weights stored as bf16",
     ):
         assert expected in assumptions, expected
+
+
+def test_default_context_is_capped_at_the_model_maximum(everything):
+    w = build_workload(workload_type="embeddings", model="bge-large-en-v1.5", requests=100)
+    assert w.context_length == 512
+    assert "context_length not given: 512 tokens" in plan_workload(w).assumptions
+    with pytest.raises(ValidationFailed) as caught:
+        build_workload(
+            workload_type="embeddings", model="bge-large-en-v1.5", requests=1, context_length=2048
+        )
+    assert caught.value.field == "context_length"
 
 
 def test_explicit_shape_wins_field_by_field(everything):
@@ -127,7 +138,7 @@ def test_deepseek_v3_native_fp8_and_mla(everything):
     )
     plan = plan_workload(w)
     assert w.precision.value == "fp8"
-    assert plan.memory.weights_gb == pytest.approx(671.0)
+    assert plan.memory.weights_gb == pytest.approx(671.026419200)
     # MLA latent (512 + 64) x 61 layers x 1 byte (fp8 KV by default with fp8 weights)
     assert plan.memory.kv_bytes_per_token == (512 + 64) * 61
 

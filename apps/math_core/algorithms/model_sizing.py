@@ -70,8 +70,6 @@ def _with_overrides(arch: Architecture, w: Workload) -> tuple[Architecture, list
             f"params_billion {w.params_billion:g} given explicitly (the model row says "
             f"{arch.params_total / 1e9:.2f}B); active parameters scaled in proportion"
         )
-    if changes.get("num_layers") is not None:
-        changes["window_layers"] = ()
     return (replace(arch, **changes) if changes else arch), notes  # type: ignore[arg-type]
 
 

@@ -97,6 +97,8 @@ ADAPTER_TYPES = frozenset({WorkloadType.FINE_TUNE_LORA, WorkloadType.FINE_TUNE_Q
 TRAINING_MFU = 0.40  # PaLM reports 46.2% MFU; Megatron-LM ~52% of A100 peak at scale
 INFERENCE_MFU = 0.50
 PREFILL_CHUNK_TOKENS = 8192
+DEFAULT_CONTEXT_LENGTH = 4096
+DEFAULT_OUTPUT_TOKENS = 512
 #: (gradient, optimizer-state) bytes per parameter for full training with Adam, by weight
 #: precision: 16-bit weights 2 + gradients 2 + FP32 master, momentum, variance 12 = 16;
 #: FP32 weights 4 + gradients 4 + Adam 8 = 16; FP8 weights 1 + BF16 gradients 2 + 12 = 15.
@@ -136,17 +138,6 @@ MODEL_KIND_WORKLOADS: dict[ModelKind, frozenset[WorkloadType]] = {
     ModelKind.EMBEDDING: frozenset({WorkloadType.EMBEDDINGS, WorkloadType.GENERIC}),
     ModelKind.DIFFUSION: frozenset({WorkloadType.IMAGE_GENERATION, WorkloadType.GENERIC}),
 }
-#: What each defaulted input means, for the assumptions list.
-DEFAULT_NOTES: dict[str, str] = {
-    "precision": "precision not given: fp16",
-    "context_length": "context_length not given: 4096 tokens",
-    "batch_size": "batch_size not given: 1 sequence (single-stream)",
-    "output_tokens_per_request": "output_tokens_per_request not given: 512",
-    "lora_rank": "lora_rank not given: 16",
-    "image_resolution": "image_resolution not given: 1024 px",
-    "diffusion_steps": "diffusion_steps not given: 30",
-    "activation_checkpointing": "activation_checkpointing not given: on",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +145,11 @@ class Workload:
     workload_type: WorkloadType
     params_billion: float
     precision: Precision = Precision.FP16
-    context_length: int = 4096
+    context_length: int = DEFAULT_CONTEXT_LENGTH
     batch_size: int = 1
     tokens: float | None = None
     requests: float | None = None
-    output_tokens_per_request: int = 512
+    output_tokens_per_request: int = DEFAULT_OUTPUT_TOKENS
     deadline_hours: float | None = None
     budget_usd: float | None = None
     num_layers: int | None = None
@@ -211,7 +202,7 @@ class Workload:
                     field="workload_type",
                 )
             limit = self.model.max_context
-            if limit and self.model.caches_kv and self.context_length > limit:
+            if limit and self.context_length > limit:
                 raise InvalidInput(
                     f"context_length {self.context_length} exceeds {self.model.name}'s maximum "
                     f"context of {limit} tokens",
@@ -330,7 +321,16 @@ def _working_tokens(w: Workload) -> float:
 
 
 def _serving_notes(w: Workload, usable: float) -> list[str]:
-    notes = [DEFAULT_NOTES[name] for name in w.defaults if name in DEFAULT_NOTES]
+    notes = []
+    for name in w.defaults:
+        value = getattr(w, name, None)
+        shown = getattr(value, "value", value)
+        if name == "precision" and w.model is not None:
+            notes.append(f"precision not given: {shown} (the model's native dtype)")
+        elif name == "context_length" and w.model is not None:
+            notes.append(f"context_length not given: {shown} tokens")
+        else:
+            notes.append(f"{name} not given: {shown}")
     source = "given" if w.gpu_memory_utilization is not None else "vLLM's default, not given"
     notes.append(f"serving engine may use {usable:.0%} of each GPU's memory ({source})")
     if w.runtime_overhead_gb:

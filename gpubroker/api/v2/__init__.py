@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from .auth import router as auth_router
 from .config import router as config_router
+from .envelope import ObjectJSONParser
 from .errors import install_error_handlers
 from .math import router as math_router
 from .providers import router as providers_router
@@ -16,6 +17,8 @@ api = NinjaAPI(
     title="GPUBROKER API v2",
     version="2.0.0",
     urls_namespace="api-v2",
+    # JSON bodies only (415 otherwise), and a JSON object where one is expected (422): issue 11.
+    parser=ObjectJSONParser(),
     description=(
         "Legacy REST facade of GPUBROKER. Errors use the envelope "
         '`{"error": {"code", "message", "details", "trace_id"}}`.'

@@ -22,6 +22,8 @@ from apps.core.errors import (
 )
 from gpubroker.observability import current_trace_id
 
+from .envelope import NotAnObject, UnsupportedMediaType
+
 logger = logging.getLogger("gpubroker.api")
 
 
@@ -42,6 +44,31 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return details
+
+
+def body_error(cause: BaseException | None) -> HttpResponse:
+    """The answer to a body the parser refused (``envelope.ObjectJSONParser``)."""
+    if isinstance(cause, UnsupportedMediaType):
+        return error_response(
+            "UNSUPPORTED_MEDIA_TYPE", "Send a JSON body (Content-Type: application/json).", 415
+        )
+    if isinstance(cause, RequestDataTooBig):
+        return too_big_response()
+    if isinstance(cause, NotAnObject):
+        details = [
+            {"field": "body", "message": "The body must be a JSON object.", "type": "object_type"}
+        ]
+        return error_response("VALIDATION_ERROR", "Request validation failed", 422, details)
+    details = [{"field": "body", "message": "Malformed JSON.", "type": "json_invalid"}]
+    return error_response("BAD_REQUEST", "The request body is not valid JSON.", 400, details)
+
+
+def too_big_response() -> JsonResponse:
+    return error_response(
+        "PAYLOAD_TOO_LARGE",
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        413,
+    )
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -66,11 +93,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return error_response(
-            "PAYLOAD_TOO_LARGE",
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
-            413,
-        )
+        return too_big_response()
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -79,8 +102,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
-            details = [{"field": "body", "message": "Malformed JSON.", "type": "json_invalid"}]
-            return error_response("VALIDATION_ERROR", "Request validation failed", 422, details)
+            return body_error(exc.__cause__)
         code = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
         return error_response(
             code.get(exc.status_code, "HTTP_ERROR"), str(exc.message), exc.status_code

@@ -1,0 +1,108 @@
+"""The D9 envelope for every REST error, including those no endpoint raises.
+
+Django and django-ninja answer some failures before (or around) any endpoint: an unknown path
+(Django's 404 page, in development the debug page listing every URL pattern), a wrong method
+(ninja's ``text/plain`` 405), a CSRF or host failure, a body Django refuses to read. The exception
+handlers of ``errors.py`` never see those. ``ApiErrorEnvelopeMiddleware`` turns every error
+response under ``/api/v2/`` that is not already JSON into the envelope, keeping its status (and
+``Allow`` for 405).
+
+``ObjectJSONParser`` is the API's body parser: JSON only (anything else is 415), and the body of
+an endpoint that takes an object must be a JSON object (``42``, ``"hello"``, ``[null, null]``
+are 422 naming ``body``, before any validation or service runs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from ninja.parser import Parser
+
+API_PREFIX = "/api/v2/"
+
+_CODES = {
+    400: ("BAD_REQUEST", "The request could not be processed."),
+    401: ("UNAUTHENTICATED", "Authentication required."),
+    403: ("FORBIDDEN", "You do not have permission to do this."),
+    404: ("NOT_FOUND", "Not found."),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed."),
+    406: ("NOT_ACCEPTABLE", "No acceptable representation."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is too large."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Send a JSON body (Content-Type: application/json)."),
+    429: ("RATE_LIMITED", "Too many requests."),
+}
+
+
+class UnsupportedMediaType(Exception):
+    pass
+
+
+class NotAnObject(Exception):
+    pass
+
+
+def is_json_content_type(value: str) -> bool:
+    media = value.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class ObjectJSONParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        if not is_json_content_type(request.content_type or ""):
+            raise UnsupportedMediaType(request.content_type)
+        data = json.loads(request.body)  # as ninja does: NaN reaches validation (422, named)
+        if not isinstance(data, dict):
+            raise NotAnObject(type(data).__name__)
+        return data
+
+
+def _envelope_for(response: HttpResponseBase) -> HttpResponseBase:
+    from .errors import error_response
+
+    code, message = _CODES.get(
+        response.status_code,
+        ("INTERNAL_ERROR", "An internal error occurred.")
+        if response.status_code >= 500
+        else ("HTTP_ERROR", "The request could not be processed."),
+    )
+    replacement = error_response(code, message, response.status_code)
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if response.has_header(header):
+            replacement[header] = response[header]
+    return replacement
+
+
+def needs_envelope(request: HttpRequest, response: HttpResponseBase) -> bool:
+    return (
+        request.path.startswith(API_PREFIX)
+        and response.status_code >= 400
+        and not is_json_content_type(response.get("Content-Type", ""))
+    )
+
+
+class ApiErrorEnvelopeMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[..., Any]) -> None:
+        self.get_response = get_response
+        self._async = iscoroutinefunction(get_response)
+        if self._async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self._async:
+            return self._acall(request)
+        response = self.get_response(request)
+        return _envelope_for(response) if needs_envelope(request, response) else response
+
+    async def _acall(self, request: HttpRequest) -> Any:
+        response = await self.get_response(request)
+        return _envelope_for(response) if needs_envelope(request, response) else response

@@ -15,9 +15,7 @@ ME_QUERY = "query Me { me { email } }"
 
 def test_graphiql_runs_a_query_and_a_subscription_offline(page, traffic, site):
     page.goto(
-        site["url"]
-        + "/graphql/?q="
-        + quote("query Cheapest { offers(first: 2) { totalCount } }")
+        site["url"] + "/graphql/?q=" + quote("query Cheapest { offers(first: 2) { totalCount } }")
     )
     page.wait_for_selector(".graphiql-execute-button")
     result = run_and_read(page, "totalCount")

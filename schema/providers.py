@@ -131,6 +131,41 @@ _COST_ONLY = [
 ]
 
 
+@strawberry.type(name="PriceComponent", description="One separately priced part of an offer.")
+class PriceComponentType:
+    name: str = strawberry.field(description="gpu, cpu, ram, disk, ipv4 or network.")
+    usd_per_hour: Decimal
+
+
+@strawberry.type(
+    name="PriceBreakdown",
+    description=(
+        "What an offer's pricePerHour pays for: included components, components the provider "
+        "bills separately on top (excluded), and the per-component prices where the provider "
+        "prices them separately (they add up to pricePerHour)."
+    ),
+)
+class PriceBreakdownType:
+    # At most one entry per component kind (gpu, cpu, ram, disk, ipv4, network).
+    includes: list[str] = strawberry.field(metadata=cost.list_size(6))
+    excludes: list[str] = strawberry.field(metadata=cost.list_size(6))
+    components: list[PriceComponentType] = strawberry.field(metadata=cost.list_size(6))
+
+    @classmethod
+    def from_json(cls, value: object) -> PriceBreakdownType | None:
+        breakdown = offer_metrics.price_breakdown(value)
+        if breakdown is None:
+            return None
+        return cls(
+            includes=list(breakdown.includes),
+            excludes=list(breakdown.excludes),
+            components=[
+                PriceComponentType(name=name, usd_per_hour=amount)
+                for name, amount in breakdown.components
+            ],
+        )
+
+
 @strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
 class GPUOfferType:
     id: auto
@@ -148,6 +183,12 @@ class GPUOfferType:
     currency: auto
     region: auto
     country: auto
+    macro_region: str = strawberry_django.field(
+        description="Macro-region of the location (UN M49 groups); empty when unknown."
+    )
+    raw_gpu_memory_gb: float | None = strawberry_django.field(
+        description="VRAM per GPU as the provider reported it (gpuMemoryGb is the nominal size)."
+    )
     availability_status: Availability
     is_spot: auto
     is_datacenter: auto
@@ -158,6 +199,13 @@ class GPUOfferType:
     @strawberry_django.field(only=["compliance_tags"], metadata=cost.list_size(10))
     def compliance_tags(self, root: models.GPUOffer) -> list[str]:
         return string_elements(root.compliance_tags)
+
+    @strawberry_django.field(
+        only=["price_breakdown"],
+        description="What pricePerHour includes; null when the provider states nothing.",
+    )
+    def price_breakdown(self, root: models.GPUOffer) -> PriceBreakdownType | None:
+        return PriceBreakdownType.from_json(root.price_breakdown)
 
     @strawberry_django.field(
         only=["gpu_type"],
@@ -281,6 +329,12 @@ class OfferFilterInput:
     provider_name: list[str] | None = None
     region: list[str] | None = None
     country: list[str] | None = strawberry.field(default=None, description="ISO alpha-2.")
+    macro_region: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            "north-america, south-america, europe, middle-east, africa, asia-pacific, oceania."
+        ),
+    )
     price_min: Decimal | None = strawberry.field(default=None, description="USD/hour, offer.")
     price_max: Decimal | None = None
     price_per_gpu_hour_min: Decimal | None = None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.math_core.algorithms.gpu_names import display_gpu_name
 from apps.math_core.models import GPUBenchmark
 from apps.providers.models import Availability, GPUOffer, PriceHistory, Provider
+from apps.providers.regions import locate
 
 _sequence = itertools.count(1)
 
@@ -85,6 +86,10 @@ def build_offer(
         "compliance_tags": [],
     }
     values.update(fields)
+    if "macro_region" not in fields:  # as ingestion derives it (apps.providers.regions)
+        values["macro_region"] = locate(
+            provider.name, values["region"], values["country"]
+        ).macro_region
     return GPUOffer(provider=provider, **values)
 
 

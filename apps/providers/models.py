@@ -73,7 +73,12 @@ class GPUOffer(models.Model):
         related_name="offers",
         help_text="Performance data of the GPU model, when known.",
     )
-    gpu_memory_gb = models.IntegerField(help_text="VRAM per GPU, GB.")
+    gpu_memory_gb = models.IntegerField(
+        help_text="VRAM per GPU, GB: the model's nominal size when the GPU is known."
+    )
+    raw_gpu_memory_gb = models.FloatField(
+        null=True, blank=True, help_text="VRAM per GPU as the provider reported it."
+    )
     gpu_count = models.PositiveIntegerField(default=1)
     cpu_cores = models.IntegerField(default=0)
     ram_gb = models.IntegerField(default=0)
@@ -86,6 +91,13 @@ class GPUOffer(models.Model):
     country = models.CharField(
         max_length=2, blank=True, default="", help_text="ISO 3166-1 alpha-2."
     )
+    macro_region = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="north-america, south-america, europe, middle-east, africa, asia-pacific, "
+        "oceania (apps.providers.regions); empty when unknown.",
+    )
     availability_status = models.CharField(
         max_length=20, choices=Availability.choices, default=Availability.AVAILABLE
     )
@@ -94,6 +106,12 @@ class GPUOffer(models.Model):
         default=True, help_text="Hosted in a datacentre (False: community/consumer host)."
     )
     compliance_tags = models.JSONField(default=list, blank=True)
+    price_breakdown = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What price_per_hour includes: {includes, excludes, components} (empty: not "
+        "stated by the adapter).",
+    )
     last_seen_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +126,7 @@ class GPUOffer(models.Model):
         indexes = [
             models.Index(fields=["gpu_type"]),
             models.Index(fields=["region"]),
+            models.Index(fields=["macro_region"]),
             models.Index(fields=["price_per_hour"]),
             models.Index(fields=["availability_status"]),
         ]

@@ -27,6 +27,10 @@ Semantics, chosen so that no filter silently drops a valid offer:
   per-GPU price (``price_per_hour / gpu_count``; displayed rounded to 4 dp).
 * ``compliance_tags``: the offer must carry every given tag (case-insensitive).
 * ``region``, ``country`` and ``provider_name`` (lists): any of the given values, case-insensitive.
+  ``region`` is the provider's own region string; ``country`` the ISO code the sync derived.
+* ``macro_region`` (list): any of ``apps.providers.regions.MACRO_REGIONS`` (``europe``,
+  ``north-america``, …), derived at ingestion from the country (UN M49 groups) or a cited
+  provider region; offers whose location is unknown have none and never match.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.math_core.algorithms.gpu_names import VENDORS, family_named
 
 from .models import Availability
+from .regions import MACRO_REGIONS
 
 AVAILABILITY_VALUES = tuple(choice.value for choice in Availability)
 MAX_LIST_ITEMS = 50
@@ -83,6 +88,7 @@ class OfferFilters:
     provider_name: list[str] | None = None
     region: list[str] | None = None
     country: list[str] | None = None
+    macro_region: list[str] | None = None
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     price_per_gpu_hour_min: Decimal | None = None
@@ -121,6 +127,7 @@ class OfferFilters:
         changes["provider_name"] = _texts("provider_name", self.provider_name, lower=True)
         changes["region"] = _texts("region", self.region, lower=True)
         changes["country"] = _countries(self.country)
+        changes["macro_region"] = _macro_regions(self.macro_region)
         changes["availability"] = _availability(self.availability)
         changes["compliance_tags"] = _tags(self.compliance_tags)
         for name in ("is_spot",):
@@ -247,6 +254,22 @@ def _countries(values: Any) -> list[str] | None:
                 f"country must be ISO 3166-1 alpha-2 codes; got {item!r}", field="country"
             )
         result.add(text.upper())
+    return sorted(result) or None
+
+
+def _macro_regions(values: Any) -> list[str] | None:
+    items = _list("macro_region", values)
+    if items is None:
+        return None
+    result = set()
+    for item in items:
+        text = str(getattr(item, "value", item)).strip().lower().replace("_", "-")
+        if text not in MACRO_REGIONS:
+            raise ValidationFailed(
+                f"macro_region must be among {', '.join(MACRO_REGIONS)}; got {item!r}",
+                field="macro_region",
+            )
+        result.add(text)
     return sorted(result) or None
 
 

@@ -23,7 +23,7 @@ NULL and sorts last in both directions.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from typing import TypeVar
 
@@ -45,6 +45,7 @@ from apps.math_core.algorithms.throughput import LLAMA3_8B_PARAMS_BILLION
 from apps.math_core.calculators import TokenCostResult, gpu_spec
 from apps.math_core.service_utils import money, rate
 
+from .adapters.base import PRICE_COMPONENTS, PriceBreakdown
 from .models import GPUOffer
 
 UNITS_PER_DOLLAR = 10_000
@@ -295,3 +296,28 @@ def cost_per_tflop_hour(offer: GPUOffer, precision: Precision) -> Decimal | None
     """USD per TFLOP-hour, 6 significant digits (the math core's unit-rate format)."""
     value = cost_per_tflop_hour_value(offer, precision)
     return None if value is None else rate(value)
+
+
+def price_breakdown(value: object) -> PriceBreakdown | None:
+    """An offer's stored ``price_breakdown`` JSON as a :class:`PriceBreakdown` (None when the
+    adapter stated nothing, or when the stored value is not the documented shape)."""
+    if not isinstance(value, dict) or not value:
+        return None
+    includes, excludes = value.get("includes"), value.get("excludes", [])
+    components = value.get("components", {})
+    if not isinstance(includes, list) or not isinstance(excludes, list):
+        return None
+    if not isinstance(components, dict):
+        return None
+    try:
+        parts = [(str(name), Decimal(str(amount))) for name, amount in components.items()]
+    except (InvalidOperation, ValueError):
+        return None
+    # JSON objects keep no order on PostgreSQL (jsonb): list components in the canonical order.
+    rank = {name: index for index, name in enumerate(PRICE_COMPONENTS)}
+    parts.sort(key=lambda part: (rank.get(part[0], len(rank)), part[0]))
+    return PriceBreakdown(
+        includes=tuple(str(item) for item in includes),
+        excludes=tuple(str(item) for item in excludes),
+        components=tuple(parts),
+    )

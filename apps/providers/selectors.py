@@ -202,6 +202,8 @@ def filter_offers(filters: OfferFilters) -> QuerySet[GPUOffer]:
         conditions.append(_any_iexact("region", f.region))
     if f.country:
         conditions.append(_any_iexact("country", f.country))
+    if f.macro_region:
+        conditions.append(Q(macro_region__in=f.macro_region))
     if f.availability:
         conditions.append(Q(availability_status__in=f.availability))
     if f.is_spot is not None:

@@ -101,6 +101,8 @@ class SyncReport:
     error: str = ""
     error_code: str = ""
     rejection_reasons: dict[str, int] = field(default_factory=dict)
+    #: Provider GPU names the normaliser does not know (offers kept under the tidied name).
+    unknown_gpu_names: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -202,6 +204,7 @@ def sync_provider(
             report.fetched = result.records_seen
             report.rejected = result.rejected
             report.rejection_reasons = dict(result.rejection_reasons)
+            report.unknown_gpu_names = dict(result.unknown_gpu_names)
             _check_plausible(provider, result)
         except (ProviderError, LookupError) as exc:
             if isinstance(exc, ProviderAuthError) and credentials.integration_id is not None:

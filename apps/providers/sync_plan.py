@@ -50,10 +50,14 @@ FIELDS = (
     "is_spot",
     "is_datacenter",
     "compliance_tags",
+    "raw_gpu_memory_gb",
+    "macro_region",
+    "price_breakdown",
 )
 PRICE = FIELDS.index("price_per_hour")
 AVAIL = FIELDS.index("availability_status")
 TAGS = FIELDS.index("compliance_tags")
+BREAKDOWN = FIELDS.index("price_breakdown")
 
 T = TypeVar("T")
 
@@ -96,6 +100,9 @@ def offer_values(offer: ProviderOffer, benchmark_id: Any) -> tuple[Any, ...]:
         offer.is_spot,
         offer.is_datacenter,
         list(offer.compliance_tags),
+        offer.raw_gpu_memory_gb,
+        offer.macro_region[:20],
+        offer.price_breakdown.as_json() if offer.price_breakdown else {},
     )
 
 
@@ -131,7 +138,8 @@ def existing_rows(provider: Provider, stale_before: datetime) -> Iterator[tuple[
     ``stale`` (``last_seen_at < stale_before``) is computed by the database, so no timestamps are
     read; ``compliance_tags`` is read as text and decoded only when not ``[]`` (timestamp and JSON
     decoding per row would cost half of a 20,000-offer re-sync)."""
-    columns = ["tags_json" if name == "compliance_tags" else name for name in FIELDS]
+    text_columns = {"compliance_tags": "tags_json", "price_breakdown": "breakdown_json"}
+    columns = [text_columns.get(name, name) for name in FIELDS]
     stale = Case(
         When(last_seen_at__lt=stale_before, then=Value(True)),
         default=Value(False),
@@ -139,14 +147,19 @@ def existing_rows(provider: Provider, stale_before: datetime) -> Iterator[tuple[
     )
     rows = (
         GPUOffer.objects.filter(provider=provider)
-        .annotate(tags_json=Cast("compliance_tags", output_field=TextField()), stale=stale)
+        .annotate(
+            tags_json=Cast("compliance_tags", output_field=TextField()),
+            breakdown_json=Cast("price_breakdown", output_field=TextField()),
+            stale=stale,
+        )
         .values_list("id", "external_id", *columns, "stale")
     )
-    at = 2 + TAGS
+    at, bd = 2 + TAGS, 2 + BREAKDOWN
     for row in rows:
-        raw = row[at]
+        raw, raw_breakdown = row[at], row[bd]
         tags = [] if raw in (None, "[]") else json.loads(raw)
-        yield (*row[:at], tags, *row[at + 1 :])
+        breakdown = {} if raw_breakdown in (None, "{}") else json.loads(raw_breakdown)
+        yield (*row[:at], tags, *row[at + 1 : bd], breakdown, *row[bd + 1 :])
 
 
 def plan_sync(

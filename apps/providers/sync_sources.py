@@ -104,7 +104,7 @@ def build_adapter(provider: str, source: SyncSource) -> tuple[BaseProviderAdapte
         credentials = catalogue_credentials(provider)
         return live_adapter(provider, api_key=credentials.api_key), credentials
     adapter_class = ProviderRegistry.adapter_class(provider)
-    key = REPLAY_API_KEY if adapter_class.REQUIRES_CREDENTIALS else None
+    key = adapter_class.REPLAY_API_KEY if adapter_class.REQUIRES_CREDENTIALS else None
     transport = ReplayTransport(replay_cassette(provider, source))
     return adapter_class(api_key=key, transport=transport), Credentials(key)
 

@@ -82,6 +82,8 @@ def matches(offer: GPUOffer, f: OfferFilters) -> bool:
         return False
     if f.country and offer.country.upper() not in f.country:
         return False
+    if f.macro_region and offer.macro_region not in f.macro_region:
+        return False
     if f.availability and offer.availability_status not in f.availability:
         return False
     if f.is_spot is not None and offer.is_spot != f.is_spot:

@@ -58,7 +58,7 @@ offer_specs = st.fixed_dictionaries(
         "gpu_count": st.sampled_from([1, 2, 3, 4, 8]),
         "price_per_hour": prices,
         "region": st.sampled_from(["us-east-1", "US-EAST-1", "eu-ro-1", "Texas, US"]),
-        "country": st.sampled_from(["US", "us", "RO", "CA", ""]),
+        "country": st.sampled_from(["US", "us", "RO", "CA", "", "JP"]),
         "availability_status": st.sampled_from(Availability.values),
         "is_spot": st.booleans(),
         "is_datacenter": st.booleans(),
@@ -102,6 +102,9 @@ filter_specs = st.fixed_dictionaries(
         "provider_name": st.lists(st.sampled_from(["runpod", "VASTAI", "lambda"]), min_size=1),
         "region": st.lists(st.sampled_from(["us-east-1", "EU-RO-1", "texas, us"]), min_size=1),
         "country": st.lists(st.sampled_from(["US", "ro", "DE"]), min_size=1, max_size=2),
+        "macro_region": st.lists(
+            st.sampled_from(["europe", "north-america", "asia-pacific"]), min_size=1, max_size=2
+        ),
         "price_min": prices,
         "price_max": prices,
         "price_per_gpu_hour_min": prices,

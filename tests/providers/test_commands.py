@@ -12,7 +12,7 @@ from apps.providers.models import GPUOffer, PriceHistory, Provider
 from apps.providers.services import load_demo_data, replay_tick
 from apps.providers.sync_sources import use_transport
 
-from .helpers import FakeProvider, ok
+from .helpers import FakeProvider, fixture, ok
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,10 @@ def run(*args: str) -> str:
 
 def test_replay_twice_in_a_row_writes_history_only_for_real_changes(benchmarks):
     first = run("--source", "replay", "--snapshot", "1")
-    assert "syncing 5 provider(s) from replay snapshot 1" in first
-    header = "provider    status  fetched new   changed unchanged vanished rejected seconds"
+    assert "syncing 13 provider(s) from replay snapshot 1" in first
+    header = "provider    status  fetched new   changed unchanged vanished rejected unknown seconds"
     assert header in first
-    assert "5/5 providers synced" in first
+    assert "13/13 providers synced (0 failed, 0 skipped)" in first
     after_first = PriceHistory.objects.count()
     assert after_first == GPUOffer.objects.count()  # one initial row per new offer
 
@@ -53,8 +53,45 @@ def test_every_provider_failing_exits_non_zero():
     with use_transport("vastai", broken.transport), pytest.raises(CommandError, match="every"):
         run("--provider", "vastai")
     # lambda and shadeform need keys: with none configured both fail
-    with pytest.raises(CommandError, match="every provider failed"):
+    with pytest.raises(CommandError, match=r"no provider synced: every provider failed \(2\)"):
         run("--provider", "lambda", "--provider", "shadeform")
+
+
+def test_no_provider_synced_when_the_others_failed_and_one_was_locked(monkeypatch):
+    """Issue 14: every provider failed but one was skipped (locked): nothing was refreshed, so
+    the exit status is non-zero and the summary counts each outcome."""
+    from contextlib import contextmanager
+
+    from apps.providers import sync
+
+    @contextmanager
+    def locked_for_tensordock(name):
+        yield name != "tensordock"
+
+    monkeypatch.setattr(sync, "provider_sync_lock", locked_for_tensordock)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="no provider synced: 2 failed, 1 skipped"):
+        call_command(
+            "sync_offers",
+            "--provider", "lambda", "--provider", "shadeform", "--provider", "tensordock",
+            stdout=out,
+        )  # fmt: skip
+    text = out.getvalue()
+    assert "tensordock: skipped: another process is syncing this provider" in text
+    assert "0/3 providers synced (2 failed, 1 skipped); 0 new, 0 changed" in text
+
+
+def test_unknown_gpu_names_are_counted_per_provider_in_the_summary(benchmarks):
+    payload = fixture("vastai/bundles.json")
+    payload["offers"][0]["gpu_name"] = "Radeon Pro W7900"
+    good = FakeProvider().on("POST", "/api/v0/bundles/", httpx.Response(200, json=payload))
+    with use_transport("vastai", good.transport):
+        out = run("--provider", "vastai")
+    assert "GPU names not in the normaliser (kept): Radeon Pro W7900×1" in out
+    row = next(line for line in out.splitlines() if line.startswith("vastai "))
+    assert row.split()[-2] == "1"  # the unknown column
+    assert "1/1 providers synced (0 failed, 0 skipped)" in out
+    assert out.rstrip().endswith("1 with unknown GPU names")
 
 
 def test_one_provider_succeeding_is_success_and_the_failure_is_reported():
@@ -63,7 +100,7 @@ def test_one_provider_succeeding_is_success_and_the_failure_is_reported():
         out = run("--provider", "vastai", "--provider", "lambda")
     assert "vastai: ok, 3 offers" in out
     assert "lambda: FAILED [auth_failed]" in out and "previous offers kept" in out
-    assert "1/2 providers synced" in out
+    assert "1/2 providers synced (1 failed, 0 skipped)" in out
 
 
 def test_bad_arguments_are_command_errors():
@@ -91,7 +128,7 @@ def test_load_demo_data_is_idempotent_and_marks_sample_data(benchmarks):
     text = out.getvalue()
     assert "vastai: loaded (sample data) — 30 offers, 40 price-history rows written" in text
     providers = Provider.objects.filter(is_sample_data=True)
-    assert providers.count() == 5
+    assert providers.count() == 13  # twelve or more providers in the demo (issue 14)
     assert GPUOffer.objects.count() >= 100
     assert GPUOffer.objects.values("provider").distinct().count() >= 3
     history = PriceHistory.objects.count()
@@ -191,7 +228,7 @@ def test_demo_offers_are_marked_as_sample_data_on_both_facades(client, benchmark
     assert items and all(item["is_sample_data"] is True for item in items)
     gql = execute(client, "{ providers { name isSampleData } }")
     providers = gql["data"]["providers"]
-    assert len(providers) == 5 and all(p["isSampleData"] for p in providers)
+    assert len(providers) == 13 and all(p["isSampleData"] for p in providers)
     # a live provider's offers are not marked
     Provider.objects.filter(name="vastai").update(is_sample_data=False)
     live = client.get("/api/v2/providers", {"provider_name": "vastai", "per_page": 5}).json()

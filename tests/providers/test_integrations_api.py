@@ -64,11 +64,19 @@ def test_anonymous_callers_are_refused_on_both_facades(client):
 def test_save_lists_status_and_never_returns_the_key(client, tenant_admin, user, lambda_api):
     before = client.get(URL, **bearer(tenant_admin)).json()
     assert [r["provider"] for r in before] == [
+        "azure",
+        "cudo",
+        "datacrunch",
+        "digitalocean",
+        "hotaisle",
+        "jarvislabs",
         "lambda",
+        "oci",
         "runpod",
         "shadeform",
         "tensordock",
         "vastai",
+        "vultr",
     ]
     assert all(not r["configured"] and r["status"] is None for r in before)
     assert lambda_row(before)["requires_api_key"] is True

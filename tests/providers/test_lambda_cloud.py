@@ -9,6 +9,7 @@ import pytest
 
 from apps.providers.adapters import (
     BookingOptions,
+    PriceBreakdown,
     ProviderAuthError,
     ProviderOffer,
     ProviderPayloadError,
@@ -49,6 +50,9 @@ async def test_instance_types_become_one_offer_per_region_with_capacity():
         cpu_cores=26,
         ram_gb=225,
         storage_gb=2816,
+        raw_gpu_memory_gb=80.0,
+        macro_region="north-america",
+        price_breakdown=PriceBreakdown(includes=("gpu", "cpu", "ram", "disk")),
     )
     a10 = result.offers[2]
     assert (a10.gpu_type, a10.price_per_hour, a10.gpu_memory_gb) == ("A10", Decimal("0.75"), 24)

@@ -10,6 +10,7 @@ import pytest
 
 from apps.providers.adapters import (
     BookingOptions,
+    PriceBreakdown,
     ProviderAuthError,
     ProviderOffer,
     ProviderPayloadError,
@@ -99,6 +100,9 @@ async def test_fetch_discovers_locations_then_queries_each_once():
         ram_gb=116,  # minMemory 58 per GPU × 2
         storage_gb=0,
         compliance_tags=(),
+        raw_gpu_memory_gb=24.0,
+        macro_region="north-america",
+        price_breakdown=PriceBreakdown(includes=("gpu", "cpu", "ram"), excludes=("disk",)),
     )
     spot = offers["secure:US-TX-3:NVIDIA GeForce RTX 4090:6x:spot"]
     assert (spot.price_per_hour, spot.is_spot, spot.price_per_gpu_hour) == (

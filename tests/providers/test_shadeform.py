@@ -9,6 +9,7 @@ import pytest
 
 from apps.providers.adapters import (
     BookingOptions,
+    PriceBreakdown,
     ProviderAuthError,
     ProviderOffer,
     ProviderRequestError,
@@ -46,6 +47,9 @@ async def test_instance_types_become_offers_per_cloud_and_region():
         cpu_cores=192,
         ram_gb=1440,
         storage_gb=32000,
+        raw_gpu_memory_gb=80.0,
+        macro_region="europe",
+        price_breakdown=PriceBreakdown(includes=("gpu", "cpu", "ram", "disk")),
     )
     assert result.offers[0].availability == "available"
     assert result.offers[2].price_per_hour == Decimal("23.9200")

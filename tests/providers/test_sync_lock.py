@@ -143,8 +143,11 @@ def test_another_process_skips_a_provider_being_synced(tmp_path):
         database.commit()
         database.close()
         free = _run_sync(env)
-    assert blocked.returncode == 0, blocked.stderr  # skipped is not a failure
+    # Nothing was refreshed: a cron job must see that (issue 14), even though nothing failed.
+    assert blocked.returncode == 1, blocked.stdout
     assert "vastai: skipped: another process is syncing this provider" in blocked.stdout
+    assert "0/1 providers synced (0 failed, 1 skipped)" in blocked.stdout
+    assert "no provider synced: 0 failed, 1 skipped because another process" in blocked.stderr
     assert free.returncode == 0, free.stderr
     assert "vastai: ok, 30 offers" in free.stdout
     _watch_stops_cleanly_on_sigterm(env)

@@ -9,6 +9,7 @@ import pytest
 
 from apps.providers.adapters import (
     BookingOptions,
+    PriceBreakdown,
     ProviderOffer,
     ProviderPayloadError,
     ProviderRequestError,
@@ -54,6 +55,18 @@ async def test_locations_become_whole_instance_offers():
         cpu_cores=16,  # 128 vCPUs / 8 GPUs
         ram_gb=37,  # 300 GB / 8, floor
         storage_gb=125,  # 1000 GB / 8
+        raw_gpu_memory_gb=80.0,
+        macro_region="north-america",
+        # v2 prices GPU, vCPU, RAM and disk separately: the stored price is their sum
+        price_breakdown=PriceBreakdown(
+            includes=("gpu", "cpu", "ram", "disk"),
+            components=(
+                ("gpu", Decimal("2.2500")),
+                ("cpu", Decimal("0.0480")),  # 16 × 0.003
+                ("ram", Decimal("0.0740")),  # 37 × 0.002
+                ("disk", Decimal("0.0063")),  # 125 × 0.00005
+            ),
+        ),
     )
     eight = offers["a1c2e3f4-0000-4000-8000-000000000001:h100-sxm5-80gb:8x"]
     # 8 × 2.25 + 128 × 0.003 + 300 × 0.002 + 1000 × 0.00005 = 19.034

@@ -10,6 +10,7 @@ import pytest
 
 from apps.providers.adapters import (
     BookingOptions,
+    PriceBreakdown,
     ProviderAuthError,
     ProviderOffer,
     ProviderPayloadError,
@@ -19,7 +20,7 @@ from apps.providers.adapters import (
 )
 from apps.providers.adapters.vastai import ALLOCATED_STORAGE_GB, VastAIAdapter
 
-from .helpers import FakeProvider, Sleeps, fixture_text, ok
+from .helpers import FakeProvider, Sleeps, fixture, fixture_text, ok
 
 BUNDLES = "/api/v0/bundles/"
 
@@ -59,6 +60,11 @@ async def test_bundle_search_request_shape_and_exact_offers():
         cpu_cores=24,  # cpu_cores_effective
         ram_gb=63,  # 257840 MiB host × 24/96 cores = 64460 MiB ≈ 63 GB
         storage_gb=412,
+        raw_gpu_memory_gb=23.99,  # the provider's figure is kept beside the nominal size
+        macro_region="north-america",
+        price_breakdown=PriceBreakdown(
+            includes=("gpu", "cpu", "ram", "disk"), excludes=("network",)
+        ),
     )
     assert h100.gpu_type == "H100 SXM 80GB" and h100.gpu_memory_gb == 80  # 81559 MiB
     assert h100.gpu_count == 8 and h100.price_per_hour == Decimal("16.8174")
@@ -196,3 +202,31 @@ async def test_book_instance_errors():
         "2", BookingOptions(spot_bid_per_gpu=Decimal("0.21"))
     )
     assert spot.body()["price"] == 0.21
+
+
+async def test_nominal_vram_with_the_raw_figure_kept_and_the_plausibility_gate(caplog):
+    """Issue 14: a Vast L40S reports 44.99 GiB; it is a 48 GB part. Implausible prices are
+    rejected under the KPI anomaly codes and logged; TPUs are skipped on purpose."""
+    caplog.set_level(logging.INFO, logger="gpubroker.providers")
+    template = fixture("vastai/bundles.json")["offers"][0]
+    l40s = {**template, "id": 1, "gpu_name": "L40S", "gpu_ram": 46068, "dph_total": 0.79}
+    cents = {**template, "id": 2, "dph_total": 33.04}  # 33 cents read as dollars
+    node = {**template, "id": 3, "gpu_name": "H100 SXM", "gpu_ram": 81559, "num_gpus": 8}
+    node["dph_total"] = 8 * 8 * 2.5  # a node price taken as per GPU, times 8 again
+    mig = {**template, "id": 4, "gpu_name": "A100 SXM4", "gpu_ram": 10240, "dph_total": 0.5}
+    tpu = {**template, "id": 5, "gpu_name": "TPU v5e", "gpu_ram": 16384}
+    fake = FakeProvider().on(
+        "POST", BUNDLES, httpx.Response(200, json={"offers": [l40s, cents, node, mig, tpu]})
+    )
+    result = await adapter(fake).fetch_offers()
+    [kept] = result.offers
+    assert (kept.gpu_type, kept.gpu_memory_gb, kept.raw_gpu_memory_gb) == ("L40S", 48, 44.99)
+    assert result.rejection_reasons == {
+        "LIKELY_CENTS_AS_DOLLARS": 1,
+        "LIKELY_PER_NODE_AS_PER_GPU": 1,
+        "VRAM_IMPLAUSIBLE": 1,
+    }
+    assert result.skipped == {"non_gpu_accelerator:TPU": 1}
+    assert result.unknown_gpu_names == {}
+    logged = [r for r in caplog.records if r.getMessage() == "provider offer implausible; rejected"]
+    assert sorted(r.reason for r in logged) == sorted(result.rejection_reasons)

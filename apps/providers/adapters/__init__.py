@@ -4,12 +4,27 @@ Pure Python (httpx, no Django import): each adapter turns the provider's raw JSO
 :class:`ProviderOffer` values; only ``apps.providers.sync`` writes to the database.
 """
 
-from . import lambda_cloud, runpod, shadeform, tensordock, vastai
+from . import (
+    azure,
+    cudo,
+    datacrunch,
+    digitalocean,
+    hotaisle,
+    jarvislabs,
+    lambda_cloud,
+    oci,
+    runpod,
+    shadeform,
+    tensordock,
+    vastai,
+    vultr,
+)
 from .base import (
     BaseProviderAdapter,
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     Rejection,
 )
@@ -29,6 +44,7 @@ __all__ = [
     "BookingOptions",
     "BookingResult",
     "FetchResult",
+    "PriceBreakdown",
     "ProviderAuthError",
     "ProviderError",
     "ProviderOffer",
@@ -40,9 +56,17 @@ __all__ = [
     "Rejection",
     "RetryPolicy",
     "UnknownProvider",
+    "azure",
+    "cudo",
+    "datacrunch",
+    "digitalocean",
+    "hotaisle",
+    "jarvislabs",
     "lambda_cloud",
+    "oci",
     "runpod",
     "shadeform",
     "tensordock",
     "vastai",
+    "vultr",
 ]

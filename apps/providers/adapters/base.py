@@ -7,7 +7,17 @@ Conventions every adapter follows:
 
 * ``price_per_hour`` is USD per hour for the **whole offer** (all ``gpu_count`` GPUs, with the
   CPU/RAM/disk the offer comes with); the per-GPU price is derived, never stored.
-* ``gpu_memory_gb`` is VRAM **per GPU** in GB, snapped to the nominal size.
+* ``gpu_memory_gb`` is VRAM **per GPU** in GB. For a GPU the normaliser knows it is set to the
+  model's nominal datasheet size after the fetch, and the provider's own figure is kept in
+  ``raw_gpu_memory_gb`` (a Vast.ai L40S reports 44.99 GiB; it is a 48 GB part).
+* ``price_breakdown`` says what ``price_per_hour`` includes where the provider prices GPU, CPU,
+  RAM or disk separately (:class:`PriceBreakdown`), so offers compare like for like.
+* After the fetch, :meth:`BaseProviderAdapter.fetch_offers` normalises every offer once
+  (:meth:`~BaseProviderAdapter.normalise`): non-GPU accelerators (TPU, Trainium, Inferentia)
+  are skipped on purpose, the **plausibility gate** (``apps.providers.plausibility``) rejects
+  offers whose price, VRAM or GPU count is implausible for the model (counted and logged under
+  the KPI anomaly codes), VRAM is set to the nominal size, and the region gets its country and
+  macro-region (``apps.providers.regions``).
 * ``gpu_type`` is the canonical model from ``apps.math_core.algorithms.gpu_names`` (or the
   provider's tidied name when the normaliser does not know the GPU — kept, never dropped, and
   reported as ``unknown_gpu_names``); ``raw_gpu_name`` keeps the provider's spelling.
@@ -24,7 +34,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
@@ -32,8 +42,15 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from apps.math_core.algorithms import costs
-from apps.math_core.algorithms.gpu_names import canonical_gpu_name, display_gpu_name
+from apps.math_core.algorithms.gpu_names import (
+    canonical_gpu_name,
+    display_gpu_name,
+    nominal_vram_gb,
+    non_gpu_accelerator,
+)
 
+from .. import plausibility
+from ..regions import locate
 from .errors import ProviderAuthError, ProviderError, ProviderPayloadError
 from .http import ProviderHTTPClient, RetryPolicy, Sleep
 from .units import RecordRejected
@@ -45,6 +62,31 @@ UNAVAILABLE: AvailabilityValue = "unavailable"
 
 #: Rejection details kept per fetch for logs (the counts are always complete).
 MAX_KEPT_REJECTIONS = 200
+
+
+#: Components a price may include (``PriceBreakdown``).
+PRICE_COMPONENTS = ("gpu", "cpu", "ram", "disk", "ipv4", "network")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBreakdown:
+    """What an offer's ``price_per_hour`` pays for.
+
+    ``includes``: components in the price. ``excludes``: components the provider bills
+    separately that a running machine needs (they are *not* in the price; e.g. RunPod's volume
+    disk). ``components``: USD/h of each included component where the provider prices them
+    separately (they add up to the price, to within rounding to 4 decimal places)."""
+
+    includes: tuple[str, ...]
+    excludes: tuple[str, ...] = ()
+    components: tuple[tuple[str, Decimal], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "includes": list(self.includes),
+            "excludes": list(self.excludes),
+            "components": {name: str(amount) for name, amount in self.components},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +112,10 @@ class ProviderOffer:
     compliance_tags: tuple[str, ...] = ()
     #: False when the normaliser does not know the GPU (``gpu_type`` is then the tidied raw name).
     gpu_model_known: bool = True
+    #: VRAM per GPU as the provider reported it (GB or GiB, unrounded); None: as gpu_memory_gb.
+    raw_gpu_memory_gb: float | None = None
+    macro_region: str = ""
+    price_breakdown: PriceBreakdown | None = None
 
     @property
     def price_per_gpu_hour(self) -> Decimal:
@@ -121,6 +167,10 @@ class FetchResult:
             self.rejections.append(Rejection(reason, record_id, detail))
 
     def add(self, offer: ProviderOffer) -> None:
+        kind = accelerator_kind(offer.raw_gpu_name)
+        if kind is not None:
+            self.skip(f"non_gpu_accelerator:{kind}")
+            return
         self.offers.append(offer)
         if not offer.gpu_model_known:
             self.unknown_gpu_names[offer.raw_gpu_name] += 1
@@ -159,6 +209,12 @@ class BookingResult:
     instance_id: str
     status: str
     raw: Mapping[str, Any]
+
+
+@lru_cache(maxsize=4096)
+def accelerator_kind(raw_name: str) -> str | None:
+    """``"TPU"``/``"Trainium"``/``"Inferentia"`` for accelerators refused on purpose (cached)."""
+    return non_gpu_accelerator(raw_name)
 
 
 @lru_cache(maxsize=4096)
@@ -243,6 +299,8 @@ class BaseProviderAdapter(ABC):
     BASE_URL: ClassVar[str] = ""
     #: True when the provider refuses to list prices without an API key.
     REQUIRES_CREDENTIALS: ClassVar[bool] = False
+    #: The key replayed recordings are read with (in the adapter's key format; never checked).
+    REPLAY_API_KEY: ClassVar[str] = "replay-sample-key"
 
     def __init__(
         self,
@@ -297,6 +355,7 @@ class BaseProviderAdapter(ABC):
         provider could not be read at all; bad records are rejected and counted instead."""
         result = await self._fetch()
         result.drop_duplicates()
+        self.normalise(result)
         if result.rejected:
             self.logger.warning(
                 "provider records rejected",
@@ -312,6 +371,47 @@ class BaseProviderAdapter(ABC):
                 extra={"provider": self.PROVIDER_NAME, "names": dict(result.unknown_gpu_names)},
             )
         return result
+
+    def normalise(self, result: FetchResult) -> None:
+        """The plausibility gate, nominal VRAM and regions, once per offer (module docstring).
+        Implausible offers are rejected (counted under their reason code, logged)."""
+        kept: list[ProviderOffer] = []
+        for offer in result.offers:
+            reported = (
+                offer.raw_gpu_memory_gb
+                if offer.raw_gpu_memory_gb is not None
+                else float(offer.gpu_memory_gb)
+            )
+            verdict = plausibility.check(
+                gpu_type=offer.gpu_type,
+                gpu_count=offer.gpu_count,
+                price_per_hour=offer.price_per_hour,
+                vram_per_gpu_gb=reported if offer.gpu_model_known else None,
+            )
+            if verdict.reason is not None:
+                result.reject(verdict.reason, offer.external_id, verdict.detail)
+                self.logger.info(
+                    "provider offer implausible; rejected",
+                    extra={
+                        "provider": self.PROVIDER_NAME,
+                        "record": offer.external_id,
+                        "reason": verdict.reason,
+                        "detail": verdict.detail,
+                    },
+                )
+                continue
+            nominal = nominal_vram_gb(offer.gpu_type) if offer.gpu_model_known else None
+            place = locate(self.PROVIDER_NAME, offer.region, offer.country)
+            kept.append(
+                replace(
+                    offer,
+                    gpu_memory_gb=nominal or offer.gpu_memory_gb,
+                    raw_gpu_memory_gb=reported,
+                    country=place.country,
+                    macro_region=place.macro_region,
+                )
+            )
+        result.offers = kept
 
     @abstractmethod
     async def _fetch(self) -> FetchResult:
@@ -352,6 +452,7 @@ __all__ = [
     "BookingOptions",
     "BookingResult",
     "FetchResult",
+    "PriceBreakdown",
     "ProviderError",
     "ProviderOffer",
     "Rejection",

@@ -25,6 +25,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     envelope,
     parse_records,
@@ -44,6 +45,8 @@ from .units import (
     whole,
 )
 
+#: The instance price covers GPUs, vCPUs, RAM and the local NVMe disk.
+INSTANCE_PRICE = PriceBreakdown(includes=("gpu", "cpu", "ram", "disk"))
 DESCRIPTION = re.compile(r"^\s*(\d+)\s*x\s+(.+)$", re.IGNORECASE)
 MEMORY = re.compile(r"\((\d+)\s*GB", re.IGNORECASE)
 
@@ -133,6 +136,7 @@ class LambdaAdapter(BaseProviderAdapter):
                 cpu_cores=vcpus,
                 ram_gb=ram_gb,
                 storage_gb=storage_gb,
+                price_breakdown=INSTANCE_PRICE,
             )
 
     async def _probe_credentials(self, api_key: str) -> None:

@@ -14,6 +14,8 @@ data-centre id (``US-TX-3``), Community Cloud only by country code. Units:
 * ``stockStatus`` High/Medium → available, Low → limited, null → nothing rentable there (no offer;
   a previous offer at that location is then marked unavailable by the sync).
 * GPU counts come from ``lowestPrice.availableGpuCounts`` (what is in stock for 1 GPU queries).
+* The pod price covers GPU, vCPU and RAM; container and volume disk are billed per GB-month on
+  top (``price_breakdown`` says so).
 
 RunPod announced the retirement of this API (REST v1 410 from 2026-11-15, GraphQL "early 2027";
 dstack #4167) in favour of REST v2 ``GET /v2/catalog/gpus``. The v2 shape is only known from
@@ -36,6 +38,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     envelope,
     parse_records,
@@ -51,6 +54,8 @@ from .http import ProviderHTTPClient
 from .registry import ProviderRegistry
 from .units import RecordRejected, decimal_amount, money, require, text, whole
 
+#: Pods bill GPU, vCPU and RAM by the hour; container/volume disk per GB-month on top.
+POD_PRICE = PriceBreakdown(includes=("gpu", "cpu", "ram"), excludes=("disk",))
 LOCATIONS_QUERY = "query GpuBrokerLocations { countryCodes dataCenters { id name listed } }"
 PRICES_QUERY = (
     "query GpuBrokerPrices($lowestPriceInput: GpuLowestPriceInput, $gpuTypesInput: GpuTypeFilter) "
@@ -260,6 +265,7 @@ class RunPodAdapter(BaseProviderAdapter):
                     cpu_cores=vcpus * count,
                     ram_gb=ram * count,
                     compliance_tags=tags,
+                    price_breakdown=POD_PRICE,
                 )
 
     @staticmethod

@@ -23,6 +23,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     enumerate_records,
     envelope,
@@ -41,6 +42,9 @@ from .units import (
     text,
     whole,
 )
+
+#: ``hourly_price`` is the whole instance: GPUs, vCPUs, RAM and its boot/local storage.
+INSTANCE_PRICE = PriceBreakdown(includes=("gpu", "cpu", "ram", "disk"))
 
 
 class ShadeformAdapter(BaseProviderAdapter):
@@ -119,6 +123,7 @@ class ShadeformAdapter(BaseProviderAdapter):
                 cpu_cores=vcpus,
                 ram_gb=ram_gb,
                 storage_gb=storage_gb,
+                price_breakdown=INSTANCE_PRICE,
             )
 
     async def _probe_credentials(self, api_key: str) -> None:

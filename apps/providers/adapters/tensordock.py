@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .base import (
@@ -27,6 +27,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     envelope,
     parse_records,
@@ -58,6 +59,11 @@ def gpu_counts(max_count: int) -> list[int]:
     if max_count and counts[-1] != max_count:
         counts.append(max_count)
     return counts
+
+
+def money_part(amount: Decimal) -> Decimal:
+    """A price component, 4 decimal places (zero allowed, unlike a whole price)."""
+    return amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def share(total: float, count: int, max_count: int, *, floor: int) -> int:
@@ -129,7 +135,17 @@ class TensorDockAdapter(BaseProviderAdapter):
             vcpus = share(max_vcpus, count, max_count, floor=1)
             ram = share(max_ram, count, max_count, floor=1)
             disk = share(max_disk, count, max_count, floor=0)
-            price = per_gpu * count + per_vcpu * vcpus + per_ram * ram + per_disk * Decimal(disk)
+            parts = (
+                ("gpu", per_gpu * count),
+                ("cpu", per_vcpu * vcpus),
+                ("ram", per_ram * ram),
+                ("disk", per_disk * Decimal(disk)),
+            )
+            price = sum((amount for _, amount in parts), Decimal(0))
+            breakdown = PriceBreakdown(
+                includes=("gpu", "cpu", "ram", "disk"),
+                components=tuple((name, money_part(amount)) for name, amount in parts),
+            )
             yield ProviderOffer(
                 provider=self.PROVIDER_NAME,
                 external_id=f"{location_id}:{v0_name}:{count}x",
@@ -147,6 +163,7 @@ class TensorDockAdapter(BaseProviderAdapter):
                 cpu_cores=vcpus,
                 ram_gb=ram,
                 storage_gb=disk,
+                price_breakdown=breakdown,
             )
 
     async def _probe_credentials(self, api_key: str) -> None:

@@ -29,6 +29,7 @@ from .base import (
     BookingOptions,
     BookingResult,
     FetchResult,
+    PriceBreakdown,
     ProviderOffer,
     enumerate_records,
     envelope,
@@ -69,6 +70,10 @@ def search_query(limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     }
 
 
+#: ``dph_total`` is compute plus the allocated disk; bandwidth is billed per GB on top.
+ASK_PRICE = PriceBreakdown(includes=("gpu", "cpu", "ram", "disk"), excludes=("network",))
+
+
 class VastAIAdapter(BaseProviderAdapter):
     PROVIDER_NAME = "vastai"
     DISPLAY_NAME = "Vast.ai"
@@ -105,7 +110,8 @@ class VastAIAdapter(BaseProviderAdapter):
         gpu_ram_mib = number(require(record, "gpu_ram"), "gpu_ram")
         if gpu_ram_mib <= 0:
             raise RecordRejected("out_of_range:gpu_ram", str(gpu_ram_mib))
-        vram_gb = snap_vram_gb(gpu_ram_mib / 1024)
+        reported_gb = round(gpu_ram_mib / 1024, 2)
+        vram_gb = snap_vram_gb(reported_gb)
 
         price_value = record.get("dph_total")
         if price_value is None and isinstance(record.get("search"), Mapping):
@@ -142,6 +148,8 @@ class VastAIAdapter(BaseProviderAdapter):
             cpu_cores=cpu_cores,
             ram_gb=ram_gb,
             storage_gb=storage_gb,
+            raw_gpu_memory_gb=reported_gb,
+            price_breakdown=ASK_PRICE,
         )
 
     @staticmethod

@@ -44,6 +44,14 @@ PRICE_KEYS = frozenset(
         "price_cents_per_hour",  # Lambda, cents
         "price_per_hr",  # TensorDock, USD/h per GPU
         "hourly_price",  # Shadeform, cents
+        "retailPrice",  # Azure, USD/h whole VM
+        "value",  # Oracle (USD per GPU-hour), Cudo (per component, decimal strings)
+        "hourly_cost",  # Vultr, USD/h whole plan
+        "monthly_cost",  # Vultr bare metal, USD/month
+        "price_per_hour",  # DataCrunch (whole instance), JarvisLabs (per GPU)
+        "spot_price",  # DataCrunch, JarvisLabs
+        "price_hourly",  # DigitalOcean, USD/h whole Droplet
+        "OnDemandPrice",  # Hot Aisle, cents
     }
 )
 #: Booleans that are availability (Shadeform ``availability[].available``).
@@ -149,6 +157,15 @@ def _walk(node: Any, path: str) -> Iterator[tuple[Any, Any, str]]:
             yield from _walk(value, f"{path}/{index}")
 
 
+def _decimal_text(value: Any) -> bool:
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        return float(value) > 0
+    except ValueError:
+        return False
+
+
 def perturbed_cassette(cassette: Mapping[str, Any], step: int) -> dict[str, Any]:
     """A copy of ``cassette`` in which about 15 % of the prices move by 1–6 % (up or down)
     and about 5 % of availability flags flip, chosen deterministically from ``step``.
@@ -158,14 +175,18 @@ def perturbed_cassette(cassette: Mapping[str, Any], step: int) -> dict[str, Any]
     result: dict[str, Any] = copy.deepcopy(dict(cassette))
     for parent, key, path in _walk(result.get("interactions", []), ""):
         value = parent[key]
-        if key in PRICE_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if key in PRICE_KEYS and (numeric or _decimal_text(value)):
             if _unit("price", step, path) >= PRICE_CHANGE_SHARE:
                 continue
             magnitude = 0.01 + 0.05 * _unit("size", step, path)
             factor = 1 + magnitude if _unit("sign", step, path) < 0.5 else 1 - magnitude
-            parent[key] = (
-                round(value * factor) if isinstance(value, int) else round(value * factor, 4)
-            )
+            if isinstance(value, str):  # decimal strings stay strings (Cudo, DataCrunch)
+                parent[key] = f"{float(value) * factor:.6f}".rstrip("0").rstrip(".")
+            else:
+                parent[key] = (
+                    round(value * factor) if isinstance(value, int) else round(value * factor, 4)
+                )
         elif (
             key in AVAILABILITY_KEYS
             and isinstance(value, bool)

@@ -56,6 +56,9 @@ class OfferFilterQuery(Schema):
     provider_name: list[str] | None = None
     region: list[str] | None = None
     country: list[str] | None = None
+    macro_region: list[str] | None = Field(
+        None, description="north-america, south-america, europe, middle-east, africa, …"
+    )
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     price_per_gpu_hour_min: Decimal | None = None
@@ -79,6 +82,19 @@ class OfferQuery(OfferFilterQuery):
     precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
+
+
+class PriceComponentOut(Schema):
+    name: str
+    usd_per_hour: Decimal
+
+
+class PriceBreakdownOut(Schema):
+    """What price_per_hour includes (see the GraphQL type PriceBreakdown)."""
+
+    includes: list[str]
+    excludes: list[str]
+    components: list[PriceComponentOut]
 
 
 class OfferItem(Schema):
@@ -105,6 +121,9 @@ class OfferItem(Schema):
     currency: str
     region: str
     country: str
+    macro_region: str
+    raw_gpu_memory_gb: float | None
+    price_breakdown: PriceBreakdownOut | None
     availability_status: str
     is_spot: bool
     is_datacenter: bool
@@ -135,8 +154,20 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "compliance_tags": string_elements(offer.compliance_tags),
         "vendor": selectors.offer_vendor(offer.gpu_type, benchmark.vendor if benchmark else None),
         "gpu_family": gpu_family(offer.gpu_type),
+        "price_breakdown": _breakdown(offer),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
+    }
+
+
+def _breakdown(offer: GPUOffer) -> dict[str, Any] | None:
+    found = offer_metrics.price_breakdown(offer.price_breakdown)
+    if found is None:
+        return None
+    return {
+        "includes": list(found.includes),
+        "excludes": list(found.excludes),
+        "components": [{"name": n, "usd_per_hour": a} for n, a in found.components],
     }
 
 

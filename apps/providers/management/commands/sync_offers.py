@@ -1,9 +1,15 @@
 """``manage.py sync_offers`` — pull provider offers into the catalogue (cron/CronJob friendly).
 
-Exit status: 0 when at least one provider synced (or all were skipped because another process
-holds their lock), 1 when every provider failed. ``--watch`` repeats forever (or ``--max-runs``
-times) and exits with the last round's status; SIGTERM or Ctrl-C ends it after the current round
-(exit 0, "stopped").
+Exit status: 0 when at least one provider synced; 1 when **no** provider synced — every one
+failed, or was skipped because another process held its lock (nothing was refreshed, which a cron
+job must see), or a mix of both. ``--watch`` repeats forever (or ``--max-runs`` times) and exits
+with the last round's status; SIGTERM or Ctrl-C ends it after the current round (exit 0,
+"stopped").
+
+The summary's last line counts exactly what the table shows: providers synced / failed / skipped,
+and the new, changed, vanished and rejected offers of the providers that synced. Rejections
+include the plausibility gate's (``PRICE_OUTLIER_HIGH`` …); GPU names the normaliser does not
+know are counted per provider (``unknown`` column) and listed under the provider's line.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ COLUMNS = (
     ("unchanged", 10),
     ("vanished", 9),
     ("rejected", 9),
+    ("unknown", 8),
     ("seconds", 8),
 )
 
@@ -46,6 +53,7 @@ def summary_table(reports: list[SyncReport]) -> str:
             r.unchanged,
             r.vanished,
             r.rejected,
+            sum(r.unknown_gpu_names.values()),
             f"{r.seconds:.2f}",
         )
         lines.append(
@@ -53,13 +61,26 @@ def summary_table(reports: list[SyncReport]) -> str:
                 str(v).ljust(width) for v, (_, width) in zip(cells, COLUMNS, strict=True)
             ).rstrip()
         )
-    total = [r for r in reports if r.ok]
-    lines.append(
-        f"{len(total)}/{len(reports)} providers synced, "
-        f"{sum(r.new for r in reports)} new, {sum(r.changed for r in reports)} changed, "
-        f"{sum(r.vanished for r in reports)} vanished, {sum(r.rejected for r in reports)} rejected"
-    )
+    lines.append(outcome_line(reports))
     return "\n".join(lines)
+
+
+def outcome_counts(reports: list[SyncReport]) -> tuple[int, int, int]:
+    """``(synced, failed, skipped)`` providers."""
+    synced = sum(1 for r in reports if r.status == "ok")
+    failed = sum(1 for r in reports if r.status == "failed")
+    return synced, failed, len(reports) - synced - failed
+
+
+def outcome_line(reports: list[SyncReport]) -> str:
+    synced, failed, skipped = outcome_counts(reports)
+    ok = [r for r in reports if r.ok]
+    return (
+        f"{synced}/{len(reports)} providers synced ({failed} failed, {skipped} skipped); "
+        f"{sum(r.new for r in ok)} new, {sum(r.changed for r in ok)} changed, "
+        f"{sum(r.vanished for r in ok)} vanished, {sum(r.rejected for r in ok)} rejected, "
+        f"{sum(sum(r.unknown_gpu_names.values()) for r in ok)} with unknown GPU names"
+    )
 
 
 class Command(BaseCommand):
@@ -129,8 +150,14 @@ class Command(BaseCommand):
         if stop.is_set():
             self.stdout.write("stopped")
             return
-        if reports and not any(r.status != "failed" for r in reports):
-            raise CommandError("every provider failed to sync")
+        synced, failed, skipped = outcome_counts(reports)
+        if reports and not synced:
+            if not skipped:
+                raise CommandError(f"no provider synced: every provider failed ({failed})")
+            raise CommandError(
+                f"no provider synced: {failed} failed, {skipped} skipped because another "
+                "process held their lock"
+            )
 
     @staticmethod
     def _on_sigterm(stop: threading.Event) -> Any:
@@ -169,6 +196,9 @@ class Command(BaseCommand):
             if r.rejection_reasons:
                 reasons = ", ".join(f"{k}×{v}" for k, v in sorted(r.rejection_reasons.items()))
                 text += f"; rejections: {reasons}"
+            if r.unknown_gpu_names:
+                names = ", ".join(f"{k}×{v}" for k, v in sorted(r.unknown_gpu_names.items()))
+                text += f"; GPU names not in the normaliser (kept): {names}"
             return self.style.SUCCESS(text)
         if r.status == "skipped":
             return self.style.WARNING(f"skipped: {r.error}")

@@ -6,7 +6,7 @@ from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import auth, integrations, math_core, providers, recommendations
+from . import ai, auth, integrations, math_core, providers, recommendations
 from . import models as model_catalogue
 from .cost import CostExtension
 from .errors import ErrorFormatter
@@ -26,9 +26,12 @@ Query = merge_types(
         providers.Query,
         recommendations.Query,
         model_catalogue.Query,
+        ai.Query,
     ),
 )
-Mutation = merge_types("Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation))
+Mutation = merge_types(
+    "Mutation", (auth.Mutation, integrations.Mutation, recommendations.Mutation, ai.Mutation)
+)
 
 schema = GatewaySchema(
     query=Query,

@@ -304,3 +304,31 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "ma
 #: /metrics answers only ``Authorization: Bearer <METRICS_TOKEN>`` when set; unset: DEBUG only.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 METRICS_MAX_OPERATION_NAMES = env_int("METRICS_MAX_OPERATION_NAMES", 200)
+
+# --- AI assistant (apps/ai_assistant; README "AI assistant"). Remote mode when AI_AGENT_BASE_URL
+# and AI_AGENT_MODEL are set (any OpenAI-compatible /chat/completions server); local otherwise.
+AI_AGENT_BASE_URL = env_str("AI_AGENT_BASE_URL", "") or ""
+AI_AGENT_MODEL = env_str("AI_AGENT_MODEL", "") or ""
+AI_AGENT_API_KEY = env_str("AI_AGENT_API_KEY", "") or ""
+AI_AGENT_TIMEOUT_SECONDS = env_float("AI_AGENT_TIMEOUT_SECONDS", 30.0)  # one HTTP call, read
+AI_AGENT_CONNECT_TIMEOUT_SECONDS = env_float("AI_AGENT_CONNECT_TIMEOUT_SECONDS", 3.0)
+AI_AGENT_RETRIES = env_int("AI_AGENT_RETRIES", 2)  # retries after the first try (429/5xx/timeouts)
+AI_AGENT_BACKOFF_SECONDS = env_float("AI_AGENT_BACKOFF_SECONDS", 0.5)  # doubles per retry
+AI_AGENT_MAX_RETRY_AFTER_SECONDS = env_float("AI_AGENT_MAX_RETRY_AFTER_SECONDS", 5.0)
+AI_TOOL_ROUNDS = env_int("AI_TOOL_ROUNDS", 5)  # agent <-> tools round trips per chat message
+AI_CIRCUIT_FAILURES = env_int("AI_CIRCUIT_FAILURES", 3)  # consecutive failures that open it
+AI_CIRCUIT_RESET_SECONDS = env_float("AI_CIRCUIT_RESET_SECONDS", 30.0)  # open -> half-open
+AI_TOOL_MAX_RESULTS = env_int("AI_TOOL_MAX_RESULTS", 10)  # offers one tool call may return
+AI_TOOL_MAX_CALLS = env_int("AI_TOOL_MAX_CALLS", 8)  # tool calls executed per chat message
+AI_MAX_CITED_OFFERS = env_int("AI_MAX_CITED_OFFERS", 10)  # offers one answer lists
+AI_CONTEXT_MESSAGES = env_int("AI_CONTEXT_MESSAGES", 12)  # earlier messages sent to the agent
+AI_HISTORY_PAGE_SIZE = env_int("AI_HISTORY_PAGE_SIZE", 10)
+AI_HISTORY_MAX_PAGE_SIZE = env_int("AI_HISTORY_MAX_PAGE_SIZE", 100)
+AI_PARSE_MAX_CHARS = env_int("AI_PARSE_MAX_CHARS", 2000)
+#: Per plan: longest chat message (characters), messages per minute (per tenant, or per user
+#: without a tenant), messages one session may hold.
+AI_PLAN_LIMITS = {
+    "free": {"message_chars": 2000, "messages_per_minute": 10, "session_messages": 200},
+    "pro": {"message_chars": 8000, "messages_per_minute": 60, "session_messages": 1000},
+    "enterprise": {"message_chars": 16000, "messages_per_minute": 300, "session_messages": 5000},
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from .ai import router as ai_router
 from .auth import router as auth_router
 from .config import router as config_router
 from .envelope import ObjectJSONParser
@@ -29,3 +30,4 @@ api.add_router("/auth/", auth_router, tags=["auth"])
 api.add_router("/math/", math_router, tags=["math"])
 api.add_router("/providers", providers_router, tags=["providers"])
 api.add_router("/config/", config_router, tags=["config"])
+api.add_router("/ai/", ai_router, tags=["ai"])

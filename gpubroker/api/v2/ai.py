@@ -1,0 +1,163 @@
+"""REST: the AI assistant (``/api/v2/ai/``) — chat, workload parsing, chat history, the tool list
+and health, over ``apps.ai_assistant.services`` (the same functions the GraphQL resolvers call).
+
+``chat`` and ``sessions/{id}/history`` need a bearer token (sessions are the caller's own; another
+user's session is a 404). ``parse-workload``, ``tools`` and ``health`` are public."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from apps.ai_assistant import services
+
+from .security import auth_user, jwt_auth
+
+router = Router()
+MAX_MESSAGE_CHARS = 100_000  # the plan's own limit (at most 16,000) is checked by the service
+
+
+class ChatIn(Schema):
+    message: str = Field(..., max_length=MAX_MESSAGE_CHARS)
+    session_id: UUID | None = None
+
+
+class CitedOfferOut(Schema):
+    offer_id: str
+    provider: str
+    gpu_model: str
+    gpu_count: int
+    vram_gb: int
+    price_per_hour: Decimal
+    price_per_gpu_hour: Decimal
+    observed_at: datetime
+    region: str
+    country: str
+    is_spot: bool
+    availability: str
+    is_sample_data: bool
+
+
+class ToolCallOut(Schema):
+    name: str
+    arguments: Any
+    ok: bool
+    error: str | None
+    offer_ids: list[str]
+    duration_ms: float
+
+
+class ChatOut(Schema):
+    session_id: str
+    message_id: int
+    text: str
+    mode: str
+    model: str | None
+    offers: list[CitedOfferOut]
+    tool_calls: list[ToolCallOut]
+    notes: list[str]
+    created_at: datetime | None
+
+
+class ParseIn(Schema):
+    text: str = Field(..., max_length=MAX_MESSAGE_CHARS)
+
+
+class ParseOut(Schema):
+    workload: dict[str, Any]
+    filters: dict[str, Any]
+    confidence: dict[str, float]
+    unparsed: list[str]
+    missing: list[str]
+    complete: bool
+    mode: str
+    notes: list[str]
+
+
+class MessageOut(Schema):
+    id: int
+    role: str
+    content: str
+    mode: str
+    offers: list[CitedOfferOut]
+    tool_calls: list[ToolCallOut]
+    created_at: datetime
+
+
+class HistoryOut(Schema):
+    session_id: str
+    title: str
+    total: int
+    page: int
+    per_page: int
+    has_next: bool
+    items: list[MessageOut]
+
+
+class HistoryQuery(Schema):
+    page: int = 1
+    per_page: int | None = None
+
+
+class ToolOut(Schema):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class HealthOut(Schema):
+    mode: str
+    model: str | None
+    agent_url: str | None
+    reachable: bool | None
+    latency_ms: float | None
+    error: str | None
+    circuit: dict[str, Any] | None
+    tools: int
+    max_tool_rounds: int
+
+
+@router.post("/chat", response=ChatOut, auth=jwt_auth, summary="Chat with the assistant")
+def chat(request: HttpRequest, body: ChatIn) -> object:
+    return services.chat(user=auth_user(request), message=body.message, session_id=body.session_id)
+
+
+@router.post("/parse-workload", response=ParseOut, summary="Free text to a workload and filters")
+def parse_workload(request: HttpRequest, body: ParseIn) -> object:
+    return services.parse_workload(text=body.text)
+
+
+@router.get(
+    "/sessions/{session_id}/history",
+    response=HistoryOut,
+    auth=jwt_auth,
+    summary="A chat session's messages, oldest first",
+)
+def history(request: HttpRequest, session_id: str, params: Query[HistoryQuery]) -> object:
+    page = services.history(
+        user=auth_user(request), session_id=session_id, page=params.page, per_page=params.per_page
+    )
+    return {
+        "session_id": str(page.session.pk),
+        "title": page.session.title,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "has_next": page.has_next,
+        "items": page.messages,
+    }
+
+
+@router.get("/tools", response=list[ToolOut], summary="The assistant's tools and their schemas")
+def tools(request: HttpRequest) -> object:
+    return services.tool_catalogue()
+
+
+@router.get("/health", response=HealthOut, summary="Assistant mode, agent reachability, circuit")
+def health(request: HttpRequest) -> object:
+    return services.health()

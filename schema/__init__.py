@@ -6,7 +6,7 @@ from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from . import ai, auth, integrations, math_core, providers, recommendations
+from . import ai, auth, integrations, kpi, math_core, providers, recommendations
 from . import models as model_catalogue
 from .cost import CostExtension
 from .errors import ErrorFormatter
@@ -27,6 +27,7 @@ Query = merge_types(
         recommendations.Query,
         model_catalogue.Query,
         ai.Query,
+        kpi.Query,
     ),
 )
 Mutation = merge_types(

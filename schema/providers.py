@@ -34,6 +34,7 @@ from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorP
 from . import cost
 from .django_fields import ColumnField
 from .errors import NotFoundError
+from .kpi_flags import AnomalyCode, OfferFlag, flags_of
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
@@ -267,6 +268,15 @@ class GPUOfferType:
         return offer_metrics.cost_per_tflop_hour(
             root, offer_metrics.flop_precision(precision.value)
         )
+
+    @strawberry_django.field(
+        only=["id"],
+        description="Anomaly flags with reason codes (apps/kpi/anomalies.py); empty when the "
+        "price is trusted. Public.",
+        metadata=cost.list_size(len(AnomalyCode)),
+    )
+    def flags(self, root: models.GPUOffer, info: Info) -> list[OfferFlag]:
+        return flags_of(info, root.pk)  # type: ignore[return-value]
 
     @strawberry_django.field(
         prefetch_related=[_history_prefetch],

@@ -25,6 +25,10 @@ ChangeKind = Literal["new", "changed", "vanished"]
 #: Sent after commit with ``provider`` (registry name) and ``changes`` (list of OfferChange).
 catalogue_changed = Signal()
 
+#: Sent when a provider sync finished (not when it was skipped as locked) with ``provider``,
+#: ``ok``, ``error_code`` and ``finished_at``; ``apps.kpi`` records it for sync success rates.
+sync_finished = Signal()
+
 
 @dataclass(frozen=True, slots=True)
 class OfferChange:

@@ -56,7 +56,7 @@ from .adapters import (
     ProviderRegistry,
     ProviderUnavailable,
 )
-from .events import publish_offer_changes
+from .events import publish_offer_changes, sync_finished
 from .models import Availability, GPUOffer, PriceHistory, Provider, ProviderStatus
 from .sync_lock import provider_sync_lock
 from .sync_plan import (
@@ -277,6 +277,14 @@ def _fail(report: SyncReport, provider: Provider, exc: Exception, started: float
 def _finish(report: SyncReport, started: float) -> SyncReport:
     report.seconds = time.perf_counter() - started
     metrics.record_sync(report)
+    if report.status != "skipped":
+        sync_finished.send_robust(
+            sender=SyncReport,
+            provider=report.provider,
+            ok=report.ok,
+            error_code=report.error_code,
+            finished_at=timezone.now(),
+        )
     return report
 
 

@@ -164,6 +164,21 @@ STATIC_ROOT = str(VAR_DIR / "static")
 # --- Offer search cache (apps/providers/offer_cache.py): page ids + totals, seconds; 0 = off
 OFFER_CACHE_SECONDS = env_int("OFFER_CACHE_SECONDS", 30)
 
+# --- KPIs, price index and price-history retention (apps/kpi; README "Market intelligence")
+PRICE_HISTORY_RAW_DAYS = env_float("PRICE_HISTORY_RAW_DAYS", 35.0)  # raw rows kept, then hourly
+PRICE_HISTORY_HOURLY_DAYS = env_float("PRICE_HISTORY_HOURLY_DAYS", 180.0)  # hourly, then daily
+PRICE_HISTORY_DAILY_DAYS = env_float("PRICE_HISTORY_DAILY_DAYS", 0.0)  # 0: daily kept for ever
+PRICE_HISTORY_COMPACTION_BATCH = env_int("PRICE_HISTORY_COMPACTION_BATCH", 2000)  # offers/txn
+KPI_CACHE_SECONDS = env_int("KPI_CACHE_SECONDS", 60)  # under the catalogue version; 0 = off
+KPI_STALE_PROVIDER_HOURS = env_float("KPI_STALE_PROVIDER_HOURS", 2.0)  # freshness flag
+KPI_STALE_OFFER_HOURS = env_float("KPI_STALE_OFFER_HOURS", 6.0)  # STALE anomaly flag
+KPI_ANOMALY_THRESHOLD = env_float("KPI_ANOMALY_THRESHOLD", 3.5)  # robust z (MAD × 1.4826)
+KPI_ANOMALY_MIN_FACTOR = env_float("KPI_ANOMALY_MIN_FACTOR", 2.0)  # and ≥ ×2 / ≤ ×½ the median
+KPI_ANOMALY_MIN_PEERS = env_int("KPI_ANOMALY_MIN_PEERS", 5)  # smaller groups: no price flags
+KPI_INSIGHT_LIMIT = env_int("KPI_INSIGHT_LIMIT", 10)  # rows per market-insights list
+KPI_INDEX_BACKFILL_DAYS = env_int("KPI_INDEX_BACKFILL_DAYS", 30)  # first index update
+KPI_SYNC_WINDOW_DAYS = env_float("KPI_SYNC_WINDOW_DAYS", 7.0)  # provider sync success rate
+
 # --- Request limits
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
 

@@ -25,9 +25,21 @@ def graphiql_enabled() -> bool:
 
 
 def price_series(gpu_model: str) -> list[ChartPoint]:
-    """The chart-ready price series of ``gpu_model`` from the KPI engine; empty while it has
+    """The chart-ready hourly price series of ``gpu_model`` from the KPI engine (median per
+    GPU-hour with the min–max band of each stored index period); empty while the engine has
     none (the page then says there is no KPI data yet — nothing is made up)."""
-    return []
+    from apps.core.errors import DomainError
+    from apps.kpi.services import gpu_metrics
+
+    try:
+        kpis = gpu_metrics(gpu_model, bucket="hour")
+    except DomainError:
+        return []
+    return [
+        ChartPoint(point.period_start, point.median, point.min, point.max)
+        for point in kpis.series
+        if point.median is not None
+    ]
 
 
 @require_safe

@@ -3,6 +3,7 @@ through the cited instance-type → GPU tables, to exact expected values."""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import httpx
@@ -24,7 +25,8 @@ PRICES = "/api/retail/prices"
 PRODUCTS = "/pls/apex/cetools/api/v1/products/"
 
 
-async def test_azure_follows_pages_and_maps_vm_sizes_to_gpus():
+async def test_azure_follows_pages_and_maps_vm_sizes_to_gpus(caplog):
+    caplog.set_level(logging.INFO, logger="gpubroker.providers")
     fake = FakeProvider().on(
         "GET", PRICES, ok("azure/prices_page1.json"), ok("azure/prices_page2.json")
     )
@@ -103,12 +105,14 @@ async def test_azure_and_oracle_take_no_key_and_refuse_bookings_with_a_reason():
             await adapter.book_instance("x", BookingOptions())
 
 
-async def test_oracle_prices_per_gpu_hour_times_the_shape_count():
+async def test_oracle_prices_per_gpu_hour_times_the_shape_count(caplog):
+    caplog.set_level(logging.INFO, logger="gpubroker.providers")  # the skip is logged, not fatal
     fake = FakeProvider().on("GET", PRODUCTS, ok("oci/products.json"))
     result = await OCIAdapter(transport=fake.transport, sleep=Sleeps()).fetch_offers()
     assert fake.requests[0].url.params["currencyCode"] == "USD"
     assert result.records_seen == 10 and result.rejected == 0
     assert result.skipped == {"unmapped_gpu_price": 1, "not_gpu_compute": 1}  # B200; an OCPU
+    assert "OCI GPU price without a shape in the table" in caplog.text
     offers = {o.external_id: o for o in result.offers}
     assert offers["BM.GPU.H100.8:B98415"] == ProviderOffer(
         provider="oci",

@@ -218,3 +218,31 @@ def test_an_empty_listing_while_offers_are_on_sale_is_not_trusted():
     with use_transport("vastai", empty.transport):
         quiet = sync_provider("vastai")  # nothing on sale: an empty listing is believable
     assert quiet.ok and quiet.offers == 0 and quiet.vanished == 0
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(503, text="<html>Service Unavailable</html>"),
+        httpx.Response(200, text="<!DOCTYPE html><html>maintenance</html>"),
+        httpx.Response(200, text='{"Items": [{"armSkuName": "Standard_NC'),
+        httpx.Response(429, headers={"Retry-After": "3600"}),
+    ],
+)
+def test_a_failing_new_provider_keeps_its_offers_and_stops_no_other(failure):
+    """Issue 14's providers behave like the first five: Azure failing after a good sync keeps
+    its last good offers (none marked unavailable) and Oracle still syncs."""
+    azure_ok = FakeProvider().on(
+        "GET", "/api/retail/prices", ok("azure/prices_page1.json"), ok("azure/prices_page2.json")
+    )
+    oracle = FakeProvider().on("GET", "/pls/apex/cetools/api/v1/products/", ok("oci/products.json"))
+    with use_transport("azure", azure_ok.transport), use_transport("oci", oracle.transport):
+        assert all(r.ok for r in sync_providers(["azure", "oci"]))
+    before = snapshot("azure")
+    assert len(before) == 11 and {row[2] for row in before} == {"limited"}
+    broken = FakeProvider().on("GET", "/api/retail/prices", failure)
+    with use_transport("azure", broken.transport), use_transport("oci", oracle.transport):
+        azure, oci = sync_providers(["azure", "oci"])
+    assert (azure.status, oci.status) == ("failed", "ok")
+    assert snapshot("azure") == before
+    assert Provider.objects.get(name="azure").error_count == 1

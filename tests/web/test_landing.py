@@ -76,3 +76,29 @@ def test_only_safe_methods(client):
 def test_admin_view_site_leads_to_the_landing_page(admin_client):
     html = admin_client.get("/admin/").content.decode()
     assert 'href="/"' in html
+
+
+def test_the_chart_is_the_kpi_engines_hourly_series(client, benchmarks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.kpi.index_engine import update_price_index
+    from tests.catalogue_factories import make_history
+
+    provider = make_provider("chartcloud", display_name="Chart Cloud")
+    start = timezone.now() - timedelta(hours=6)
+    for price in ("2.00", "2.10", "2.20"):
+        offer = make_offer(provider, gpu="NVIDIA H100 80GB HBM3", price_per_hour=Decimal(price))
+        make_history(offer, [price, price, price, price, price], start=start + timedelta(hours=4))
+    update_price_index(bucket="hour", backfill_days=1)
+
+    from gpubroker.web.views import price_series
+
+    series = price_series("H100 SXM 80GB")
+    assert len(series) >= 2
+    assert all(p.low is not None and p.low <= p.value <= p.high for p in series)
+    html = client.get("/").content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="price-chart"' in html
+    assert "H100 SXM 80GB median price per GPU-hour" in html
+    assert 'id="no-kpi-data"' not in html

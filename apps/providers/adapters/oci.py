@@ -120,7 +120,7 @@ class OCIAdapter(BaseProviderAdapter):
             result.skip("unmapped_gpu_price")
             self.logger.info(
                 "OCI GPU price without a shape in the table",
-                extra={"provider": "oci", "part": part, "name": name},
+                extra={"provider": "oci", "part": part, "display_name": name},
             )
             return
         for shape in shapes:

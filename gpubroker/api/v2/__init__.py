@@ -11,6 +11,7 @@ from .auth import router as auth_router
 from .config import router as config_router
 from .envelope import ObjectJSONParser
 from .errors import install_error_handlers
+from .kpi import router as kpi_router
 from .math import router as math_router
 from .providers import router as providers_router
 
@@ -31,3 +32,4 @@ api.add_router("/math/", math_router, tags=["math"])
 api.add_router("/providers", providers_router, tags=["providers"])
 api.add_router("/config/", config_router, tags=["config"])
 api.add_router("/ai/", ai_router, tags=["ai"])
+api.add_router("/kpi/", kpi_router, tags=["kpi"])

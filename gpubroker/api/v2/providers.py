@@ -14,6 +14,8 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from apps.kpi import services as kpi
+from apps.kpi.results import FlagOut
 from apps.math_core.algorithms.gpu_names import gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
@@ -131,6 +133,9 @@ class OfferItem(Schema):
     last_seen_at: datetime
     cost_per_million_tokens: Decimal | None
     cost_per_tflop_hour: Decimal | None
+    flags: list[FlagOut] = Field(
+        default_factory=list, description="Anomaly flags with reason codes (apps/kpi)."
+    )
 
 
 class OfferList(Schema):
@@ -140,7 +145,9 @@ class OfferList(Schema):
     per_page: int
 
 
-def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str, Any]:
+def offer_item(
+    offer: GPUOffer, precision: offer_metrics.Precision, flags: list[FlagOut] | None = None
+) -> dict[str, Any]:
     """One offer in the seed's field names (plus the catalogue's newer fields)."""
     benchmark, provider = offer.benchmark, offer.provider
     token_cost = offer_metrics.token_cost(offer)
@@ -157,6 +164,7 @@ def offer_item(offer: GPUOffer, precision: offer_metrics.Precision) -> dict[str,
         "price_breakdown": _breakdown(offer),
         "cost_per_million_tokens": token_cost.cost_per_million_tokens if token_cost else None,
         "cost_per_tflop_hour": offer_metrics.cost_per_tflop_hour(offer, precision),
+        "flags": flags or [],
     }
 
 
@@ -176,7 +184,8 @@ def list_offers(request: HttpRequest, query: Query[OfferQuery]) -> dict[str, Any
     ordering = selectors.OfferOrdering.parse(query.order_by, query.descending, query.precision)
     page = NumberedPage(page=query.page, per_page=query.per_page)
     result = selectors.search_offers(filters=query.offer_filters(), ordering=ordering, page=page)
-    items = [offer_item(offer, ordering.precision) for offer in result.rows]
+    flags = kpi.offer_flags(offer.pk for offer in result.rows)
+    items = [offer_item(o, ordering.precision, flags[str(o.pk)]) for o in result.rows]
     return {"total": result.total, "items": items, "page": page.page, "per_page": page.per_page}
 
 

@@ -1,0 +1,174 @@
+"""Robust anomaly flags for offer prices: pure Python/numpy, no Django import.
+
+Rule (per peer group = canonical GPU model × tier, on-demand or spot): an offer's price per
+GPU-hour ``x`` is compared with the group's median ``m`` in units of the median absolute deviation
+scaled by 1.4826 (a consistent estimator of σ under normality; Iglewicz & Hoaglin 1993 use the
+same "modified z-score" with 3.5 as their outlier threshold): ``z = (x − m) / (1.4826 · MAD)``.
+``|z|`` above the threshold (setting ``KPI_ANOMALY_THRESHOLD``, default 3.5) flags the offer, and
+the price must also be at least ``KPI_ANOMALY_MIN_FACTOR`` (default 2) times above or below the
+median — without that materiality floor a tight majority (one large provider's SKUs within ±2 %)
+would flag a whole second price cluster 30 % away as outliers. The ratio ``x / m`` names the
+likely cause:
+
+* ``LIKELY_CENTS_AS_DOLLARS`` — about ×100 (ratio within ``CENTS_BAND``): a price in cents read
+  as dollars.
+* ``LIKELY_PER_NODE_AS_PER_GPU`` — about ×gpu_count on a multi-GPU offer (ratio / gpu_count within
+  ``NODE_BAND``): a whole node's price read as the price of one GPU.
+* ``PRICE_OUTLIER_HIGH`` / ``PRICE_OUTLIER_LOW`` — any other high / low outlier.
+
+``STALE`` is independent of price: an offer still listed whose ``last_seen_at`` is older than the
+setting ``KPI_STALE_OFFER_HOURS`` (default 6 h). Groups smaller than ``KPI_ANOMALY_MIN_PEERS``
+(default 5) get no price flags: a median of three is not a market.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import numpy as np
+
+from .statistics import RobustScale, robust_scale
+
+CENTS_BAND = (50.0, 200.0)  # x / m
+NODE_BAND = (0.67, 1.5)  # (x / m) / gpu_count
+
+
+class FlagCode(StrEnum):
+    PRICE_OUTLIER_HIGH = "PRICE_OUTLIER_HIGH"
+    PRICE_OUTLIER_LOW = "PRICE_OUTLIER_LOW"
+    LIKELY_PER_NODE_AS_PER_GPU = "LIKELY_PER_NODE_AS_PER_GPU"
+    LIKELY_CENTS_AS_DOLLARS = "LIKELY_CENTS_AS_DOLLARS"
+    STALE = "STALE"
+
+
+#: Codes about the price (an offer with one of these does not enter the price index).
+PRICE_CODES = frozenset(FlagCode) - {FlagCode.STALE}
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyRules:
+    threshold: float = 3.5
+    min_factor: float = 2.0
+    min_peers: int = 5
+    stale_after: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """One offer as the rule sees it."""
+
+    key: Hashable
+    group: Hashable
+    price_per_gpu_hour: float
+    gpu_count: int = 1
+    last_seen_at: float | None = None  # seconds since 1970
+    listed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    code: FlagCode
+    score: float | None  # robust z (None for STALE)
+    peer_median: float | None
+    ratio: float | None  # price / peer median
+    detail: str
+
+
+def price_flag(point: PricePoint, peers: RobustScale | None, rules: AnomalyRules) -> Flag | None:
+    """The price flag of one offer against its group's robust scale (``None``: not flagged)."""
+    if peers is None or peers.peers < rules.min_peers or peers.median <= 0:
+        return None
+    x = point.price_per_gpu_hour
+    if not math.isfinite(x):
+        return None
+    z = (x - peers.median) / peers.scale
+    ratio = x / peers.median
+    if abs(z) <= rules.threshold or not (
+        ratio >= rules.min_factor or ratio * rules.min_factor <= 1
+    ):
+        return None
+    count = max(int(point.gpu_count), 1)
+    if z > 0 and CENTS_BAND[0] <= ratio <= CENTS_BAND[1]:
+        code, why = FlagCode.LIKELY_CENTS_AS_DOLLARS, f"about ×100 the peer median (×{ratio:.1f})"
+    elif z > 0 and count > 1 and NODE_BAND[0] <= ratio / count <= NODE_BAND[1]:
+        code = FlagCode.LIKELY_PER_NODE_AS_PER_GPU
+        why = f"about ×{count} (the GPU count) the peer median (×{ratio:.1f})"
+    elif z > 0:
+        code, why = FlagCode.PRICE_OUTLIER_HIGH, f"×{ratio:.2f} the peer median"
+    else:
+        code, why = FlagCode.PRICE_OUTLIER_LOW, f"×{ratio:.2f} the peer median"
+    return Flag(code=code, score=z, peer_median=peers.median, ratio=ratio, detail=why)
+
+
+def stale_flag(point: PricePoint, now: datetime, rules: AnomalyRules) -> Flag | None:
+    if not point.listed or point.last_seen_at is None:
+        return None
+    age = now.timestamp() - point.last_seen_at
+    if age <= rules.stale_after.total_seconds():
+        return None
+    hours = age / 3600
+    return Flag(
+        code=FlagCode.STALE,
+        score=None,
+        peer_median=None,
+        ratio=None,
+        detail=f"not seen for {hours:.1f} h",
+    )
+
+
+def group_scales(points: Iterable[PricePoint]) -> dict[Hashable, RobustScale]:
+    """Robust scale of every group, over its listed offers."""
+    groups: dict[Hashable, list[float]] = {}
+    for point in points:
+        if point.listed:
+            groups.setdefault(point.group, []).append(point.price_per_gpu_hour)
+    return {g: s for g, values in groups.items() if (s := robust_scale(values)) is not None}
+
+
+def flag_points(
+    points: Sequence[PricePoint],
+    *,
+    rules: AnomalyRules,
+    now: datetime | None = None,
+    scales: Mapping[Hashable, RobustScale] | None = None,
+) -> dict[Hashable, list[Flag]]:
+    """Flags of every flagged point (unflagged points are absent). ``now`` None: no STALE.
+
+    Vectorised: the robust z of every point is computed with numpy per group, and only the
+    points beyond the threshold go through :func:`price_flag` (the one classification)."""
+    if not points:
+        return {}
+    scales = group_scales(points) if scales is None else scales
+    groups = list(scales)
+    index = {group: i for i, group in enumerate(groups)}
+    centre = np.array([scales[g].median for g in groups] + [math.nan])
+    spread = np.array([scales[g].scale for g in groups] + [math.nan])
+    enough = np.array([scales[g].peers >= rules.min_peers for g in groups] + [False])
+    code = np.fromiter((index.get(p.group, len(groups)) for p in points), dtype=np.int64)
+    price = np.fromiter((p.price_per_gpu_hour for p in points), dtype=np.float64)
+    listed = np.fromiter((p.listed for p in points), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (price - centre[code]) / spread[code]
+        ratio = price / centre[code]
+    material = (ratio >= rules.min_factor) | (ratio * rules.min_factor <= 1)
+    candidates = listed & enough[code] & (np.abs(z) > rules.threshold) & material
+    flagged: dict[Hashable, list[Flag]] = {}
+    for i in np.flatnonzero(candidates):
+        point = points[int(i)]
+        if price_flag_ := price_flag(point, scales.get(point.group), rules):
+            flagged[point.key] = [price_flag_]
+    if now is not None:
+        cutoff = now.timestamp() - rules.stale_after.total_seconds()
+        seen = np.fromiter(
+            (math.inf if p.last_seen_at is None else p.last_seen_at for p in points),
+            dtype=np.float64,
+        )
+        for i in np.flatnonzero(listed & (seen < cutoff)):
+            point = points[int(i)]
+            if stale := stale_flag(point, now, rules):
+                flagged.setdefault(point.key, []).append(stale)
+    return flagged

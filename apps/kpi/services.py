@@ -1,0 +1,828 @@
+"""The KPI engine: one function per capability, behind both facades (GraphQL ``schema/kpi.py``,
+REST ``gpubroker/api/v2/kpi.py``) and callable by other apps (the AI assistant's tools, the
+landing-page chart).
+
+* :func:`overview` — the market at a glance, per GPU model, with data freshness.
+* :func:`gpu_metrics` — one GPU model's price distribution, by provider and region, availability,
+  spot discount, cost per million tokens / TFLOP-hour at the median, trends and a chart series.
+* :func:`provider_kpis` — one provider against the market.
+* :func:`market_insights` — moves, best value, supply changes, cheapest regions, anomalies.
+* :func:`price_index` — the stored chained index series (``apps.kpi.index_engine`` computes it).
+* :func:`offer_flags` — anomaly flags of given offers.
+
+"The market" is the offers currently listed (availability not ``unavailable``); price statistics
+leave out offers flagged as price anomalies (``apps.kpi.anomalies``) and say how many. Every
+result is cached under the catalogue version (``apps.kpi.cache``). Unknown GPU or provider names
+raise ``NotFound``; bad windows, tiers, buckets and ranges raise ``ValidationFailed``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.math_core.algorithms import costs
+from apps.math_core.algorithms.errors import InvalidInput
+from apps.math_core.algorithms.gpu_names import (
+    canonical_gpu_name,
+    display_gpu_name,
+    family_members,
+    family_named,
+)
+from apps.math_core.algorithms.gpu_spec import Precision
+from apps.math_core.calculators import gpu_spec
+from apps.math_core.models import GPUBenchmark
+from apps.math_core.service_utils import money, rate
+from apps.providers import offer_metrics
+from apps.providers.models import Availability, GPUOffer, Provider, ProviderStatus
+
+from . import config, history, statistics
+from .anomalies import PRICE_CODES, Flag
+from .buckets import State
+from .cache import cached
+from .errors import KpiErrorCode
+from .models import Granularity, PriceIndexPeriod, Tier
+from .price_index import METHODOLOGY_NAME, METHODOLOGY_VERSION
+from .results import (
+    AnomalyOut,
+    CheapestRegion,
+    CodeCount,
+    ExclusionCounts,
+    FlagOut,
+    GpuMetrics,
+    GpuOverview,
+    GroupPriceStats,
+    IndexPoint,
+    MarketInsights,
+    ModelPriceRatio,
+    OfferRef,
+    Overview,
+    PriceIndexSeries,
+    PriceMove,
+    PriceStats,
+    ProviderFreshness,
+    ProviderKpis,
+    SeriesPoint,
+    SupplyChange,
+    Trend,
+    ValueOffer,
+)
+from .selectors import (
+    MarketRow,
+    flags_for_rows,
+    market_flags,
+    market_rows,
+    offer_counts_by_model,
+    sync_outcomes,
+)
+
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+ANOMALY_ROWS_PER_LIMIT = 5  # market insights list up to 5 × KPI_INSIGHT_LIMIT anomalies
+SERIES_PERIODS = {Granularity.DAY: 90, Granularity.HOUR: 168}
+MAX_INDEX_RANGE = {Granularity.DAY: timedelta(days=400), Granularity.HOUR: timedelta(days=14)}
+DEFAULT_INDEX_RANGE = {Granularity.DAY: timedelta(days=90), Granularity.HOUR: timedelta(days=7)}
+
+
+# --- input -----------------------------------------------------------------------------------
+def parse_window(value: object) -> tuple[str, timedelta]:
+    text = str(getattr(value, "value", value)).strip().lower()
+    text = {"h24": "24h", "d7": "7d", "d30": "30d"}.get(text, text)
+    if text not in WINDOWS:
+        raise ValidationFailed(
+            f"window must be one of {', '.join(WINDOWS)}",
+            field="window",
+            reason=KpiErrorCode.INVALID_WINDOW,
+        )
+    return text, WINDOWS[text]
+
+
+def parse_tier(value: object, *, allow_none: bool = False) -> str | None:
+    if value is None and allow_none:
+        return None
+    text = str(getattr(value, "value", value)).strip().lower()
+    if text not in Tier.values:
+        raise ValidationFailed(
+            f"tier must be one of {', '.join(Tier.values)}",
+            field="tier",
+            reason=KpiErrorCode.INVALID_TIER,
+        )
+    return text
+
+
+def parse_bucket(value: object) -> Granularity:
+    text = str(getattr(value, "value", value)).strip().lower()
+    if text not in Granularity.values:
+        raise ValidationFailed(
+            f"bucket must be one of {', '.join(Granularity.values)}",
+            field="bucket",
+            reason=KpiErrorCode.INVALID_BUCKET,
+        )
+    return Granularity(text)
+
+
+@dataclass(frozen=True, slots=True)
+class GpuScope:
+    """What a GPU name in a KPI path means: a family ("H100": every variant) or one model."""
+
+    name: str
+    models: tuple[str, ...]
+
+
+def resolve_gpu(gpu_type: str) -> GpuScope:
+    """A family name ("H100", "A100") covers every variant (issue 14's one rule: a family name
+    matches every variant, a variant only itself); any other spelling the normaliser knows is its
+    canonical model; a listed model's own name is itself; anything else is a 404."""
+    text = (gpu_type or "").strip()
+    if not text or len(text) > 100:
+        raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
+    family = family_named(text)
+    if family and family_members(family):
+        return GpuScope(family, family_members(family))
+    model = resolve_gpu_model(text)
+    return GpuScope(model, (model,))
+
+
+def resolve_gpu_model(gpu_type: str) -> str:
+    """The canonical model any known spelling names, or a listed model's own name; else 404."""
+    text = (gpu_type or "").strip()
+    if not text or len(text) > 100:
+        raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
+    canonical = canonical_gpu_name(text)
+    if canonical:
+        return canonical
+    listed = (
+        GPUOffer.objects.filter(gpu_type__iexact=display_gpu_name(text))
+        .values_list("gpu_type", flat=True)
+        .first()
+    )
+    if listed:
+        return str(listed)
+    raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
+
+
+def resolve_provider(name: str) -> Provider:
+    provider = Provider.objects.filter(name__iexact=(name or "").strip()).first()
+    if provider is None:
+        raise NotFound(f"Unknown provider {name!r}.", reason=KpiErrorCode.UNKNOWN_PROVIDER)
+    return provider
+
+
+# --- shaping ---------------------------------------------------------------------------------
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None or not math.isfinite(value) else money(value)
+
+
+def _stats(values: Iterable[float]) -> PriceStats:
+    s = statistics.describe(values)
+    return PriceStats(
+        count=s.count,
+        min=_money(s.min),
+        p25=_money(s.p25),
+        median=_money(s.median),
+        p75=_money(s.p75),
+        max=_money(s.max),
+        mean=_money(s.mean),
+    )
+
+
+def offer_ref(row: MarketRow) -> OfferRef:
+    return OfferRef(
+        offer_id=str(row.offer_id),
+        provider=row.provider,
+        gpu_model=row.gpu_model,
+        gpu_count=row.gpu_count,
+        price_per_hour=row.price_per_hour,
+        price_per_gpu_hour=costs.price_per_gpu_hour(row.price_per_hour, row.gpu_count),
+        region=row.region,
+        country=row.country,
+        is_spot=row.is_spot,
+        availability_status=row.availability,
+    )
+
+
+def flag_out(flag: Flag) -> FlagOut:
+    return FlagOut(
+        code=flag.code.value,
+        score=flag.score,
+        peer_median=_money(flag.peer_median),
+        ratio=flag.ratio,
+        detail=flag.detail,
+    )
+
+
+def _flags(rows: Sequence[MarketRow], now: datetime) -> dict[str, list[Flag]]:
+    """Flags of ``rows`` (complete peer groups: all offers, or all of some models), judged like
+    ``market_flags`` (STALE at ``now`` rounded down to the minute)."""
+    return flags_for_rows(rows, now.replace(second=0, microsecond=0))
+
+
+def _price_flagged(flags: dict[str, list[Flag]]) -> set[str]:
+    return {k for k, v in flags.items() if any(f.code in PRICE_CODES for f in v)}
+
+
+def _clean(rows: Iterable[MarketRow], flagged: set[str]) -> list[MarketRow]:
+    """Listed offers that are not price anomalies."""
+    return [r for r in rows if r.listed and str(r.offer_id) not in flagged]
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _past_states(moment: datetime, rows: Sequence[MarketRow], offers=None) -> dict[str, State]:  # type: ignore[no-untyped-def]
+    """State at ``moment`` of each of ``rows`` that existed then."""
+    qs = GPUOffer.objects.all() if offers is None else offers
+    past = history.rewind(moment, qs)
+    current = ((r.offer_id, r.price_per_hour, r.availability, r.created_at) for r in rows)
+    return {str(k): v for k, v in history.current_or_past(current, past, moment).items()}
+
+
+def _past_clean_prices(rows: Sequence[MarketRow], states: dict[str, State]) -> dict[str, float]:
+    """Per-GPU prices at a past moment of listed offers, price anomalies of that moment left out."""
+    from .anomalies import PricePoint, flag_points
+
+    points = []
+    by_key = {str(r.offer_id): r for r in rows}
+    for key, state in states.items():
+        row = by_key[key]
+        price = float(state.price_per_hour) / max(row.gpu_count, 1)
+        points.append(
+            PricePoint(
+                key=key,
+                group=(row.gpu_model, row.tier),
+                price_per_gpu_hour=price,
+                gpu_count=row.gpu_count,
+                listed=state.listed,
+            )
+        )
+    flagged = {str(k) for k in flag_points(points, rules=config.anomaly_rules())}
+    return {
+        str(p.key): p.price_per_gpu_hour for p in points if p.listed and str(p.key) not in flagged
+    }
+
+
+# --- overview --------------------------------------------------------------------------------
+def overview(*, now: datetime | None = None) -> Overview:
+    """Offers total and available, active providers, per-model prices with the change over 24 h
+    and the cheapest available offer, and each provider's data freshness."""
+    fixed = now
+    return cached("overview", {"now": fixed}, lambda: _overview(_now(fixed)))
+
+
+def _overview(now: datetime) -> Overview:
+    rows = market_rows()
+    flags = _flags(rows, now)
+    flagged = _price_flagged(flags)
+    counts = offer_counts_by_model()
+    clean = _clean(rows, flagged)
+    then = _past_clean_prices(rows, _past_states(now - WINDOWS["24h"], rows))
+    by_model: dict[str, list[MarketRow]] = {}
+    for row in clean:
+        by_model.setdefault(row.gpu_model, []).append(row)
+    then_by_model: dict[str, list[float]] = {}
+    model_of = {str(r.offer_id): r.gpu_model for r in rows}
+    for key, price in then.items():
+        then_by_model.setdefault(model_of[key], []).append(price)
+    models = []
+    for model in sorted(counts):
+        total, available = counts[model]
+        listed = by_model.get(model, [])
+        prices = [r.price_per_gpu_hour for r in listed]
+        median_now = statistics.median(prices)
+        median_then = statistics.median(then_by_model.get(model, []))
+        cheapest = min(
+            (r for r in listed if r.available),
+            key=lambda r: (r.price_per_gpu_hour, str(r.offer_id)),
+            default=None,
+        )
+        models.append(
+            GpuOverview(
+                gpu_model=model,
+                offer_count=total,
+                available_count=available,
+                min_price_per_gpu_hour=_money(min(prices)) if prices else None,
+                median_price_per_gpu_hour=_money(median_now),
+                change_24h_percent=statistics.percent_change(median_then, median_now),
+                cheapest_available=offer_ref(cheapest) if cheapest else None,
+            )
+        )
+    stale_after = config.stale_provider_after()
+    freshness = []
+    providers = list(Provider.objects.order_by("name"))
+    for provider in providers:
+        last = provider.last_sync_at
+        age = (now - last).total_seconds() if last else None
+        freshness.append(
+            ProviderFreshness(
+                provider=provider.name,
+                display_name=provider.display_name,
+                last_sync_at=last,
+                age_seconds=age,
+                stale=age is None or age > stale_after.total_seconds(),
+            )
+        )
+    active = {r.provider for r in rows if r.listed}
+    return Overview(
+        as_of=now,
+        offers_total=len(rows),
+        offers_available=sum(1 for r in rows if r.available),
+        active_providers=sum(
+            1 for p in providers if p.status == ProviderStatus.ACTIVE and p.name in active
+        ),
+        gpu_model_count=len(by_model),
+        gpu_models=models,
+        freshness=freshness,
+        stale_after_seconds=stale_after.total_seconds(),
+    )
+
+
+# --- GPU metrics -----------------------------------------------------------------------------
+def gpu_metrics(
+    gpu_model: str,
+    *,
+    tier: str | None = None,
+    bucket: str = "day",
+    now: datetime | None = None,
+) -> GpuMetrics:
+    """KPIs of one GPU model (any spelling the normaliser knows), over both tiers unless ``tier``
+    (``on_demand`` | ``spot``) is given:
+
+    * ``price`` — USD per GPU-hour ``min, p25, median, p75, max, mean`` (numpy linear
+      percentiles) of the listed offers, price anomalies left out (``excluded_anomalies``);
+      the same ``by_provider`` and ``by_region`` (ISO country, else the provider's region);
+    * ``availability_ratio`` (available / all offers of the model), ``spot_discount_percent``
+      (1 − spot median / on-demand median, in %), ``cost_per_million_tokens`` (7-8B FP16
+      single-stream decode) and ``cost_per_tflop_hour`` (FP16 datasheet peak) at the median;
+    * ``trends`` for 24h, 7d and 30d: median then and now and its change in %, the chained
+      index's change in % and its volatility (std of log period relatives, in %);
+    * ``series`` — chart-ready, one point per stored index period (``bucket`` ``day`` or
+      ``hour``, oldest first): ``period_start, median, min, max, offer_count, index_value``
+      (the on-demand index unless ``tier`` is ``spot``).
+
+    Undefined statistics are ``None`` (no offers, no history, no index yet). Raises ``NotFound``
+    for an unknown GPU and ``ValidationFailed`` for a bad tier or bucket.
+    """
+    scope = resolve_gpu(gpu_model)
+    chosen_tier = parse_tier(tier, allow_none=True)
+    granularity = parse_bucket(bucket)
+    params = {"scope": scope.name, "tier": chosen_tier, "bucket": granularity.value, "now": now}
+    return cached("gpu", params, lambda: _gpu_metrics(scope, chosen_tier, granularity, _now(now)))
+
+
+def _gpu_metrics(
+    scope: GpuScope, tier: str | None, bucket: Granularity, now: datetime
+) -> GpuMetrics:
+    model = scope.name
+    offers = GPUOffer.objects.filter(gpu_type__in=scope.models)
+    if tier is not None:
+        offers = offers.filter(is_spot=tier == Tier.SPOT)
+    rows = market_rows(offers)
+    flagged = _price_flagged(_flags(rows, now))
+    listed = [r for r in rows if r.listed]
+    clean = _clean(rows, flagged)
+    prices = [r.price_per_gpu_hour for r in clean]
+    price = _stats(prices)
+    by_provider = _grouped(clean, lambda r: r.provider)
+    by_region = _grouped(clean, lambda r: r.region_key)
+    on_demand = statistics.median(r.price_per_gpu_hour for r in clean if not r.is_spot)
+    spot = statistics.median(r.price_per_gpu_hour for r in clean if r.is_spot)
+    ratio = statistics.ratio_or_none(spot, on_demand)
+    benchmark = _benchmark(scope, rows)
+    median_value = statistics.median(prices)
+    trends = [
+        _trend(label, window, rows, offers, median_value, model, tier, now)
+        for label, window in WINDOWS.items()
+    ]
+    series_tier = tier or Tier.ON_DEMAND
+    return GpuMetrics(
+        gpu_model=model,
+        variants=list(scope.models),
+        tier=tier,
+        as_of=now,
+        offer_count=len(rows),
+        listed_count=len(listed),
+        available_count=sum(1 for r in rows if r.available),
+        excluded_anomalies=len(listed) - len(clean),
+        price=price,
+        by_provider=by_provider,
+        by_region=by_region,
+        availability_ratio=(sum(1 for r in rows if r.available) / len(rows)) if rows else None,
+        spot_discount_percent=None if ratio is None else (1.0 - ratio) * 100.0,
+        cost_per_million_tokens=_token_cost_at(benchmark, median_value),
+        cost_per_tflop_hour=_tflop_cost_at(benchmark, median_value),
+        trends=trends,
+        series_bucket=bucket.value,
+        series=_series(model, series_tier, bucket, now),
+    )
+
+
+def _benchmark(scope: GpuScope, rows: Sequence[MarketRow]) -> GPUBenchmark | None:
+    """The benchmark costs at the median use: the model's, or for a family the variant with the
+    most listed offers (ties: by name)."""
+    counts = {m: sum(1 for r in rows if r.gpu_model == m and r.listed) for m in scope.models}
+    ranked = sorted(scope.models, key=lambda m: (-counts[m], m))
+    found = {b.gpu_model: b for b in GPUBenchmark.objects.filter(gpu_model__in=ranked)}
+    return next((found[m] for m in ranked if m in found), None)
+
+
+def _grouped(rows: Iterable[MarketRow], key) -> list[GroupPriceStats]:  # type: ignore[no-untyped-def]
+    groups: dict[str, list[float]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row.price_per_gpu_hour)
+    return [GroupPriceStats(key=k, price=_stats(v)) for k, v in sorted(groups.items())]
+
+
+def _token_cost_at(benchmark: GPUBenchmark | None, price: float | None) -> Decimal | None:
+    if benchmark is None or price is None or benchmark.tokens_per_second_7b <= 0:
+        return None
+    try:
+        result = costs.offer_cost_per_million_tokens(
+            price_per_hour=price, gpu_count=1, spec=gpu_spec(benchmark)
+        )
+    except InvalidInput:
+        return None
+    return _money(result.cost_per_million_tokens)
+
+
+def _tflop_cost_at(benchmark: GPUBenchmark | None, price: float | None) -> Decimal | None:
+    if benchmark is None or price is None:
+        return None
+    try:
+        result = costs.offer_cost_per_gflop(
+            price_per_hour=price, gpu_count=1, spec=gpu_spec(benchmark), precision=Precision.FP16
+        )
+    except InvalidInput:
+        return None
+    return rate(result.cost_per_tflop_hour)
+
+
+def _periods(model: str, tier: str, bucket: Granularity):  # type: ignore[no-untyped-def]
+    return PriceIndexPeriod.objects.filter(
+        gpu_model=model, tier=tier, bucket=bucket, methodology_version=METHODOLOGY_VERSION
+    )
+
+
+def _trend(  # type: ignore[no-untyped-def]
+    label: str,
+    window: timedelta,
+    rows: Sequence[MarketRow],
+    offers,
+    median_now: float | None,
+    model: str,
+    tier: str | None,
+    now: datetime,
+) -> Trend:
+    since = now - window
+    then = _past_clean_prices(rows, _past_states(since, rows, offers))
+    median_then = statistics.median(then.values())
+    bucket = Granularity.HOUR if window <= timedelta(hours=24) else Granularity.DAY
+    periods = list(
+        _periods(model, tier or Tier.ON_DEMAND, bucket)
+        .filter(period_end__gt=since - bucket_size(bucket), period_end__lte=now)
+        .order_by("period_start")
+        .values_list("period_end", "index_value", "relative")
+    )
+    start = [p for p in periods if p[0] <= since]
+    inside = [p for p in periods if p[0] > since]
+    index_change = None
+    if start and inside:
+        index_change = statistics.percent_change(start[-1][1], inside[-1][1])
+    relatives = [p[2] for p in inside if p[2] is not None]
+    return Trend(
+        window=label,
+        median_then=_money(median_then),
+        median_now=_money(median_now),
+        change_percent=statistics.percent_change(median_then, median_now),
+        index_change_percent=index_change,
+        volatility_percent=statistics.volatility(relatives),
+    )
+
+
+def bucket_size(bucket: Granularity) -> timedelta:
+    return timedelta(hours=1) if bucket == Granularity.HOUR else timedelta(days=1)
+
+
+def _series(model: str, tier: str, bucket: Granularity, now: datetime) -> list[SeriesPoint]:
+    rows = list(
+        _periods(model, tier, bucket)
+        .filter(period_end__lte=now)
+        .order_by("-period_start")[: SERIES_PERIODS[bucket]]
+    )
+    return [
+        SeriesPoint(
+            period_start=p.period_start,
+            median=p.price_level,
+            min=p.price_min,
+            max=p.price_max,
+            offer_count=p.offer_count,
+            index_value=p.index_value,
+        )
+        for p in reversed(rows)
+    ]
+
+
+# --- provider KPIs ---------------------------------------------------------------------------
+def provider_kpis(name: str, *, now: datetime | None = None) -> ProviderKpis:
+    """One provider: offers, GPU models, its price level against the market median for the same
+    models and tier (1.0 = at market; the offer-weighted geometric mean of per-model ratios),
+    reliability, errors, sync success rate over ``KPI_SYNC_WINDOW_DAYS`` (default 7), last
+    sync and availability ratio. Raises ``NotFound`` for an unknown provider."""
+    provider = resolve_provider(name)
+    return cached(
+        "provider", {"name": provider.name, "now": now}, lambda: _provider(provider, _now(now))
+    )
+
+
+def _provider(provider: Provider, now: datetime) -> ProviderKpis:
+    rows = market_rows()
+    flagged = _price_flagged(_flags(rows, now))
+    clean = _clean(rows, flagged)
+    mine = [r for r in rows if r.provider == provider.name]
+    market: dict[tuple[str, str], list[float]] = {}
+    own: dict[tuple[str, str], list[float]] = {}
+    for row in clean:
+        market.setdefault((row.gpu_model, row.tier), []).append(row.price_per_gpu_hour)
+        if row.provider == provider.name:
+            own.setdefault((row.gpu_model, row.tier), []).append(row.price_per_gpu_hour)
+    ratios = []
+    weighted, weights = 0.0, 0
+    for (model, tier), prices in sorted(own.items()):
+        mine_median = statistics.median(prices)
+        market_median = statistics.median(market[(model, tier)])
+        ratio = statistics.ratio_or_none(mine_median, market_median)
+        ratios.append(
+            ModelPriceRatio(
+                model, tier, len(prices), _money(mine_median), _money(market_median), ratio
+            )
+        )
+        if ratio is not None and ratio > 0:
+            weighted += len(prices) * math.log(ratio)
+            weights += len(prices)
+    window = config.sync_window()
+    total, ok = sync_outcomes(provider.name, now - window)
+    last = provider.last_sync_at
+    return ProviderKpis(
+        name=provider.name,
+        display_name=provider.display_name,
+        as_of=now,
+        offer_count=len(mine),
+        listed_count=sum(1 for r in mine if r.listed),
+        available_count=sum(1 for r in mine if r.available),
+        gpu_models=sorted({r.gpu_model for r in mine if r.listed}),
+        price_index_vs_market=math.exp(weighted / weights) if weights else None,
+        models=ratios,
+        reliability_score=provider.reliability_score,
+        error_count=provider.error_count,
+        sync_window_days=window.total_seconds() / 86400,
+        syncs_in_window=total,
+        sync_success_rate=(ok / total) if total else None,
+        last_sync_at=last,
+        stale=last is None or now - last > config.stale_provider_after(),
+        availability_ratio=(sum(1 for r in mine if r.available) / len(mine)) if mine else None,
+    )
+
+
+# --- market insights -------------------------------------------------------------------------
+def market_insights(window: str = "24h", *, now: datetime | None = None) -> MarketInsights:
+    """What moved over ``window`` (``24h`` | ``7d`` | ``30d``): the largest per-GPU-hour price
+    drops and rises of offers listed then and now, the best value now by cost per million tokens
+    and per TFLOP-hour, supply changes per model (offers appeared, vanished, net), the cheapest
+    region per model (lowest median) and the current anomalies with their reason codes."""
+    label, span = parse_window(window)
+    return cached(
+        "insights", {"window": label, "now": now}, lambda: _insights(label, span, _now(now))
+    )
+
+
+def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
+    since = now - span
+    limit = config.insight_limit()
+    rows = market_rows()
+    flags = _flags(rows, now)
+    flagged = _price_flagged(flags)
+    by_key = {str(r.offer_id): r for r in rows}
+    past = _past_states(since, rows)
+    moves = []
+    for key, state in past.items():
+        row = by_key[key]
+        if not (state.listed and row.listed) or key in flagged:
+            continue
+        old = costs.price_per_gpu_hour(state.price_per_hour, row.gpu_count)
+        new = costs.price_per_gpu_hour(row.price_per_hour, row.gpu_count)
+        if old > 0 and new != old:
+            change = (float(new) / float(old) - 1.0) * 100.0
+            moves.append(PriceMove(offer_ref(row), old, new, change))
+    moves.sort(key=lambda m: (m.change_percent, m.offer.offer_id))
+    drops = [m for m in moves if m.change_percent < 0][:limit]
+    rises = [m for m in reversed(moves) if m.change_percent > 0][:limit]
+    supply: dict[str, list[int]] = {}
+    for row in rows:
+        key = str(row.offer_id)
+        was = past.get(key)
+        was_listed, is_listed = bool(was and was.listed), row.listed
+        if was_listed != is_listed:
+            counts = supply.setdefault(row.gpu_model, [0, 0])
+            counts[0 if is_listed else 1] += 1
+    clean = _clean(rows, flagged)
+    return MarketInsights(
+        window=label,
+        as_of=now,
+        since=since,
+        price_drops=drops,
+        price_rises=rises,
+        best_value_tokens=_best_value(flagged, limit, tokens=True),
+        best_value_tflops=_best_value(flagged, limit, tokens=False),
+        supply_changes=[
+            SupplyChange(model, up, down, up - down) for model, (up, down) in sorted(supply.items())
+        ],
+        cheapest_regions=_cheapest_regions(clean),
+        anomalies=_anomalies(flags, by_key, limit),
+        anomaly_counts=_flag_counts(flags),
+    )
+
+
+def _best_value(flagged: set[str], limit: int, *, tokens: bool) -> list[ValueOffer]:
+    key = (
+        offer_metrics.cost_per_million_tokens_key()
+        if tokens
+        else offer_metrics.cost_per_tflop_hour_key(Precision.FP16)
+    )
+    qs = (
+        GPUOffer.objects.filter(availability_status=Availability.AVAILABLE)
+        .exclude(pk__in=list(flagged))
+        .alias(value_key=key)
+        .filter(value_key__isnull=False)
+        .order_by("value_key", "id")
+        .select_related("provider", "benchmark")[:limit]
+    )
+    result = []
+    for offer in qs:
+        amount: Decimal | None
+        if tokens:
+            cost = offer_metrics.token_cost(offer)
+            amount = cost.cost_per_million_tokens if cost is not None else None
+        else:
+            amount = offer_metrics.cost_per_tflop_hour(offer, Precision.FP16)
+        if amount is None:
+            continue
+        row = MarketRow(
+            offer.pk,
+            offer.provider.name,
+            offer.gpu_type,
+            offer.price_per_hour,
+            offer.gpu_count,
+            offer.availability_status,
+            offer.is_spot,
+            offer.region,
+            offer.country,
+            offer.last_seen_at.timestamp(),
+            offer.created_at.timestamp(),
+        )
+        result.append(ValueOffer(offer=offer_ref(row), value=amount))
+    return result
+
+
+def _cheapest_regions(clean: Sequence[MarketRow]) -> list[CheapestRegion]:
+    regions: dict[str, dict[str, list[MarketRow]]] = {}
+    for row in clean:
+        regions.setdefault(row.gpu_model, {}).setdefault(row.region_key, []).append(row)
+    result = []
+    for model, places in sorted(regions.items()):
+        medians = {
+            region: statistics.median(r.price_per_gpu_hour for r in members)
+            for region, members in places.items()
+        }
+        best = min(medians, key=lambda region: (medians[region], region))
+        cheapest = min(places[best], key=lambda r: (r.price_per_gpu_hour, str(r.offer_id)))
+        result.append(CheapestRegion(model, best, _money(medians[best]), offer_ref(cheapest)))
+    return result
+
+
+def _anomalies(
+    flags: dict[str, list[Flag]], rows: dict[str, MarketRow], limit: int
+) -> list[AnomalyOut]:
+    def severity(key: str) -> tuple[int, float, str]:
+        scores = [abs(f.score) for f in flags[key] if f.score is not None]
+        return (0 if scores else 1, -max(scores, default=0.0), key)
+
+    keys = sorted((k for k in flags if k in rows), key=severity)[: limit * ANOMALY_ROWS_PER_LIMIT]
+    return [AnomalyOut(offer_ref(rows[k]), [flag_out(f) for f in flags[k]]) for k in keys]
+
+
+def _flag_counts(flags: dict[str, list[Flag]]) -> list[CodeCount]:
+    counts: dict[str, int] = {}
+    for items in flags.values():
+        for flag in items:
+            counts[flag.code.value] = counts.get(flag.code.value, 0) + 1
+    return [CodeCount(code, n) for code, n in sorted(counts.items())]
+
+
+# --- flags on offers -------------------------------------------------------------------------
+def offer_flags(
+    offer_ids: Iterable[object], *, now: datetime | None = None
+) -> dict[str, list[FlagOut]]:
+    """Anomaly flags of the given offers (offers without a flag map to an empty list)."""
+    flags = market_flag_outs(now=now)
+    return {str(k): flags.get(str(k), []) for k in offer_ids}
+
+
+def market_flag_outs(*, now: datetime | None = None) -> dict[str, list[FlagOut]]:
+    """Flags of every flagged offer of the catalogue, by offer id."""
+    return {k: [flag_out(f) for f in v] for k, v in market_flags(_now(now)).items()}
+
+
+# --- price index (read) ----------------------------------------------------------------------
+def _as_moment(value: object, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        if isinstance(value, date):
+            moment = datetime(value.year, value.month, value.day)
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError as exc:
+                raise ValidationFailed(
+                    f"{field} must be an ISO-8601 date or time", field=field
+                ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def price_index(
+    gpu_type: str,
+    *,
+    tier: str = "on_demand",
+    bucket: str = "day",
+    start: object = None,
+    end: object = None,
+    now: datetime | None = None,
+) -> PriceIndexSeries:
+    """The stored chained price-index periods of a GPU model and tier in ``[start, end]``
+    (period starts; defaults: the last 90 days, or 7 days for hourly), oldest first, each with
+    its methodology, counts, exclusions by reason and input hash. Raises ``NotFound`` for an
+    unknown GPU and ``ValidationFailed`` for a bad tier, bucket or range."""
+    model = resolve_gpu(gpu_type).name
+    chosen = parse_tier(tier) or Tier.ON_DEMAND
+    granularity = parse_bucket(bucket)
+    to = _as_moment(end, "to") or _now(now)
+    frm = _as_moment(start, "from") or to - DEFAULT_INDEX_RANGE[granularity]
+    if frm > to:
+        raise ValidationFailed(
+            "from must not be after to", field="from", reason=KpiErrorCode.INVALID_RANGE
+        )
+    if to - frm > MAX_INDEX_RANGE[granularity]:
+        days = MAX_INDEX_RANGE[granularity].days
+        raise ValidationFailed(
+            f"the range may span at most {days} days",
+            field="from",
+            reason=KpiErrorCode.INVALID_RANGE,
+        )
+    params = {"model": model, "tier": chosen, "bucket": granularity.value, "from": frm, "to": to}
+    return cached("index", params, lambda: _index(model, chosen, granularity, frm, to))
+
+
+def _index(
+    model: str, tier: str, bucket: Granularity, start: datetime, end: datetime
+) -> PriceIndexSeries:
+    periods = _periods(model, tier, bucket).filter(
+        Q(period_start__gte=start) & Q(period_start__lte=end)
+    )
+    points = [
+        IndexPoint(
+            period_start=p.period_start,
+            period_end=p.period_end,
+            index_value=p.index_value,
+            relative=p.relative,
+            imputed=p.imputed,
+            price_level=p.price_level,
+            price_min=p.price_min,
+            price_max=p.price_max,
+            offer_count=p.offer_count,
+            matched_offers=p.matched_offers,
+            provider_count=p.provider_count,
+            exclusions=ExclusionCounts.of(p.exclusions),
+            input_hash=p.input_hash,
+        )
+        for p in periods.order_by("period_start")
+    ]
+    return PriceIndexSeries(
+        gpu_model=model,
+        tier=tier,
+        bucket=bucket.value,
+        methodology=METHODOLOGY_NAME,
+        methodology_version=METHODOLOGY_VERSION,
+        start=start,
+        end=end,
+        points=points,
+    )

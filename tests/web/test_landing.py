@@ -97,7 +97,9 @@ def test_the_chart_is_the_kpi_engines_hourly_series(client, benchmarks):
 
     series = price_series("H100 SXM 80GB")
     assert len(series) >= 2
-    assert all(p.low is not None and p.low <= p.value <= p.high for p in series)
+    for point in series:
+        assert point.low is not None and point.high is not None
+        assert point.low <= point.value <= point.high
     html = client.get("/").content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="price-chart"' in html
     assert "H100 SXM 80GB median price per GPU-hour" in html

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= gpubroker.settings.development
 
-.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench clean browser bench-load
+.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench bench-tools clean browser bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,8 @@ demo: migrate
 	$(BIN)/python manage.py load_models
 	$(BIN)/python manage.py load_demo_data
 
-## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with daphne
+## make run: install, migrate, load benchmarks and demo data, serve HTTP + WebSocket with uvicorn
+## (httptools + uvloop, redacted access log: apps/websocket_gateway/serve.py; --server daphne too)
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py build_trusted_documents
@@ -63,6 +64,14 @@ typecheck: install
 ## make schema: regenerate graphql/schema.graphql from the live schema
 schema: install
 	$(BIN)/python manage.py export_schema schema --path graphql/schema.graphql
+
+## make bench-tools: what bench/catalogue_bench.py needs beyond the dev install — wrk (Debian
+## package; the load generator, pinned to the other core than the server) and the bench extra
+## (granian, pyinstrument, py-spy). Installs wrk with apt-get when it is missing (root).
+bench-tools: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@command -v taskset >/dev/null || echo "taskset (util-linux) missing: the bench runs unpinned"
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

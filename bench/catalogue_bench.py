@@ -1,29 +1,49 @@
 """Offer catalogue benchmark: a page of 50 offers with provider and benchmark, as GraphQL, as REST
-and as a bare Django view (the baseline), served by a real daphne process on 127.0.0.1, loaded at
-1, 8 and 32 concurrent clients with the offer cache off and on. Prints req/s, p50, p95 and the
-ratios to the baseline measured in the same run. ``graphql-async`` is the same query through
-strawberry's async Django view (bench-only URL), the wiring the product replaced by the sync view.
+and as a bare Django view (the baseline), served by one real ASGI server process on 127.0.0.1.
+Prints req/s, p50, p95 and the ratios to the baseline measured in the same run.
+
+Kinds (``--kinds``):
+
+* ``baseline`` — the bare Django view (``bench/catalogue_urls.py``), the yardstick;
+* ``rest`` — ``GET /api/v2/providers``; ``graphql`` — the page over ``POST /graphql/``;
+  ``graphql-async`` — the same through strawberry's async view (bench-only URL);
+  all with the GraphQL response cache **off** ("uncached");
+* ``graphql-cached`` — the same POSTs with the response cache **on** (every page a hit after
+  the warm-up round); ``graphql-304`` — ``GET /graphql/?query=…`` with ``If-None-Match`` set to
+  the page's ETag: the revalidation a CDN or browser makes (answered 304).
+
+Load: ``wrk`` (Debian package; ``make bench-tools`` installs it) with a Lua script rotating over
+ten pages of the same search, one connection per client, pinned with ``taskset`` to the other
+core than the server's, so the figures measure the server, not the client. ``--load python``
+uses the previous in-process httpx client instead (pinned the same way).
+
+Servers (``--servers``): ``daphne``, ``uvicorn`` (httptools + uvloop), ``granian`` — each
+started the way it would serve production (access log on), one process.
 
 Usage (PostgreSQL required; REDIS_URL optional — without it the cache is local memory):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test_wt5 REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/catalogue_bench.py [--offers 50000] [--requests 400]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gb_iss16 REDIS_URL=redis://127.0.0.1:6379/7 \
+        .venv/bin/python bench/catalogue_bench.py [--servers uvicorn] [--clients 1,8,32] \
+        [--duration 5] [--kinds baseline,graphql,graphql-cached,graphql-304]
 
 The database is seeded once with ``--offers`` generated offers (deterministic) and reused.
-Requests rotate over ten pages of the same search (available offers, cheapest first), so with
-the cache on every page is a hit after the first round; with it off every request runs the
-COUNT and the page query.
+Requests rotate over ten pages of the same search (available offers, cheapest first); the offer
+cache (ids + totals) is off unless ``--offer-cache on``, so every uncached request runs the
+COUNT and the page query, as the bare view does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -41,7 +61,6 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 HOST = "127.0.0.1"
 PAGE_SIZE = 50
 PAGES = 10
-CONCURRENCY = (1, 8, 32)
 
 GRAPHQL_QUERY = """
 query BenchOffers($after: String) {
@@ -157,21 +176,100 @@ def _generate(count: int) -> None:
 
 # --- server ----------------------------------------------------------------------------------
 SERVER_LOG = ROOT / "var" / "catalogue_bench_server.log"
+CORES = os.cpu_count() or 1
+SERVER_CORE, CLIENT_CORE = "0", "1" if CORES > 1 else "0"
 
 
-def start_server(port: int, cache_seconds: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OFFER_CACHE_SECONDS": str(cache_seconds), "PYTHONPATH": str(ROOT)}
-    daphne = str(Path(sys.executable).parent / "daphne")
+def server_command(server: str, port: int) -> list[str]:
+    python = sys.executable
+    app = "gpubroker.asgi:application"
+    if server == "daphne":  # the previous product entry point: daphne with a redacted access log
+        return [
+            python,
+            "-m",
+            "apps.websocket_gateway.serve",
+            "--server",
+            "daphne",
+            "-b",
+            HOST,
+            "-p",
+            str(port),
+            app,
+        ]
+    if server == "uvicorn":  # the product's: uvicorn (httptools, uvloop), redacted access log
+        return [
+            python,
+            "-m",
+            "apps.websocket_gateway.serve",
+            "--server",
+            "uvicorn",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            app,
+        ]
+    if server == "uvicorn-plain":  # uvicorn's own command line (no redaction), for comparison
+        return [
+            python,
+            "-m",
+            "uvicorn",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets",
+            app,
+        ]
+    if server == "granian":
+        return [
+            python,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--workers",
+            "1",
+            "--access-log",
+            app,
+        ]
+    raise SystemExit(f"unknown server {server!r}")
+
+
+def pinned(command: list[str], core: str) -> list[str]:
+    return ["taskset", "-c", core, *command] if shutil.which("taskset") and CORES > 1 else command
+
+
+def start_server(
+    server: str, port: int, offer_cache_seconds: int, response_cache_seconds: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OFFER_CACHE_SECONDS": str(offer_cache_seconds),
+        "GRAPHQL_RESPONSE_CACHE_SECONDS": str(response_cache_seconds),
+        "PYTHONPATH": str(ROOT),
+    }
     SERVER_LOG.parent.mkdir(exist_ok=True)
     with SERVER_LOG.open("ab") as log:
         process = subprocess.Popen(
-            [daphne, "-b", HOST, "-p", str(port), "gpubroker.asgi:application"],
+            pinned(server_command(server, port), SERVER_CORE),
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=log,
         )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
@@ -179,7 +277,7 @@ def start_server(port: int, cache_seconds: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"server did not start; see {SERVER_LOG}")
+    raise SystemExit(f"{server} did not start; see {SERVER_LOG}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -188,19 +286,28 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(timeout=10)
 
 
-# --- load ------------------------------------------------------------------------------------
+# --- requests --------------------------------------------------------------------------------
 def cursor_after(page: int) -> str | None:
     import base64
 
     return None if page == 1 else base64.b64encode(f"offer:{(page - 1) * 50 - 1}".encode()).decode()
 
 
+UNCACHED_KINDS = ("baseline", "rest", "graphql", "graphql-async")
+CACHED_KINDS = ("graphql-cached", "graphql-304")
+
+
 def request_for(kind: str, page: int) -> tuple[str, str, dict[str, Any]]:
-    if kind in ("graphql", "graphql-async"):
+    if kind in ("graphql", "graphql-async", "graphql-cached"):
         body = {"query": GRAPHQL_QUERY, "variables": {"after": cursor_after(page)}}
-        return "POST", "/graphql/" if kind == "graphql" else "/graphql-async/", {"json": body}
+        path = "/graphql-async/" if kind == "graphql-async" else "/graphql/"
+        return "POST", path, {"json": body}
+    if kind == "graphql-304":
+        variables = json.dumps({"after": cursor_after(page)})
+        return "GET", "/graphql/", {"params": {"query": GRAPHQL_QUERY, "variables": variables}}
     if kind == "rest":
         params = {"availability": "available", "per_page": PAGE_SIZE, "page": page}
         return "GET", "/api/v2/providers", {"params": params}
@@ -215,132 +322,238 @@ def ids_of(kind: str, body: dict[str, Any]) -> list[str]:
 
 @dataclass
 class Result:
+    server: str
     kind: str
     clients: int
     requests: int
     seconds: float
-    latencies: list[float]
+    p50_ms: float
+    p95_ms: float
+    errors: int = 0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+def warm_up(base: str, kind: str) -> list[dict[str, Any]]:
+    """One round of every page (and the ETags, for revalidation); returns wrk's request list."""
+    requests = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for page in range(1, PAGES + 1):
+            method, path, kwargs = request_for(kind, page)
+            response = client.request(method, path, **kwargs)
+            response.raise_for_status()
+            url = httpx.URL(path, params=kwargs.get("params"))
+            headers = {}
+            body = None
+            if "json" in kwargs:
+                body = json.dumps(kwargs["json"], separators=(",", ":"))
+                headers["Content-Type"] = "application/json"
+            if kind == "graphql-304":
+                headers["If-None-Match"] = response.headers["ETag"]
+                assert client.request(method, path, headers=headers, **kwargs).status_code == 304
+            if kind == "graphql-cached":
+                again = client.request(method, path, **kwargs)
+                assert again.headers.get("X-GraphQL-Cache") == "hit", again.headers
+            requests.append({"method": method, "path": str(url), "headers": headers, "body": body})
+    return requests
 
 
-async def load(bases: list[str], kind: str, clients: int, total: int) -> Result:
-    """``clients`` concurrent clients; each keeps to one server process (client n → process
-    n mod len(bases)), as nginx's least-connections balancing spreads equal clients."""
+LUA = """
+local requests = {%(requests)s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local r = requests[(counter %% #requests) + 1]
+  return wrk.format(r.method, r.path, r.headers, r.body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95),
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def _lua_string(value: str) -> str:
+    return "[==[" + value + "]==]"
+
+
+def wrk_script(requests: list[dict[str, Any]]) -> str:
+    items = []
+    for r in requests:
+        headers = ", ".join(
+            f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in r["headers"].items()
+        )
+        body = _lua_string(r["body"]) if r["body"] is not None else "nil"
+        items.append(
+            f"{{method = {_lua_string(r['method'])}, path = {_lua_string(r['path'])}, "
+            f"headers = {{{headers}}}, body = {body}}}"
+        )
+    return LUA % {"requests": ",\n".join(items)}
+
+
+def load_wrk(server: str, base: str, kind: str, clients: int, seconds: float) -> Result:
+    requests = warm_up(base, kind)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(wrk_script(requests))
+    try:
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            script.name,
+            base,
+        ]
+        output = subprocess.run(
+            pinned(command, CLIENT_CORE), capture_output=True, text=True, check=False
+        )
+    finally:
+        os.unlink(script.name)
+    if output.returncode != 0:
+        raise SystemExit(f"wrk failed: {output.stderr or output.stdout}")
+    line = next((x for x in output.stdout.splitlines() if x.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no summary:\n{output.stdout}\n{output.stderr}")
+    count, duration_us, p50, p95, errors = (int(v) for v in line.split()[1:])
+    return Result(server, kind, clients, count, duration_us / 1e6, p50 / 1000, p95 / 1000, errors)
+
+
+async def load_python(server: str, base: str, kind: str, clients: int, seconds: float) -> Result:
+    """In-process httpx clients (the previous load generator), for comparison."""
+    warm_up(base, kind)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        for base in bases:
-            for page in range(1, PAGES + 1):  # warm-up: one round of every page
-                method, path, kwargs = request_for(kind, page)
-                (await client.request(method, base + path, **kwargs)).raise_for_status()
-        latencies: list[float] = []
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        deadline = time.perf_counter() + seconds
         issued = 0
 
-        async def worker(base: str) -> None:
-            nonlocal issued
-            while issued < total:
+        async def worker() -> None:
+            nonlocal issued, errors
+            while time.perf_counter() < deadline:
                 issued += 1
                 method, path, kwargs = request_for(kind, issued % PAGES + 1)
                 started = time.perf_counter()
-                response = await client.request(method, base + path, **kwargs)
+                response = await client.request(method, path, **kwargs)
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{kind} answered {response.status_code}")
+                errors += response.status_code >= 400
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker(bases[n % len(bases)]) for n in range(clients)))
-        return Result(kind, clients, len(latencies), time.perf_counter() - started, latencies)
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def pct(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return Result(server, kind, clients, len(latencies), elapsed, pct(0.5), pct(0.95), errors)
 
 
-def check_same_rows(base: str) -> int:
-    """The three endpoints return the same offers in the same order (apples to apples)."""
+def check_same_rows(base: str, kinds: list[str]) -> None:
+    """The endpoints return the same offers in the same order (apples to apples)."""
     pages = {}
     with httpx.Client(base_url=base, timeout=60) as client:
-        for kind in ("baseline", "rest", "graphql", "graphql-async"):
+        for kind in kinds:
+            if kind == "graphql-304":
+                continue
             method, path, kwargs = request_for(kind, 3)
             response = client.request(method, path, **kwargs)
             response.raise_for_status()
             pages[kind] = ids_of(kind, response.json())
-    assert pages["baseline"] == pages["rest"] == pages["graphql"] == pages["graphql-async"]
-    assert len(pages["baseline"]) == PAGE_SIZE
-    return len(pages["baseline"])
+    first = next(iter(pages.values()))
+    assert all(ids == first for ids in pages.values()), "endpoints disagree"
+    assert len(first) == PAGE_SIZE
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--offers", type=int, default=50_000)
-    parser.add_argument("--requests", type=int, default=400, help="per endpoint and level")
-    parser.add_argument("--port", type=int, default=18510)
-    parser.add_argument("--kinds", default="baseline,rest,graphql,graphql-async")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="server processes (ports --port, --port+1, …), as production runs one per core",
-    )
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "18510")))
+    parser.add_argument("--servers", default="uvicorn")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--kinds", default="baseline,rest,graphql,graphql-cached,graphql-304")
+    parser.add_argument("--offer-cache", default="off", help="off, on or off,on")
+    parser.add_argument("--load", default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("set DATABASE_URL to a PostgreSQL database (e.g. postgres://…/test_wt5)")
+        raise SystemExit("set DATABASE_URL to a PostgreSQL database (e.g. postgres://…/gb_iss16)")
+    if args.load == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: `make bench-tools` (Debian package wrk)")
+    if args.duration > 60:
+        raise SystemExit("bounded: at most 60 s per cell")
     seed(args.offers)
     kinds = args.kinds.split(",")
-    results: dict[tuple[str, str, int], Result] = {}
-    for cache_label, seconds in (("off", 0), ("on", 30)):
-        ports = [args.port + n for n in range(args.workers)]
-        servers = [start_server(port, seconds) for port in ports]
-        bases = [f"http://{HOST}:{port}" for port in ports]
-        try:
-            check_same_rows(bases[0])
-            for clients in CONCURRENCY:
-                for kind in kinds:
-                    result = asyncio.run(load(bases, kind, clients, args.requests))
-                    results[(cache_label, kind, clients)] = result
-                    print(
-                        f"cache {cache_label:3} {kind:13} {clients:2} clients: "
-                        f"{result.rps:7.1f} req/s  p50 {result.percentile(0.5):6.1f} ms  "
-                        f"p95 {result.percentile(0.95):6.1f} ms",
-                        flush=True,
-                    )
-        finally:
-            for server in servers:
-                stop_server(server)
-    print(f"\n{args.workers} server process(es)")
-    print_table(results, kinds)
+    clients = [int(c) for c in args.clients.split(",")]
+    results: list[tuple[str, Result]] = []
+    for offer_cache_label in args.offer_cache.split(","):
+        offer_seconds = 30 if offer_cache_label == "on" else 0
+        for server in args.servers.split(","):
+            for phase, response_seconds in (("uncached", 0), ("cached", 30)):
+                phase_kinds = [k for k in kinds if (k in CACHED_KINDS) == (phase == "cached")]
+                if not phase_kinds:
+                    continue
+                process = start_server(server, args.port, offer_seconds, response_seconds)
+                base = f"http://{HOST}:{args.port}"
+                try:
+                    check_same_rows(base, phase_kinds)
+                    for n in clients:
+                        for kind in phase_kinds:
+                            if args.load == "wrk":
+                                result = load_wrk(server, base, kind, n, args.duration)
+                            else:
+                                result = asyncio.run(
+                                    load_python(server, base, kind, n, args.duration)
+                                )
+                            results.append((offer_cache_label, result))
+                            print(
+                                f"offer cache {offer_cache_label:3} {server:8} {kind:14} "
+                                f"{n:2} clients: {result.rps:7.1f} req/s  p50 "
+                                f"{result.p50_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms"
+                                + (f"  ERRORS {result.errors}" if result.errors else ""),
+                                flush=True,
+                            )
+                finally:
+                    stop_server(process)
+    print_table(results, args)
 
 
-def print_table(results: dict[tuple[str, str, int], Result], kinds: list[str]) -> None:
+def print_table(results: list[tuple[str, Result]], args: argparse.Namespace) -> None:
     print()
-    print(f"{len(next(iter(results.values())).latencies)} requests per cell; page of {PAGE_SIZE}")
-    print("| cache | endpoint | clients | req/s | p50 ms | p95 ms | req/s÷base | p95÷base |")
-    print("|" + "---|" * 8)
-    for (cache, kind, clients), result in results.items():
-        base = results.get((cache, "baseline", clients))
-        ratio = f"{result.rps / base.rps:.2f}" if base else "-"
-        p95_ratio = f"{result.percentile(0.95) / base.percentile(0.95):.2f}" if base else "-"
-        print(
-            f"| {cache} | {kind} | {clients} | {result.rps:.1f} | {result.percentile(0.5):.1f} | "
-            f"{result.percentile(0.95):.1f} | {ratio} | {p95_ratio} |"
+    print(
+        f"page of {PAGE_SIZE} offers out of {args.offers}; one server process pinned to core "
+        f"{SERVER_CORE}, load ({args.load}) on core {CLIENT_CORE}; {args.duration:g} s per cell"
+    )
+    print(
+        "| offer cache | server | endpoint | clients | req/s | p50 ms | p95 ms "
+        "| req/s ÷ bare | p95 ÷ bare |"
+    )
+    print("|" + "---|" * 9)
+    for cache, r in results:
+        base = next(
+            (
+                b
+                for c, b in results
+                if c == cache
+                and b.server == r.server
+                and b.kind == "baseline"
+                and b.clients == r.clients
+            ),
+            None,
         )
-    for cache in ("off", "on"):
-        for clients in CONCURRENCY:
-            rest = results.get((cache, "rest", clients))
-            graphql = results.get((cache, "graphql", clients))
-            if rest and graphql:
-                line = (
-                    f"cache {cache}, {clients:2} clients: GraphQL throughput = "
-                    f"{graphql.rps / rest.rps:.0%} of REST, p95 {graphql.percentile(0.95):.1f} ms"
-                )
-                if old := results.get((cache, "graphql-async", clients)):
-                    line += (
-                        f"; async view: {old.rps / rest.rps:.0%} of REST, "
-                        f"p95 {old.percentile(0.95):.1f} ms"
-                    )
-                print(line)
+        ratio = f"{r.rps / base.rps:.2f}" if base else "-"
+        p95 = f"{r.p95_ms / base.p95_ms:.2f}" if base and base.p95_ms else "-"
+        errors = f" ({r.errors} errors)" if r.errors else ""
+        print(
+            f"| {cache} | {r.server} | {r.kind}{errors} | {r.clients} | {r.rps:.1f} | "
+            f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {ratio} | {p95} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Live-price fan-out benchmark: N concurrent GraphQL subscribers spread over two daphne
-processes with the Redis channel layer; bursts of committed price changes published by a third
-process (``manage.py publish_price_change --random``, the real after-commit path).
+"""Live-price fan-out benchmark: N concurrent GraphQL subscribers spread over two server
+processes (``--server uvicorn``, the product's, or ``daphne``) with the Redis channel layer;
+bursts of committed price changes published by a third process
+(``manage.py publish_price_change --random``, the real after-commit path).
 
 Prints, per subscriber count: deliveries expected/received (lost), latency commit→delivery
 (``publishedAt`` is stamped when the change is published right after commit) p50/p95/max, and
@@ -113,12 +114,17 @@ def free_ports(count: int) -> list[int]:
     raise RuntimeError(f"no free ports in {port_range()}")
 
 
+SERVER = "uvicorn"  # --server: the product's default; daphne for comparison
+
+
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "apps.websocket_gateway.serve",
+            "--server",
+            SERVER,
             "-b",
             "127.0.0.1",
             "-p",
@@ -305,7 +311,10 @@ def main() -> None:
     parser.add_argument("--burst-size", type=int, default=5)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--modes", default="priceUpdates,priceUpdateBatches")
+    parser.add_argument("--server", default="uvicorn", choices=("uvicorn", "daphne"))
     args = parser.parse_args()
+    global SERVER
+    SERVER = args.server
     counts = [int(x) for x in args.subscribers.split(",")]
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL is required: the bench measures fan-out across processes via Redis")
@@ -332,7 +341,7 @@ def main() -> None:
                         server.kill()
                         server.wait(10)
     print(
-        f"\nlive_bench: 2 daphne processes + Redis, {args.bursts} bursts × {args.burst_size} "
+        f"\nlive_bench: 2 {SERVER} processes + Redis, {args.bursts} bursts × {args.burst_size} "
         f"changes every {args.interval}s; half the subscribers unfiltered, half by GPU model"
     )
     print(

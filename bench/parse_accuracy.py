@@ -77,6 +77,10 @@ def main() -> int:
     from apps.math_core.model_catalogue import load_models
 
     original = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":  # its own file: never the one a running `make test` uses
+        connection.settings_dict["TEST"]["NAME"] = str(ROOT / "var" / "bench-parse.sqlite3")
+    else:
+        connection.settings_dict["TEST"]["NAME"] = f"bench_parse_{original}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         load_models()

@@ -2,7 +2,7 @@
 subscriptions at ``/graphql/`` (``graphql-transport-ws`` only: the legacy ``graphql-ws`` protocol
 had an auth-bypass CVE) and the legacy price feed at ``/ws/``.
 
-Serve it with ``python -m apps.websocket_gateway.serve`` (daphne with access-log redaction).
+Serve it with ``python -m apps.websocket_gateway.serve`` (uvicorn with access-log redaction).
 """
 
 import os
@@ -16,10 +16,19 @@ from gpubroker.http_handler import SyncChainASGIHandler  # noqa: E402
 
 django_asgi_app = SyncChainASGIHandler()
 
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 
 from apps.websocket_gateway.routing import websocket_urlpatterns  # noqa: E402
+
+# Build the cache and channel-layer backends now, in one thread: left to the first requests, the
+# health check imports redis from a worker thread and from the event loop at once, and that
+# concurrent first import can deadlock or leave redis half-imported for the process's life.
+for _alias in settings.CACHES:
+    caches[_alias]
+get_channel_layer()
 
 application = ProtocolTypeRouter(
     {

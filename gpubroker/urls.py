@@ -7,7 +7,7 @@ from gpubroker.health import health
 from gpubroker.metrics import metrics_view
 from gpubroker.web.views import landing
 from schema import schema
-from schema.http_view import GatewayGraphQLView
+from schema.http_caching import CachedGatewayView
 
 urlpatterns = [
     path("", landing, name="landing"),
@@ -22,8 +22,9 @@ urlpatterns = [
     # over WebSocket by the Channels consumer (apps/websocket_gateway/routing.py), not by this view.
     path(
         "graphql/",
-        # Request-level errors as GraphQL-over-HTTP JSON, documentId, GraphiQL per settings.
-        csrf_exempt(GatewayGraphQLView.as_view(schema=schema, graphql_ide="graphiql")),
+        # Request-level errors as GraphQL-over-HTTP JSON, documentId, GraphiQL per settings; the
+        # response cache and HTTP caching of public operations (schema/http_caching.py).
+        csrf_exempt(CachedGatewayView.as_view(schema=schema, graphql_ide="graphiql")),
         name="graphql",
     ),
     path("admin/", admin.site.urls),

@@ -10,9 +10,9 @@ from . import ai, auth, integrations, kpi, math_core, providers, recommendations
 from . import models as model_catalogue
 from .cost import CostExtension
 from .errors import ErrorFormatter
+from .fast_execution import FastFieldsExecutionContext
 from .gateway_schema import GatewaySchema
 from .limits import GatewayValidation
-from .live_execution import SharedEventExecutionContext
 from .operation_metrics import OperationMetrics
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
@@ -48,5 +48,5 @@ schema = GatewaySchema(
         ErrorFormatter,
         OperationMetrics,  # latency and cost by operation name, for /metrics
     ],
-    execution_context_class=SharedEventExecutionContext,
+    execution_context_class=FastFieldsExecutionContext,
 )

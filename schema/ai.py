@@ -30,6 +30,7 @@ from . import cost, offer_links
 from .errors import NotFoundError
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, require_user
+from .privacy import PRIVATE
 from .recommendation_types import catalogue_offer_field
 
 #: Declared list sizes (query cost): offers one answer cites, tool calls it makes (rounds x calls),
@@ -42,7 +43,7 @@ MAX_ERRORS = 1
 
 
 @payload_error(AssistantErrorCode)
-@strawberry.type(description="A problem with an assistant request.")
+@strawberry.type(description="A problem with an assistant request.", directives=[PRIVATE])
 class AssistantError:
     field: str | None
     message: str
@@ -50,7 +51,8 @@ class AssistantError:
 
 
 @strawberry.type(
-    description="An offer an answer cites, as the catalogue had it when the answer was given."
+    description="An offer an answer cites, as the catalogue had it when the answer was given.",
+    directives=[PRIVATE],
 )
 class CitedOffer:
     offer_id: strawberry.ID
@@ -73,7 +75,9 @@ class CitedOffer:
         return cls(**{**vars(citation), "offer_id": strawberry.ID(citation.offer_id)})
 
 
-@strawberry.type(description="A tool call the assistant made while answering.")
+@strawberry.type(
+    description="A tool call the assistant made while answering.", directives=[PRIVATE]
+)
 class ToolCall:
     name: str
     arguments: JSON
@@ -97,7 +101,7 @@ def _calls(records: list[dict[str, Any]]) -> list[ToolCall]:
     ]
 
 
-@strawberry.type(description="The assistant's answer to one message.")
+@strawberry.type(description="The assistant's answer to one message.", directives=[PRIVATE])
 class ChatReply:
     session_id: strawberry.ID
     message_id: strawberry.ID
@@ -110,7 +114,7 @@ class ChatReply:
     created_at: datetime | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ChatPayload:
     reply: ChatReply | None = None
     errors: list[AssistantError] = strawberry.field(
@@ -118,7 +122,10 @@ class ChatPayload:
     )
 
 
-@strawberry.type(description="Free text read as an estimate-workload body and offer filters.")
+@strawberry.type(
+    description="Free text read as an estimate-workload body and offer filters.",
+    directives=[PRIVATE],
+)
 class ParsedWorkload:
     workload: JSON = strawberry.field(
         description="estimate-workload fields found (a valid body when `complete`)."
@@ -132,7 +139,7 @@ class ParsedWorkload:
     notes: list[str] = strawberry.field(metadata=cost.list_size(MAX_NOTES))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ParseWorkloadPayload:
     result: ParsedWorkload | None = None
     errors: list[AssistantError] = strawberry.field(
@@ -140,7 +147,7 @@ class ParseWorkloadPayload:
     )
 
 
-@strawberry.type(description="One message of a chat session.")
+@strawberry.type(description="One message of a chat session.", directives=[PRIVATE])
 class ChatMessageType:
     id: strawberry.ID
     role: str
@@ -163,7 +170,9 @@ class ChatMessageType:
         )
 
 
-@strawberry.type(description="A page of a chat session's messages, oldest first.")
+@strawberry.type(
+    description="A page of a chat session's messages, oldest first.", directives=[PRIVATE]
+)
 class ChatHistory:
     session_id: strawberry.ID
     title: str
@@ -183,14 +192,19 @@ class ChatHistory:
 ChatHistoryResult = Annotated[ChatHistory | NotFoundError, strawberry.union("ChatHistoryResult")]
 
 
-@strawberry.type(description="A tool the assistant can call, with its JSON schema.")
+@strawberry.type(
+    description="A tool the assistant can call, with its JSON schema.", directives=[PRIVATE]
+)
 class AiTool:
     name: str
     description: str
     parameters: JSON
 
 
-@strawberry.type(description="The assistant's mode and, in remote mode, its agent's health.")
+@strawberry.type(
+    description="The assistant's mode and, in remote mode, its agent's health.",
+    directives=[PRIVATE],
+)
 class AiHealth:
     mode: str
     model: str | None
@@ -229,7 +243,7 @@ def _reply(info: Info, answer: services.ChatAnswer) -> ChatReply:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Query:
     @strawberry_django.field(
         description="A page of one of your chat sessions (about the viewer; another user's "
@@ -268,7 +282,7 @@ class Query:
         return AiHealth(**vars(services.health()))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Mutation:
     @mutation("Send a message to the assistant (a new session without sessionId).", IsAuthenticated)
     def chat(self, info: Info, input: ChatInput) -> ChatPayload:

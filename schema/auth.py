@@ -31,6 +31,7 @@ from .permissions import (
     request_user_agent,
     require_user,
 )
+from .privacy import PRIVATE
 
 
 def _guarded(*permissions: type) -> list[Any]:
@@ -38,7 +39,9 @@ def _guarded(*permissions: type) -> list[Any]:
 
 
 @payload_error(AuthErrorCode)
-@strawberry.type(description="A problem with an account, token, MFA or invitation request.")
+@strawberry.type(
+    description="A problem with an account, token, MFA or invitation request.", directives=[PRIVATE]
+)
 class AuthError:
     field: str | None
     message: str
@@ -51,7 +54,7 @@ class UserRole(Enum):
     TENANT_ADMIN = "tenant_admin"
 
 
-@strawberry_django.type(models.Tenant, name="Tenant")
+@strawberry_django.type(models.Tenant, name="Tenant", directives=[PRIVATE])
 class TenantType:
     id: strawberry.ID
     name: auto
@@ -60,7 +63,7 @@ class TenantType:
     ws_limit: auto
 
 
-@strawberry_django.type(models.User, name="User")
+@strawberry_django.type(models.User, name="User", directives=[PRIVATE])
 class UserType:
     id: strawberry.ID
     email: auto
@@ -73,7 +76,7 @@ class UserType:
     tenant: TenantType | None
 
 
-@strawberry_django.type(models.Invitation, name="Invitation")
+@strawberry_django.type(models.Invitation, name="Invitation", directives=[PRIVATE])
 class InvitationType:
     id: strawberry.ID
     email: auto
@@ -83,7 +86,7 @@ class InvitationType:
     accepted_at: auto
 
 
-@strawberry_django.type(models.AuthSession, name="AuthSession")
+@strawberry_django.type(models.AuthSession, name="AuthSession", directives=[PRIVATE])
 class AuthSessionType:
     id: strawberry.ID
     created_at: auto
@@ -99,7 +102,7 @@ class AuthSessionType:
         return principal is not None and principal.session_id == self.pk  # type: ignore[attr-defined]
 
 
-@strawberry_django.type(models.AuditLog, name="AuditEntry")
+@strawberry_django.type(models.AuditLog, name="AuditEntry", directives=[PRIVATE])
 class AuditEntryType:
     id: strawberry.ID
     sequence: auto
@@ -120,7 +123,7 @@ class AuditEntryType:
         return self.details  # type: ignore[attr-defined]
 
 
-@strawberry.type(description="One page of the audit log, newest first.")
+@strawberry.type(description="One page of the audit log, newest first.", directives=[PRIVATE])
 class AuditLogPage:
     entries: list[AuditEntryType] = strawberry.field(
         metadata=cost.list_size(50, argument="first", maximum=selectors.MAX_PAGE)
@@ -129,7 +132,7 @@ class AuditLogPage:
     has_next_page: bool
 
 
-@strawberry.type(description="A signed access token and its refresh token.")
+@strawberry.type(description="A signed access token and its refresh token.", directives=[PRIVATE])
 class AuthTokens:
     access_token: str
     refresh_token: str
@@ -137,7 +140,9 @@ class AuthTokens:
     expires_in: int
 
 
-@strawberry.type(description="Password accepted; send a TOTP code with this token.")
+@strawberry.type(
+    description="Password accepted; send a TOTP code with this token.", directives=[PRIVATE]
+)
 class MfaChallenge:
     mfa_token: str
     expires_in: int
@@ -152,52 +157,52 @@ class RegisterInput:
     invitation_token: str | None = None
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RegisterPayload:
     user: UserType | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class LoginPayload:
     tokens: AuthTokens | None = None
     mfa_challenge: MfaChallenge | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class TokensPayload:
     tokens: AuthTokens | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class LogoutPayload:
     ok: bool = False
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class MfaEnrolmentPayload:
     secret: str | None = None
     otpauth_uri: str | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class UserPayload:
     user: UserType | None = None
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class CreateInvitationPayload:
     invitation: InvitationType | None = None
     token: str | None = strawberry.field(default=None, description="Shown only once.")
     errors: list[AuthError] = strawberry.field(default_factory=list, metadata=cost.list_size(10))
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Query:
     @strawberry_django.field(
         description="The signed-in user.", extensions=_guarded(IsAuthenticated)
@@ -234,7 +239,7 @@ class Query:
         return list(selectors.sessions_for(require_user(info)))  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Mutation:
     @mutation("Create an account (and an organisation, unless joining by invitation).")
     def register(self, info: Info, input: RegisterInput) -> RegisterPayload:

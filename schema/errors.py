@@ -21,6 +21,8 @@ from apps.core.errors import DomainError, ServiceUnavailable, dependency_unavail
 from gpubroker.observability import current_trace_id
 from graphql import GraphQLError
 
+from .privacy import PUBLIC
+
 logger = logging.getLogger("gpubroker.graphql")
 
 
@@ -36,7 +38,7 @@ class ErrorCode(Enum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
-@strawberry.type(description="The requested object does not exist.")
+@strawberry.type(description="The requested object does not exist.", directives=[PUBLIC])
 class NotFoundError:
     message: str
     code: ErrorCode = ErrorCode.NOT_FOUND

@@ -23,6 +23,7 @@ from apps.providers.integrations import IntegrationView
 from . import cost
 from .mutations import mutation, payload_error
 from .permissions import IsAuthenticated, request_ip, require_user
+from .privacy import PRIVATE
 
 
 def _authenticated() -> list[Any]:
@@ -30,7 +31,7 @@ def _authenticated() -> list[Any]:
 
 
 @payload_error(IntegrationErrorCode)
-@strawberry.type(description="A problem with a provider integration request.")
+@strawberry.type(description="A problem with a provider integration request.", directives=[PRIVATE])
 class IntegrationError:
     field: str | None
     message: str
@@ -53,6 +54,7 @@ class IntegrationScope(Enum):
 @strawberry.type(
     name="ProviderIntegration",
     description="A provider and the caller's stored API key for it (never the key itself).",
+    directives=[PRIVATE],
 )
 class ProviderIntegrationType:
     provider: str
@@ -99,7 +101,7 @@ class SaveIntegrationInput:
     use_for_catalogue: bool = True
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class IntegrationPayload:
     integration: ProviderIntegrationType | None = None
     created: bool = False
@@ -108,7 +110,7 @@ class IntegrationPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class DeleteIntegrationPayload:
     ok: bool = False
     errors: list[IntegrationError] = strawberry.field(
@@ -116,7 +118,7 @@ class DeleteIntegrationPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Query:
     @strawberry_django.field(
         description="Every provider with your organisation's integration status.",
@@ -128,7 +130,7 @@ class Query:
         return [ProviderIntegrationType.of(view) for view in views]
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Mutation:
     @mutation(
         "Store or replace a provider API key (validated with the provider first).", IsAuthenticated

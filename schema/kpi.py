@@ -29,6 +29,7 @@ from . import cost
 from .errors import NotFoundError
 from .kpi_flags import AnomalyCode, OfferFlag
 from .offer_links import linked_offer, register_offers
+from .privacy import PUBLIC
 from .providers import GPUOfferType
 
 
@@ -61,7 +62,7 @@ INSIGHT_ROWS = 10  # KPI_INSIGHT_LIMIT's default
 KpiErrorCode = strawberry.enum(KpiCodes, description="What went wrong with a KPI request.")
 
 
-@strawberry.type(description="A problem with one argument of a KPI query.")
+@strawberry.type(description="A problem with one argument of a KPI query.", directives=[PUBLIC])
 class KpiError:
     field: str | None
     message: str
@@ -78,7 +79,10 @@ def _dataclass_type(kind: type) -> Any:
     return classmethod(lambda cls, obj, info: isinstance(obj, kind))
 
 
-@strawberry.type(description="Per-GPU-hour price distribution (USD; numpy linear percentiles).")
+@strawberry.type(
+    description="Per-GPU-hour price distribution (USD; numpy linear percentiles).",
+    directives=[PUBLIC],
+)
 class PriceStats:
     count: int
     min: Decimal | None
@@ -89,7 +93,9 @@ class PriceStats:
     mean: Decimal | None
 
 
-@strawberry.type(description="An offer as a KPI saw it, with a link to the live offer.")
+@strawberry.type(
+    description="An offer as a KPI saw it, with a link to the live offer.", directives=[PUBLIC]
+)
 class KpiOffer:
     offer_id: strawberry.ID
     provider: str
@@ -107,7 +113,7 @@ class KpiOffer:
         return linked_offer(info, self.offer_id)  # type: ignore[return-value]
 
 
-@strawberry.type(description="A provider's last successful sync and its age.")
+@strawberry.type(description="A provider's last successful sync and its age.", directives=[PUBLIC])
 class ProviderFreshness:
     provider: str
     display_name: str
@@ -116,7 +122,7 @@ class ProviderFreshness:
     stale: bool
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class GpuModelOverview:
     gpu_model: str
     offer_count: int
@@ -127,7 +133,7 @@ class GpuModelOverview:
     cheapest_available: KpiOffer | None
 
 
-@strawberry.type(description="The market at a glance.")
+@strawberry.type(description="The market at a glance.", directives=[PUBLIC])
 class KpiOverview:
     as_of: datetime
     offers_total: int
@@ -139,13 +145,15 @@ class KpiOverview:
     stale_after_seconds: float
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class GroupPriceStats:
     key: str
     price: PriceStats
 
 
-@strawberry.type(description="Change of the median and of the chained index over a window.")
+@strawberry.type(
+    description="Change of the median and of the chained index over a window.", directives=[PUBLIC]
+)
 class PriceTrend:
     window: str
     median_then: Decimal | None
@@ -155,7 +163,7 @@ class PriceTrend:
     volatility_percent: float | None
 
 
-@strawberry.type(description="One chart point: a stored index period.")
+@strawberry.type(description="One chart point: a stored index period.", directives=[PUBLIC])
 class SeriesPoint:
     period_start: datetime
     median: Decimal | None
@@ -165,7 +173,7 @@ class SeriesPoint:
     index_value: float
 
 
-@strawberry.type(description="KPIs of one GPU model.")
+@strawberry.type(description="KPIs of one GPU model.", directives=[PUBLIC])
 class GpuKpis:
     gpu_model: str = strawberry.field(description="The model, or the family asked for.")
     variants: list[str] = strawberry.field(
@@ -192,7 +200,7 @@ class GpuKpis:
     is_type_of = _dataclass_type(results.GpuMetrics)
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class ModelPriceRatio:
     gpu_model: str
     tier: str
@@ -202,7 +210,7 @@ class ModelPriceRatio:
     ratio: float | None
 
 
-@strawberry.type(description="One provider against the market.")
+@strawberry.type(description="One provider against the market.", directives=[PUBLIC])
 class ProviderKpis:
     name: str
     display_name: str
@@ -224,7 +232,7 @@ class ProviderKpis:
     is_type_of = _dataclass_type(results.ProviderKpis)
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class PriceMove:
     offer: KpiOffer
     old_price_per_gpu_hour: Decimal
@@ -232,13 +240,13 @@ class PriceMove:
     change_percent: float
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class ValueOffer:
     offer: KpiOffer
     value: Decimal
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class SupplyChange:
     gpu_model: str
     appeared: int
@@ -246,7 +254,7 @@ class SupplyChange:
     net: int
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class CheapestRegion:
     gpu_model: str
     region: str
@@ -254,19 +262,19 @@ class CheapestRegion:
     offer: KpiOffer
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class OfferAnomaly:
     offer: KpiOffer
     flags: list[OfferFlag] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class CodeCount:
     code: str
     count: int
 
 
-@strawberry.type(description="What moved in the market over a window.")
+@strawberry.type(description="What moved in the market over a window.", directives=[PUBLIC])
 class MarketInsights:
     window: str
     as_of: datetime
@@ -283,7 +291,9 @@ class MarketInsights:
     anomaly_counts: list[CodeCount] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
 
 
-@strawberry.type(description="Offers left out of one index period, by reason code.")
+@strawberry.type(
+    description="Offers left out of one index period, by reason code.", directives=[PUBLIC]
+)
 class ExclusionCounts:
     price_outlier_high: int
     price_outlier_low: int
@@ -293,7 +303,9 @@ class ExclusionCounts:
     gone_offer: int = strawberry.field(description="Listed in the previous period only.")
 
 
-@strawberry.type(description="One stored, immutable period of the chained price index.")
+@strawberry.type(
+    description="One stored, immutable period of the chained price index.", directives=[PUBLIC]
+)
 class PriceIndexPoint:
     period_start: datetime
     period_end: datetime
@@ -310,7 +322,9 @@ class PriceIndexPoint:
     input_hash: str
 
 
-@strawberry.type(description="The chained Jevons GPU-hour price index of a model and tier.")
+@strawberry.type(
+    description="The chained Jevons GPU-hour price index of a model and tier.", directives=[PUBLIC]
+)
 class PriceIndexSeries:
     gpu_model: str
     tier: str
@@ -351,7 +365,7 @@ def _linked(info: Info, value: Any) -> Any:
     return value
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry.field(description="Market overview: totals, per-model prices, freshness. Public.")
     def kpi_overview(self, info: Info) -> KpiOverview:

@@ -13,6 +13,8 @@ from strawberry.types import Info
 from apps.kpi import services
 from apps.kpi.results import FlagOut
 
+from .privacy import PUBLIC
+
 _CONTEXT_KEY = "_gpubroker_kpi_flags"
 
 
@@ -25,7 +27,7 @@ class AnomalyCode(Enum):
     STALE = "STALE"
 
 
-@strawberry.type(description="An anomaly flag with its reason code.")
+@strawberry.type(description="An anomaly flag with its reason code.", directives=[PUBLIC])
 class OfferFlag:
     score: float | None = strawberry.field(description="Robust z-score (null for STALE).")
     peer_median: Decimal | None = strawberry.field(

@@ -16,7 +16,9 @@ from apps.math_core import calculators, models, services
 from apps.math_core.algorithms import gpu_names
 
 from . import cost
+from .django_fields import ColumnField
 from .errors import NotFoundError
+from .privacy import PUBLIC
 from .recommendation_inputs import CostPerGflopInput, CostPerTokenInput, plain
 from .recommendation_types import FlopCost, TokenCost
 
@@ -44,7 +46,9 @@ class SortDirection(Enum):
     DESC = "desc"
 
 
-@strawberry_django.type(models.GPUBenchmark, name="GPUBenchmark")
+@strawberry_django.type(
+    models.GPUBenchmark, name="GPUBenchmark", field_cls=ColumnField, directives=[PUBLIC]
+)
 class GPUBenchmarkType:
     id: auto
     gpu_model: auto
@@ -79,6 +83,7 @@ class GPUBenchmarkType:
         "A GPU family and its variants. In any GPU filter a family name matches every variant; "
         "a variant matches only itself. Catalogue data, the same for every caller."
     ),
+    directives=[PUBLIC],
 )
 class GPUFamilyType:
     name: str
@@ -93,7 +98,7 @@ TokenCostResult = Annotated[TokenCost | NotFoundError, strawberry.union("TokenCo
 FlopCostResult = Annotated[FlopCost | NotFoundError, strawberry.union("FlopCostResult")]
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(
         description="GPU benchmarks, optionally filtered and ordered.",

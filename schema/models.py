@@ -16,6 +16,7 @@ from apps.math_core.models import ModelArchitecture
 
 from . import cost
 from .errors import ErrorCode
+from .privacy import PUBLIC
 
 
 @strawberry_django.type(
@@ -24,6 +25,7 @@ from .errors import ErrorCode
     description="An open model's published architecture (catalogue data, the same for every "
     "caller). `source` is the config.json it comes from; `verifiedVia` what it was checked "
     "against (empty: not cross-checked, see `notes`).",
+    directives=[PUBLIC],
 )
 class ModelType:
     name: strawberry.auto
@@ -70,7 +72,10 @@ class ModelType:
         return model_catalogue.kv_bytes_per_token_fp16(self)  # type: ignore[arg-type]
 
 
-@strawberry.type(description="No catalogue model has that name; the closest ones are suggested.")
+@strawberry.type(
+    description="No catalogue model has that name; the closest ones are suggested.",
+    directives=[PUBLIC],
+)
 class ModelNotFoundError:
     message: str
     suggestions: list[str] = strawberry.field(metadata=cost.list_size(10))
@@ -80,7 +85,7 @@ class ModelNotFoundError:
 ModelResult = Annotated[ModelType | ModelNotFoundError, strawberry.union("ModelResult")]
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(
         description="Catalogue models whose name, family or an alias contains `search` "

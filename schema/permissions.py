@@ -28,6 +28,8 @@ from apps.auth_app.services import Principal
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 
+from .privacy import mark_viewer_read
+
 WS_USER_SCOPE_KEY = "gpubroker_user"
 
 
@@ -51,6 +53,7 @@ def context_client(context: Any) -> tuple[User | None, str]:
 
 def current_principal(info: Info) -> Principal | None:
     request = _request(info.context)
+    mark_viewer_read(request)  # the response is about the viewer: never cached (privacy.py)
     return request_principal(request) if isinstance(request, HttpRequest) else None
 
 
@@ -67,6 +70,7 @@ def optional_principal(info: Info) -> Principal | None:
     """The HTTP caller where signing in is optional, by the middleware's one rule (a bearer token
     that does not verify is ``UNAUTHENTICATED``, never anonymous); None over WebSocket."""
     request = _request(info.context)
+    mark_viewer_read(request)
     return middleware.optional_principal(request) if isinstance(request, HttpRequest) else None
 
 

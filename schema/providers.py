@@ -36,6 +36,7 @@ from .django_fields import ColumnField
 from .errors import NotFoundError
 from .kpi_flags import AnomalyCode, OfferFlag, flags_of
 from .math_core import GPUBenchmarkType, SortDirection, Vendor
+from .privacy import PUBLIC
 from .recommendation_inputs import Precision
 from .recommendation_types import TokenCost
 
@@ -75,7 +76,9 @@ class ModelSize(Enum):
     SIZE_70B = "70b"
 
 
-@strawberry_django.type(models.Provider, name="Provider", field_cls=ColumnField)
+@strawberry_django.type(
+    models.Provider, name="Provider", field_cls=ColumnField, directives=[PUBLIC]
+)
 class ProviderType:
     id: auto
     name: auto
@@ -93,7 +96,9 @@ class ProviderType:
     )
 
 
-@strawberry_django.type(models.PriceHistory, name="PriceHistory", field_cls=ColumnField)
+@strawberry_django.type(
+    models.PriceHistory, name="PriceHistory", field_cls=ColumnField, directives=[PUBLIC]
+)
 class PriceHistoryType:
     id: auto
     price_per_hour: auto
@@ -132,7 +137,11 @@ _COST_ONLY = [
 ]
 
 
-@strawberry.type(name="PriceComponent", description="One separately priced part of an offer.")
+@strawberry.type(
+    name="PriceComponent",
+    description="One separately priced part of an offer.",
+    directives=[PUBLIC],
+)
 class PriceComponentType:
     name: str = strawberry.field(description="gpu, cpu, ram, disk, ipv4 or network.")
     usd_per_hour: Decimal
@@ -140,6 +149,7 @@ class PriceComponentType:
 
 @strawberry.type(
     name="PriceBreakdown",
+    directives=[PUBLIC],
     description=(
         "What an offer's pricePerHour pays for: included components, components the provider "
         "bills separately on top (excluded), and the per-component prices where the provider "
@@ -167,7 +177,9 @@ class PriceBreakdownType:
         )
 
 
-@strawberry_django.type(models.GPUOffer, name="GPUOffer", field_cls=ColumnField)
+@strawberry_django.type(
+    models.GPUOffer, name="GPUOffer", field_cls=ColumnField, directives=[PUBLIC]
+)
 class GPUOfferType:
     id: auto
     provider: ProviderType
@@ -291,7 +303,9 @@ class GPUOfferType:
         return selectors.price_history(root, _history_window(first, since))  # type: ignore[return-value]
 
 
-@strawberry.type(name="OfferConnection", description="A page of offers (Relay connection).")
+@strawberry.type(
+    name="OfferConnection", description="A page of offers (Relay connection).", directives=[PUBLIC]
+)
 class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
     total_count: int = strawberry.field(description="Offers matching the filter, all pages.")
     edges: list[relay.Edge[GPUOfferType]] = strawberry.field(  # type: ignore[type-var]
@@ -377,7 +391,7 @@ def _loader(info: Info) -> selectors.Loader:
     return load
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(description="Search the offer catalogue (page size at most 100).")
     def offers(

@@ -20,6 +20,7 @@ from apps.math_core.errors import RecommendationErrorCode
 
 from . import cost, offer_links
 from .mutations import payload_error
+from .privacy import PRIVATE, PUBLIC
 
 if TYPE_CHECKING:
     from .providers import GPUOfferType
@@ -29,7 +30,10 @@ LinkedOffer = Annotated["GPUOfferType", strawberry.lazy("schema.providers")]
 
 
 @payload_error(RecommendationErrorCode)
-@strawberry.type(description="A problem with a TOPSIS, recommendation or interaction request.")
+@strawberry.type(
+    description="A problem with a TOPSIS, recommendation or interaction request.",
+    directives=[PRIVATE],
+)
 class RecommendationError:
     field: str | None
     message: str
@@ -50,7 +54,7 @@ def catalogue_offer_field() -> Any:
 # --- Results ----------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TokenCost:
     cost_per_million_tokens: Decimal
     price_per_hour: Decimal
@@ -66,7 +70,7 @@ class TokenCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class FlopCost:
     cost_per_gflop: Decimal
     cost_per_tflop_hour: Decimal
@@ -79,7 +83,7 @@ class FlopCost:
     offer_id: strawberry.ID | None
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class MemoryBreakdown:
     weights_gb: float
     kv_cache_gb: float
@@ -96,7 +100,7 @@ class MemoryBreakdown:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class GpuModelEstimate:
     gpu_model: str
     vram_gb: int
@@ -118,7 +122,7 @@ class GpuModelEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class OfferEstimate:
     offer_id: strawberry.ID
     provider: str
@@ -141,7 +145,7 @@ class OfferEstimate:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class WorkloadEstimate:
     feasible: bool
     reason: str | None = strawberry.field(description="Why no offer can run it, when none can.")
@@ -149,7 +153,7 @@ class WorkloadEstimate:
     total_flops: float
     units: float
     unit: str
-    assumptions: list[str] = strawberry.field(metadata=cost.list_size(10))
+    assumptions: list[str] = strawberry.field(metadata=cost.list_size(25))
     gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
     offers: list[OfferEstimate] = strawberry.field(
         metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
@@ -165,7 +169,7 @@ class WorkloadEstimate:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class TopsisScores:
     scores: list[float] = strawberry.field(
         description="Closeness per row, in input order.", metadata=cost.list_size(1000)
@@ -178,14 +182,17 @@ class TopsisScores:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class AppliedCriterion:
     criterion: str
     weight: float
     type: str
 
 
-@strawberry.type(description="An offer as the recommenders show it (offerId links the catalogue).")
+@strawberry.type(
+    description="An offer as the recommenders show it (offerId links the catalogue).",
+    directives=[PUBLIC],
+)
 class OfferSummary:
     offer_id: strawberry.ID
     provider: str
@@ -200,7 +207,7 @@ class OfferSummary:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RankedOffer:
     offer: OfferSummary
     rank: int
@@ -208,7 +215,7 @@ class RankedOffer:
     criteria_values: JSON
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferRanking:
     run_id: strawberry.ID
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
@@ -222,7 +229,7 @@ class OfferRanking:
     truncated: bool
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class TopsisPayload:
     scores: TopsisScores | None = None
     ranking: OfferRanking | None = None
@@ -231,7 +238,7 @@ class TopsisPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentScore:
     name: str
     raw_score: float
@@ -241,7 +248,7 @@ class ComponentScore:
     note: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class DecidingCriterion:
     source: str
     criterion: str
@@ -250,14 +257,14 @@ class DecidingCriterion:
     detail: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Explanation:
     components: list[ComponentScore] = strawberry.field(metadata=cost.list_size(3))
     deciding_criteria: list[DecidingCriterion] = strawberry.field(metadata=cost.list_size(10))
     summary: str
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecommendedOffer:
     offer: OfferSummary
     rank: int
@@ -273,7 +280,7 @@ class RecommendedOffer:
         return strawberry.ID(self.offer.offer_id)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class ComponentWeights:
     topsis: float
     collaborative: float
@@ -288,7 +295,7 @@ def _effective_weights(root: Any) -> ComponentWeights:
     return ComponentWeights(**root.effective_weights)
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class Recommendations:
     run_id: strawberry.ID
     feasible: bool
@@ -302,6 +309,14 @@ class Recommendations:
     collaborative_source: str
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     truncated: bool
+    model: str | None = strawberry.field(
+        default=None, description="The catalogue model row the workload was sized with."
+    )
+    assumptions: list[str] = strawberry.field(
+        default_factory=list,
+        description="Every assumption and default of the workload plan.",
+        metadata=cost.list_size(25),
+    )
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
     )
@@ -311,7 +326,7 @@ class Recommendations:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class EnsemblePayload:
     result: Recommendations | None = None
     errors: list[RecommendationError] = strawberry.field(
@@ -319,7 +334,7 @@ class EnsemblePayload:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class OfferInteraction:
     id: strawberry.ID
     offer_id: strawberry.ID
@@ -328,7 +343,7 @@ class OfferInteraction:
     created_at: datetime
 
 
-@strawberry.type
+@strawberry.type(directives=[PRIVATE])
 class RecordInteractionPayload:
     interaction: OfferInteraction | None = None
     errors: list[RecommendationError] = strawberry.field(

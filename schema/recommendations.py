@@ -20,6 +20,7 @@ from apps.math_core.algorithms.workload_mapper import Workload
 from .mutations import mutation
 from .offer_links import register_offers
 from .permissions import IsAuthenticated, optional_user, require_user
+from .privacy import PUBLIC
 from .providers import OfferFilterInput, offer_filters
 from .recommendation_inputs import (
     FILTER_DOC,
@@ -41,7 +42,7 @@ def workload_from(value: WorkloadInput) -> Workload:
     return workloads.build_workload(**plain(value))
 
 
-@strawberry.type
+@strawberry.type(directives=[PUBLIC])
 class Query:
     @strawberry_django.field(
         description="Memory, compute, duration and cost of a job on every candidate offer "

@@ -35,6 +35,7 @@ from apps.websocket_gateway.streams import price_change_batches, price_changes
 
 from . import cost
 from .live_execution import SharedEvent
+from .privacy import PUBLIC
 from .recommendation_types import LinkedOffer
 
 
@@ -60,7 +61,7 @@ class PriceUpdateFilter:
     )
 
 
-@strawberry.type(description="A change of one offer's price or availability.")
+@strawberry.type(description="A change of one offer's price or availability.", directives=[PUBLIC])
 class PriceUpdate(SharedEvent):
     offer_id: strawberry.ID
     kind: OfferChangeKind
@@ -116,7 +117,8 @@ class PriceUpdate(SharedEvent):
 
 @strawberry.type(
     description="The matching changes of one published batch (a sync's changes arrive in "
-    "batches of up to a few hundred): one message for many changes."
+    "batches of up to a few hundred): one message for many changes.",
+    directives=[PUBLIC],
 )
 class PriceUpdateBatch(SharedEvent):
     published_at: datetime

@@ -1,5 +1,6 @@
 """Runs the named operations of ``graphql/operations/*.graphql`` over real HTTP (Django's test
-client through the GraphQL view), as a frontend would."""
+client through the GraphQL view), as a frontend would — each one executed with the fast field
+path off and on and the two responses byte-compared (``tests/fast_path_differential.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.test import Client
 from graphql.language import FragmentDefinitionNode, OperationDefinitionNode, print_ast
 
 from graphql import parse
+from tests.fast_path_differential import differential_execution
 
 OPERATIONS_DIR = Path(__file__).resolve().parent.parent / "graphql" / "operations"
 
@@ -49,6 +51,26 @@ def operation_names() -> list[str]:
     return sorted(_documents()[0])
 
 
+def post(
+    client: Client,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    operation_name: str | None = None,
+) -> Any:
+    """One GraphQL POST, executed once (no differential check): the raw response."""
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return client.post(
+        "/graphql/",
+        data=json.dumps(
+            {"query": query, "variables": variables or {}, "operationName": operation_name}
+        ),
+        content_type="application/json",
+        **headers,
+    )
+
+
 def execute(
     client: Client,
     query: str,
@@ -57,15 +79,9 @@ def execute(
     token: str | None = None,
     operation_name: str | None = None,
 ) -> dict[str, Any]:
-    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    response = client.post(
-        "/graphql/",
-        data=json.dumps(
-            {"query": query, "variables": variables or {}, "operationName": operation_name}
-        ),
-        content_type="application/json",
-        **headers,
-    )
+    # Every operation runs with the fast field path off and on, byte-compared (see the module).
+    with differential_execution():
+        response = post(client, query, variables, token=token, operation_name=operation_name)
     assert response.status_code in (200, 400), response.content
     return response.json()
 

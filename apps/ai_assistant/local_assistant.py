@@ -328,16 +328,22 @@ class LocalAssistant:
         if not run.ok:
             return f"I could not check that: {run.error}."
         d = run.data
-        fits = [
-            f"{f['largest_common_size_on_one_gpu']['params_billion']:g}B at {f['precision']} "
-            f"({f['largest_common_size_on_one_gpu']['memory_gb']:,.1f} GB)"
-            for f in d["fits"]
-            if f["largest_common_size_on_one_gpu"]
-        ]
+        fits = []
+        for f in d["fits"]:
+            models = f.get("catalogue_models_on_one_gpu")
+            size = f["largest_common_size_on_one_gpu"]
+            if models:
+                names = ", ".join(f"{m['model']} ({m['memory_gb']:,.1f} GB)" for m in models[:3])
+                fits.append(f"at {f['precision']}: {names}")
+            elif size:
+                fits.append(
+                    f"at {f['precision']}: up to a {size['params_billion']:g}B model "
+                    f"({size['memory_gb']:,.1f} GB)"
+                )
         text = (
             f"On one {vram} GB GPU ({task.replace('_', ' ')}, {d['context_length']} context, "
-            f"batch {d['batch_size']}) the largest common model sizes that fit are: "
-            + (", ".join(fits) if fits else "none")
+            f"batch {d['batch_size']}) these fit — "
+            + ("; ".join(fits) if fits else "nothing I know of")
             + "."
         )
         offers = run.offers

@@ -15,8 +15,9 @@ import numpy as np
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from apps.core.errors import NotFound
+from apps.core.errors import DomainError, NotFound
 from apps.math_core import model_catalogue, recommendations, services, workloads
+from apps.math_core.algorithms.gpu_spec import Precision
 from apps.math_core.algorithms.workload_costing import min_gpus
 from apps.math_core.algorithms.workload_mapper import Workload, WorkloadType, plan_workload
 from apps.math_core.recommendations import Preferences
@@ -280,31 +281,80 @@ def compare_gpus(args: CompareGpusArgs, context: ToolContext) -> ToolOutput:
     return ToolOutput({"gpus": gpus}, cited)
 
 
-#: Model sizes (billions of parameters) the VRAM check tries: the sizes open models ship in.
+#: Model sizes (billions of parameters) the VRAM check tries when the model catalogue is empty.
 COMMON_SIZES = (0.5, 1, 1.5, 3, 7, 8, 13, 14, 27, 32, 34, 70, 72, 110, 405)
 FIT_PRECISIONS = ("fp16", "int8", "int4")
+MAX_FITTING_MODELS = 5
+
+
+def _fits_on_one(workload: Workload, vram: np.ndarray) -> float | None:
+    """The job's memory in GB when it fits on one GPU of ``vram`` GB, else None."""
+    with invalid_input_as_validation_error():
+        plan = plan_workload(workload)
+    return round(plan.memory.total_gb, 2) if int(min_gpus(plan.memory, vram)[0]) == 1 else None
+
+
+def _catalogue_fits(args: FitsInVramArgs, vram: np.ndarray, precision: str) -> list[dict[str, Any]]:
+    """Catalogue LLMs that fit on one GPU at ``precision``, largest first (their published
+    architecture: GQA, MoE … as the estimator models them)."""
+    fitting: list[dict[str, Any]] = []
+    for row in model_catalogue.search_models(kind="llm"):
+        arch = model_catalogue.architecture(row)
+        context = min(args.context_length, arch.max_context or args.context_length)
+        try:  # the architecture in hand: no catalogue look-up per model and precision
+            with invalid_input_as_validation_error():
+                workload = Workload(
+                    workload_type=args.workload_type,
+                    params_billion=arch.params_total / 1e9,
+                    precision=Precision.parse(precision),
+                    context_length=context,
+                    batch_size=args.batch_size,
+                    tokens=1e6,
+                    model=arch,
+                )
+                memory = _fits_on_one(workload, vram)
+        except DomainError:
+            continue
+        if memory is not None:
+            fitting.append(
+                {"model": row.name, "params_billion": arch.params_total / 1e9, "memory_gb": memory}
+            )
+    fitting.sort(key=lambda f: -float(f["params_billion"]))
+    return fitting[:MAX_FITTING_MODELS]
+
+
+def _largest_common_size(args: FitsInVramArgs, vram: np.ndarray, precision: str) -> Any:
+    largest = None
+    for size in COMMON_SIZES:
+        workload = workloads.build_workload(
+            workload_type=args.workload_type.value,
+            params_billion=size,
+            precision=precision,
+            context_length=args.context_length,
+            batch_size=args.batch_size,
+            tokens=1e6,
+            requests=1000 if args.workload_type is WorkloadType.IMAGE_GENERATION else None,
+        )
+        memory = _fits_on_one(workload, vram)
+        if memory is not None:
+            largest = {"params_billion": size, "memory_gb": memory}
+    return largest
 
 
 def fits_in_vram(args: FitsInVramArgs, context: ToolContext) -> ToolOutput:
     vram = np.array([float(args.vram_gb)])
+    catalogue = args.workload_type is not WorkloadType.IMAGE_GENERATION and bool(
+        model_catalogue.search_models(kind="llm", limit=1)
+    )
     fits: list[dict[str, Any]] = []
     for precision in FIT_PRECISIONS:
-        largest = None
-        for size in COMMON_SIZES:
-            workload = workloads.build_workload(
-                workload_type=args.workload_type.value,
-                params_billion=size,
-                precision=precision,
-                context_length=args.context_length,
-                batch_size=args.batch_size,
-                tokens=1e6,
-                requests=1000 if args.workload_type is WorkloadType.IMAGE_GENERATION else None,
-            )
-            with invalid_input_as_validation_error():
-                plan = plan_workload(workload)
-            if int(min_gpus(plan.memory, vram)[0]) == 1:
-                largest = {"params_billion": size, "memory_gb": round(plan.memory.total_gb, 2)}
-        fits.append({"precision": precision, "largest_common_size_on_one_gpu": largest})
+        entry: dict[str, Any] = {
+            "precision": precision,
+            "largest_common_size_on_one_gpu": _largest_common_size(args, vram, precision),
+        }
+        if catalogue:
+            entry["catalogue_models_on_one_gpu"] = _catalogue_fits(args, vram, precision)
+        fits.append(entry)
     filters = _open(OfferFilters(vram_gb_min=args.vram_gb))
     page = _search(filters, "price_per_gpu_hour", _limit(args.limit, context))
     offers = [OfferCitation.of(row).as_json() for row in page.rows]

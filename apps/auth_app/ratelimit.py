@@ -8,8 +8,13 @@ window, O(1) per hit, atomic Lua on Redis).
 * requests to ``/api/v2/`` and ``/graphql/``: per tenant at its ``rate_limit_rps`` (plan), per user
   (free-plan rate) for users without a tenant, per client IP at ``RATE_LIMIT_ANONYMOUS_RPS`` for
   anonymous callers;
-* sign-in: failed password attempts per account (``RATE_LIMIT_LOGIN_PER_ACCOUNT``) and per IP
-  (``RATE_LIMIT_LOGIN_PER_IP``); MFA code attempts per account (``RATE_LIMIT_MFA_PER_ACCOUNT``).
+* sign-in (README "Sign-in throttling"): failed password attempts per account *and* source
+  together (``RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE``: that source is refused for that account) and
+  per source (``RATE_LIMIT_LOGIN_PER_IP``); per account from every source
+  (``RATE_LIMIT_LOGIN_PER_ACCOUNT``) only *slows* attempts (``login_delay``), so failures from
+  elsewhere never lock the owner out; MFA code attempts per account
+  (``RATE_LIMIT_MFA_PER_ACCOUNT``);
+* GraphQL cost budget per client (``cost_budget_for``, ``charge_cost``; ``schema/cost.py``).
 
 If the storage is unreachable the limiter fails open (logs an error, lets the request through):
 an outage of Redis must not take the API down; ``/health`` reports the cache.
@@ -21,6 +26,7 @@ import contextlib
 import hashlib
 import logging
 import math
+import threading
 import time
 from functools import cache
 
@@ -39,8 +45,19 @@ from .models import PLAN_LIMITS, Plan, Tenant, User
 logger = logging.getLogger("gpubroker.ratelimit")
 
 
+#: The first requests of a process arrive together on several threads: ``limits`` imports its
+#: Redis client lazily and, raced, reports "redis 0.0.0" (a 500 per request: found by the
+#: concurrent-writer test). One thread builds the storage; the others wait for it.
+_storage_lock = threading.Lock()
+
+
 @cache
 def _storage() -> Storage:
+    with _storage_lock:
+        return _build_storage()
+
+
+def _build_storage() -> Storage:
     uri = settings.RATE_LIMIT_STORAGE_URI
     options: dict[str, float | str | bool] = {}
     if uri.startswith(("redis://", "rediss://")):
@@ -182,32 +199,77 @@ def charge_cost(user: User | None, ip: str, points: int) -> dict[str, int] | Non
 # --- sign-in --------------------------------------------------------------------------------
 
 
-def _login_items() -> tuple[RateLimitItem, RateLimitItem]:
-    return parse(settings.RATE_LIMIT_LOGIN_PER_ACCOUNT), parse(settings.RATE_LIMIT_LOGIN_PER_IP)
+def _login_items() -> tuple[RateLimitItem, RateLimitItem, RateLimitItem]:
+    return (
+        parse(settings.RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE),
+        parse(settings.RATE_LIMIT_LOGIN_PER_IP),
+        parse(settings.RATE_LIMIT_LOGIN_PER_ACCOUNT),
+    )
+
+
+def _account_tally(per_account: RateLimitItem) -> RateLimitItem:
+    """A counter over the per-account window that never fills, so failures past the slowdown
+    threshold are still counted (the delay grows with them)."""
+    return type(per_account)(per_account.amount * 1000, per_account.multiples)
 
 
 def check_login(email: str, ip: str | None) -> None:
-    per_account, per_ip = _login_items()
-    check(per_account, "login-account", _account_key(email))
+    """Refuse (``RateLimited``) when this source has failed too often for this account, or too
+    often overall. Failures of *other* sources never refuse this one (no lockout weapon)."""
+    per_pair, per_ip, _ = _login_items()
+    account = _account_key(email)
     if ip:
+        check(per_pair, "login-pair", account, ip)
         check(per_ip, "login-ip", ip)
 
 
+def login_delay(email: str) -> float:
+    """Seconds to hold a sign-in attempt for this account: 0 until the account has more failures
+    (from every source) than ``RATE_LIMIT_LOGIN_PER_ACCOUNT`` in its window, then
+    ``RATE_LIMIT_LOGIN_DELAY_BASE`` doubling per further failure, at most
+    ``RATE_LIMIT_LOGIN_DELAY_MAX``. It slows a distributed guesser; the right password is still
+    accepted."""
+    if not settings.RATE_LIMIT_ENABLED:
+        return 0.0
+    _, _, per_account = _login_items()
+    tally = _account_tally(per_account)
+    try:
+        stats = _limiter().get_window_stats(tally, "login-account", _account_key(email))
+    except StorageError:
+        return 0.0
+    failures = tally.amount - stats.remaining
+    excess = failures - per_account.amount
+    if excess <= 0:
+        return 0.0
+    delay = settings.RATE_LIMIT_LOGIN_DELAY_BASE * 2 ** (excess - 1)
+    return float(min(delay, settings.RATE_LIMIT_LOGIN_DELAY_MAX))
+
+
+#: ``time.sleep``; a module attribute so tests can observe the delay instead of waiting it out.
+sleep = time.sleep
+
+
 def record_login_failure(email: str, ip: str | None) -> None:
-    per_account, per_ip = _login_items()
-    for item, identifiers in (
-        (per_account, ("login-account", _account_key(email))),
-        (per_ip, ("login-ip", ip or "")),
-    ):
-        if identifiers[1]:
-            # This attempt has failed anyway; the next check_login refuses.
-            with contextlib.suppress(RateLimited):
-                hit(item, *identifiers)
+    per_pair, per_ip, per_account = _login_items()
+    account = _account_key(email)
+    counters: list[tuple[RateLimitItem, tuple[str, ...]]] = [
+        (_account_tally(per_account), ("login-account", account))
+    ]
+    if ip:
+        counters += [(per_pair, ("login-pair", account, ip)), (per_ip, ("login-ip", ip))]
+    for item, identifiers in counters:
+        # This attempt has failed anyway; the next check_login refuses.
+        with contextlib.suppress(RateLimited):
+            hit(item, *identifiers)
 
 
-def forget_login_failures(email: str) -> None:
-    per_account, _ = _login_items()
-    clear(per_account, "login-account", _account_key(email))
+def forget_login_failures(email: str, ip: str | None = None) -> None:
+    """After a successful sign-in: the account's slowdown and this source's failures go."""
+    per_pair, _, per_account = _login_items()
+    account = _account_key(email)
+    clear(_account_tally(per_account), "login-account", account)
+    if ip:
+        clear(per_pair, "login-pair", account, ip)
 
 
 def hit_mfa_attempt(user_id: str) -> None:

@@ -249,6 +249,9 @@ def login(
 
     email = UserManager.normalize_email_address(email)
     ratelimit.check_login(email, ip)
+    delay = ratelimit.login_delay(email)
+    if delay:
+        ratelimit.sleep(delay)
     user = User.objects.select_related("tenant").filter(email=email).first()
     if not _password_ok(user, password):
         ratelimit.record_login_failure(email, ip)
@@ -263,7 +266,7 @@ def login(
         )
         raise CredentialsRejected(INVALID_CREDENTIALS, reason=AuthErrorCode.INVALID_CREDENTIALS)
     assert user is not None
-    ratelimit.forget_login_failures(email)
+    ratelimit.forget_login_failures(email, ip)
     if user.mfa_enabled:
         lifetime = settings.JWT_MFA_CHALLENGE_LIFETIME
         token, _ = tokens.encode(str(user.pk), tokens.MFA_CHALLENGE, lifetime)

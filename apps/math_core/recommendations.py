@@ -114,6 +114,9 @@ class EnsembleResult:
     collaborative_source: str
     criteria: list[AppliedCriterion] = field(default_factory=list)
     truncated: bool = False
+    #: The catalogue model row the workload was sized with, and the plan's assumptions.
+    model: str | None = None
+    assumptions: list[str] = field(default_factory=list)
 
 
 def requirement_profile(
@@ -275,6 +278,8 @@ def ensemble_recommend(
         collaborative_source=signal.source,
         criteria=criteria_out,
         truncated=table.truncated,
+        model=workload.model.name if workload is not None and workload.model else None,
+        assumptions=list(plan.assumptions) if plan is not None else [],
     )
 
 

@@ -12,10 +12,8 @@ import numpy as np
 from apps.core.errors import ValidationFailed
 from apps.providers.offer_filters import OfferFilters
 
-from .algorithms.gpu_spec import Precision, compute_tflops, peak_tflops
-from .algorithms.serving_rates import serving_rates
-from .algorithms.throughput import bandwidth_efficiency
-from .algorithms.workload_costing import Estimates, Hardware, evaluate, min_gpus
+from .algorithms.gpu_spec import Precision
+from .algorithms.workload_costing import Estimates, Hardware, evaluate
 from .algorithms.workload_mapper import (
     DEFAULT_CONTEXT_LENGTH,
     DEFAULT_OUTPUT_TOKENS,
@@ -24,10 +22,9 @@ from .algorithms.workload_mapper import (
     WorkloadType,
     plan_workload,
 )
-from .calculators import gpu_spec
 from .candidates import OfferTable, candidate_offers, offer_table
+from .gpu_estimates import GpuModelEstimate, gpu_model_estimates
 from .model_catalogue import architecture, find_model
-from .models import GPUBenchmark
 from .service_utils import finite, invalid_input_as_validation_error, money
 
 MAX_RESULTS = 200
@@ -202,10 +199,13 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
     if not est.fits.any():
         largest_gpu = float(np.nanmax(table.vram_gb[benchmarked]))
         if memory.per_gpu_working_gb >= largest_gpu * memory.usable_vram_fraction:
+            overhead = plan.workload.runtime_overhead_gb
+            extra = f" (with {overhead:g} GB runtime overhead)" if overhead else ""
             return (
-                f"One batch's working activations need {_gb(memory.per_gpu_working_gb)} on every "
-                f"GPU, more than any candidate GPU can hold (largest {largest_gpu:g} GB): lower "
-                "batch_size or context_length."
+                f"One batch's working activations{extra} need "
+                f"{_gb(memory.per_gpu_working_gb)} on every GPU, more than any candidate GPU can "
+                f"hold (largest {largest_gpu:g} GB at {memory.usable_vram_fraction:.0%} usable): "
+                "lower batch_size or context_length."
             )
         totals = table.vram_gb * table.gpu_count
         best = int(np.nanargmax(np.where(benchmarked, totals, -1)))
@@ -241,99 +241,6 @@ def no_feasible_reason(plan: WorkloadPlan, table: OfferTable, assessment: OfferA
             f"that fits costs ${cheapest:,.2f}."
         )
     return "No offer meets both the deadline and the budget; relax one of them."
-
-
-@dataclass(frozen=True)
-class GpuModelEstimate:
-    """The job on the fewest GPUs of one model that hold it. ``throughput``/``duration_hours``
-    are for that one replica running the workload as given (its batch); for inference the
-    decode rates are split into ``single_stream_tokens_per_second`` (one sequence) and
-    ``batched_tokens_per_second`` (the workload's batch), plus the compute-bound prefill rate.
-    Rates are None, with ``throughput_note`` saying why, when the GPU has no published peak
-    for the job's compute precision."""
-
-    gpu_model: str
-    vram_gb: int
-    min_gpus: int | None
-    throughput: float | None
-    duration_hours: float | None
-    memory_bound: bool
-    single_stream_tokens_per_second: float | None = None
-    batched_tokens_per_second: float | None = None
-    prefill_tokens_per_second: float | None = None
-    throughput_note: str = ""
-
-
-def _rate_note(plan: WorkloadPlan, gpu: str, known: bool, fits: bool) -> str:
-    precision = plan.job.compute_precision.value
-    if not fits:
-        return "does not fit on any number of these GPUs" if not known else "does not fit"
-    if not known:
-        return f"unknown: {gpu} has no published {precision} tensor figure in the GPU dataset"
-    if plan.job.single_pass_bytes > 0:
-        return (
-            f"estimated roofline at {precision}: decode memory-bound at this GPU's calibrated "
-            f"bandwidth efficiency, batch {plan.workload.batch_size}; prefill compute-bound"
-        )
-    return f"estimated roofline at {precision}"
-
-
-def gpu_model_estimates(plan: WorkloadPlan) -> list[GpuModelEstimate]:
-    """Minimum GPU count, throughput and duration of the job on each benchmarked GPU model
-    (at that minimum count)."""
-    benchmarks = list(GPUBenchmark.objects.order_by("gpu_model"))
-    if not benchmarks:
-        return []
-    specs = [gpu_spec(b) for b in benchmarks]
-    vram = np.array([s.vram_gb for s in specs])
-    counts = min_gpus(plan.memory, vram)
-    precision = plan.job.compute_precision
-    strict = Precision.FP16 if precision is Precision.INT4 else precision
-    known = np.array([bool(peak_tflops(s, strict)) for s in specs])
-    peaks = []
-    for spec in specs:
-        with invalid_input_as_validation_error():
-            peaks.append(compute_tflops(spec, precision)[0])
-    hardware = Hardware(
-        gpu_count=np.maximum(counts, 1),
-        vram_gb=vram,
-        bandwidth_gbps=np.array([s.memory_bandwidth_gbps for s in specs]),
-        peak_tflops=np.array(peaks),
-        bandwidth_efficiency=np.array([bandwidth_efficiency(s) for s in specs]),
-    )
-    est = evaluate(plan, hardware)
-    rates = serving_rates(
-        plan,
-        gpus=counts,
-        bandwidth_gbps=hardware.bandwidth_gbps,
-        peak_tflops=hardware.peak_tflops,
-        bandwidth_efficiency=hardware.bandwidth_efficiency,
-    )
-    out = []
-    for i, bench in enumerate(benchmarks):
-        fits = bool(est.fits[i])
-        ok = fits and bool(known[i])
-        out.append(
-            GpuModelEstimate(
-                gpu_model=bench.gpu_model,
-                vram_gb=bench.vram_gb,
-                min_gpus=int(counts[i]) if counts[i] > 0 else None,
-                throughput=finite(est.throughput[i]) if ok else None,
-                duration_hours=finite(est.duration_hours[i]) if ok else None,
-                memory_bound=bool(est.memory_bound[i]) and ok,
-                single_stream_tokens_per_second=finite(rates.single_stream[i])
-                if rates is not None and ok
-                else None,
-                batched_tokens_per_second=finite(rates.batched[i])
-                if rates is not None and ok
-                else None,
-                prefill_tokens_per_second=finite(rates.prefill[i])
-                if rates is not None and ok
-                else None,
-                throughput_note=_rate_note(plan, bench.gpu_model, bool(known[i]), fits),
-            )
-        )
-    return out
 
 
 @dataclass(frozen=True)

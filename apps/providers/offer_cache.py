@@ -98,8 +98,14 @@ def reset_breaker() -> None:
 
 
 def current_version() -> int | None:
-    """The catalogue version (created on first use), or ``None`` when the cache is unusable."""
-    if not enabled() or not _available():
+    """The catalogue version for offer pages, or ``None`` when this cache is off or unusable."""
+    return catalogue_version() if enabled() else None
+
+
+def catalogue_version() -> int | None:
+    """The catalogue version (created on first use), or ``None`` when the cache is unusable.
+    Shared by every cache of catalogue data (this one and ``schema/response_cache.py``)."""
+    if not _available():
         return None
     try:
         cache = _cache()

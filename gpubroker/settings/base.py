@@ -85,9 +85,22 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "gpubroker.sqlite3"),
-            "OPTIONS": {"timeout": 20},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers on the embedded default (issue 11): WAL lets readers run beside the one
+    # writer; BEGIN IMMEDIATE takes the write lock when a transaction starts, so the busy
+    # timeout applies (a deferred transaction that reads, then writes, gets SQLITE_BUSY at once
+    # instead of waiting: "database is locked" in milliseconds). Also for DATABASE_URL=sqlite://.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+            "transaction_mode": env_str("SQLITE_TRANSACTION_MODE", "IMMEDIATE"),
+            "init_command": env_str(
+                "SQLITE_INIT_COMMAND", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+            ),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: Redis when REDIS_URL is set, in-process otherwise
@@ -225,7 +238,15 @@ RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 RATE_LIMIT_REQUESTS_ENABLED = env_bool("RATE_LIMIT_REQUESTS_ENABLED", True)
 RATE_LIMIT_STORAGE_URI = env_str("RATE_LIMIT_STORAGE_URI", REDIS_URL or "memory://") or ""
 RATE_LIMIT_ANONYMOUS_RPS = env_int("RATE_LIMIT_ANONYMOUS_RPS", 5)
+#: Sign-in throttling (README "Sign-in throttling"): failures of one account from one source
+#: refuse that pair; failures from one source refuse it for every account; failures of one
+#: account from all sources only slow its sign-ins (progressive delay), never refuse them.
+RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE = (
+    env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE", "10/15minutes") or ""
+)
 RATE_LIMIT_LOGIN_PER_ACCOUNT = env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes") or ""
+RATE_LIMIT_LOGIN_DELAY_BASE = env_float("RATE_LIMIT_LOGIN_DELAY_BASE", 0.25)
+RATE_LIMIT_LOGIN_DELAY_MAX = env_float("RATE_LIMIT_LOGIN_DELAY_MAX", 3.0)
 RATE_LIMIT_LOGIN_PER_IP = env_str("RATE_LIMIT_LOGIN_PER_IP", "50/15minutes") or ""
 RATE_LIMIT_MFA_PER_ACCOUNT = env_str("RATE_LIMIT_MFA_PER_ACCOUNT", "10/15minutes") or ""
 #: How many reverse proxies (nginx) append to X-Forwarded-For in front of the app; 0 trusts none.
@@ -260,6 +281,9 @@ GRAPHQL_COST_MUTATION = env_int("GRAPHQL_COST_MUTATION", 10)
 #: holding GRAPHQL_COST_BUDGET_WINDOW seconds of it (follows RATE_LIMIT_REQUESTS_ENABLED).
 GRAPHQL_COST_POINTS_PER_REQUEST = env_int("GRAPHQL_COST_POINTS_PER_REQUEST", 50)
 GRAPHQL_COST_BUDGET_WINDOW = env_int("GRAPHQL_COST_BUDGET_WINDOW", 10)
+#: A WebSocket result frame larger than this becomes an error message (daphne drops frames of
+#: 1 MiB and more without a word).
+WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 1_000_000)
 GRAPHQL_OPERATIONS_DIR = str(BASE_DIR / "graphql" / "operations")
 GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST = (
     env_str("GRAPHQL_TRUSTED_DOCUMENTS_MANIFEST", str(VAR_DIR / "trusted-documents.json")) or ""
@@ -347,3 +371,9 @@ AI_PLAN_LIMITS = {
     "pro": {"message_chars": 8000, "messages_per_minute": 60, "session_messages": 1000},
     "enterprise": {"message_chars": 16000, "messages_per_minute": 300, "session_messages": 5000},
 }
+
+# --- GraphQL speed (issue 16): the response cache for public operations and the fast field path
+# (schema/response_cache.py, schema/fast_execution.py). 0 / False turns each off.
+GRAPHQL_FAST_EXECUTION = env_bool("GRAPHQL_FAST_EXECUTION", True)
+GRAPHQL_RESPONSE_CACHE_SECONDS = env_int("GRAPHQL_RESPONSE_CACHE_SECONDS", 30)
+GRAPHQL_HTTP_MAX_AGE = env_int("GRAPHQL_HTTP_MAX_AGE", 0)  # Cache-Control max-age of public GETs

@@ -20,3 +20,6 @@ RATE_LIMIT_REQUESTS_ENABLED = False
 STORAGES = dict(STORAGES)  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
+# The GraphQL response cache (schema/response_cache.py) is off unless a test turns it on: tests
+# that change rows through the ORM (not a sync) would otherwise read their own earlier answer.
+GRAPHQL_RESPONSE_CACHE_SECONDS = 0

@@ -134,3 +134,13 @@ def test_limits_beyond_the_tool_maximum_are_capped(client, auth_header, demo_cat
     answer = chat(client, auth_header, "show me the cheapest 500 RTX 4090 offers")
     [call] = answer["tool_calls"]
     assert call["ok"] and len(call["offer_ids"]) <= 10
+
+
+def test_what_fits_lists_catalogue_models_by_their_architecture(
+    client, auth_header, demo_catalogue
+):
+    answer = chat(client, auth_header, "what fits on 24 GB")
+    assert "at fp16: " in answer["text"] and "Llama 3 8B" in answer["text"]
+    [call] = answer["tool_calls"]
+    assert call["name"] == "fits_in_vram"
+    assert "Llama 3 70B" not in answer["text"]  # 140 GB of weights at fp16

@@ -243,8 +243,10 @@ def test_length_and_content_filter_finish_reasons(client, auth_header, demo_cata
 
 
 def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, settings):
+    from apps.ai_assistant.agent_client import AgentConfig, breaker_for
+
     settings.AI_CIRCUIT_FAILURES = 2
-    settings.AI_CIRCUIT_RESET_SECONDS = 0.5
+    settings.AI_CIRCUIT_RESET_SECONDS = 30.0
     settings.AI_AGENT_RETRIES = 0
     agent.reset(behaviour=failing(503))
     for _ in range(2):
@@ -252,17 +254,18 @@ def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, se
     assert len(agent.chat_requests) == 2
     health = client.get("/api/v2/ai/health").json()
     assert health["circuit"]["state"] == "open"
+    assert 0 < health["circuit"]["retry_in_seconds"] <= 30
 
-    started = time.perf_counter()
     answer = chat(client, auth_header, "cheapest H100 right now")
     assert_fallback(answer, "circuit is open")
     assert len(agent.chat_requests) == 2  # the open circuit did not call the agent
-    assert time.perf_counter() - started < 5  # no timeout was waited for (a loose bound)
 
-    agent.reset()  # the agent recovers
-    time.sleep(0.6)
+    agent.reset()  # the agent recovers; the reset timeout passes (pybreaker's half-open state)
+    config = AgentConfig.from_settings()
+    assert config is not None
+    breaker_for(config).half_open()
     answer = chat(client, auth_header, "cheapest H100 right now")
-    assert answer["mode"] == "remote"
+    assert answer["mode"] == "remote"  # the trial call succeeded
     assert client.get("/api/v2/ai/health").json()["circuit"]["state"] == "closed"
 
 

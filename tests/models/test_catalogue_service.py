@@ -146,3 +146,31 @@ def test_every_row_equals_the_hand_calculation_from_its_config():
         assert kv_bytes_per_token(arch, 2) == hand.kv_bytes_per_token(c), name
         checked += 1
     assert checked >= 30
+
+
+# (model, KV bytes per token at 16-bit written out from the config.json fields, params)
+# Sources: each row's config.json (the catalogue's `source`); parameter counts are the Hugging Face
+# safetensors totals where the row says so, else the config arithmetic.
+KNOWN_ANSWERS = [
+    ("Llama 3.1 70B", 2 * 80 * 8 * 128 * 2, 70_553_706_496),  # 327,680
+    ("Llama 3.1 8B", 2 * 32 * 8 * 128 * 2, 8_030_261_248),
+    ("Llama 3.2 1B", 2 * 16 * 8 * 64 * 2, 1_235_814_400),
+    ("Llama 3.1 405B", 2 * 126 * 8 * 128 * 2, 405_853_388_800),
+    ("Mistral 7B v0.1", 2 * 32 * 8 * 128 * 2, 7_241_732_096),
+    ("Mixtral 8x7B", 2 * 32 * 8 * 128 * 2, 46_702_792_704),
+    ("Mixtral 8x22B", 2 * 56 * 8 * 128 * 2, 140_630_071_296),
+    ("Qwen2.5 7B", 2 * 28 * 4 * 128 * 2, 7_615_616_512),
+    ("Qwen2.5 72B", 2 * 80 * 8 * 128 * 2, 72_706_203_648),
+    ("Qwen3 30B-A3B", 2 * 48 * 4 * 128 * 2, 30_532_122_624),
+    ("Qwen3 235B-A22B", 2 * 94 * 4 * 128 * 2, 235_093_634_560),
+    ("Gemma 2 9B", 2 * 42 * 8 * 256 * 2, 9_241_705_984),
+    ("Phi-3.5 mini", 2 * 32 * 32 * 96 * 2, 3_821_079_552),  # full MHA
+    ("DeepSeek V3", (512 + 64) * 61 * 2, 671_026_419_200),  # MLA latent + RoPE key
+]
+
+
+@pytest.mark.parametrize(("name", "kv_per_token", "params"), KNOWN_ANSWERS)
+def test_known_answers(catalogue, name, kv_per_token, params):
+    row = find_model(name)
+    assert model_catalogue.kv_bytes_per_token_fp16(row) == kv_per_token
+    assert row.params_total == params

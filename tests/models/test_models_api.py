@@ -108,9 +108,11 @@ def test_ensemble_with_model_on_both_facades(client, offers):
     workload = {"workload_type": "llm_inference", "model": "llama3:70b", **CASE}
     rest = post(client, "/api/v2/math/ensemble-recommend", {"workload": workload}).json()
     assert rest["feasible"] and rest["recommendations"]
+    assert rest["model"] == "Llama 3 70B"
+    assert any("model Llama 3 70B" in a for a in rest["assumptions"])
     gql = run_operation(
         client,
-        "EnsembleRecommend",
+        "EnsembleRecommendModel",
         {
             "input": {
                 "workload": {
@@ -124,6 +126,7 @@ def test_ensemble_with_model_on_both_facades(client, offers):
         },
     )["data"]["ensembleRecommend"]["result"]
     assert gql["feasible"] is True
+    assert gql["model"] == rest["model"] and gql["assumptions"] == rest["assumptions"]
     assert [r["offer"]["offerId"] for r in gql["recommendations"]] == [
         r["offer"]["offer_id"] for r in rest["recommendations"]
     ]

@@ -22,7 +22,7 @@ from .architecture import (
 from .model_shape import ModelShape, derive_shape
 
 if TYPE_CHECKING:
-    from .workload_mapper import Workload
+    from .workload_input import Workload
 
 #: Parameter counts closer than this to the model row's are the row's own (not an override).
 PARAMS_MATCH_TOLERANCE = 0.5e6

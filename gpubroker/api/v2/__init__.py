@@ -4,8 +4,6 @@ shape; the rules live in ``apps/*/services.py``."""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from .ai import router as ai_router
 from .auth import router as auth_router
 from .config import router as config_router
@@ -13,9 +11,11 @@ from .envelope import ObjectJSONParser
 from .errors import install_error_handlers
 from .kpi import router as kpi_router
 from .math import router as math_router
+from .openapi import DocumentedErrorsAPI
 from .providers import router as providers_router
 
-api = NinjaAPI(
+# The OpenAPI document lists every operation's error responses with the envelope (issue 11).
+api = DocumentedErrorsAPI(
     title="GPUBROKER API v2",
     version="2.0.0",
     urls_namespace="api-v2",

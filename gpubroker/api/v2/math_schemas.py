@@ -348,6 +348,8 @@ class EnsembleOut(Schema):
     collaborative_source: str
     criteria: list[AppliedCriterionOut]
     truncated: bool
+    model: str | None = Field(None, description="The catalogue model row the workload used.")
+    assumptions: list[str] = Field(default_factory=list)
 
 
 # --- Interactions -----------------------------------------------------------------------------

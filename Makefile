@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= gpubroker.settings.development
 
-.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench bench-tools clean
+.PHONY: run test install migrate demo serve lint typecheck schema check-schema bench bench-tools clean browser bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,25 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py build_trusted_documents
-	$(BIN)/python -m apps.websocket_gateway.serve -b $(HOST) -p $(PORT) gpubroker.asgi:application
+	@$(BIN)/python -m gpubroker.web.announce http://$(HOST):$(PORT) & \
+	exec $(BIN)/python -m apps.websocket_gateway.serve -b $(HOST) -p $(PORT) gpubroker.asgi:application
 
 ## make test: install and run the whole suite (on whatever DATABASE_URL / REDIS_URL say)
 test: install
 	DJANGO_SETTINGS_MODULE=gpubroker.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make browser: Debian's chromium and nginx for the browser and deployment tests (apt, as root).
+## Without them those tests skip on the embedded run; CI (.ci/run) installs them and requires them.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; }; then \
+		echo "chromium and nginx are installed"; \
+	else \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium nginx; \
+	fi
+
+## make bench-load: Locust for bench/load_fault.py (not needed by the tests)
+bench-load: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,11 +1,20 @@
 """Per-request trace ids: generated (or accepted from a sane ``X-Request-ID``), stored in a context
 variable so every log line of the request carries it, and returned in the ``X-Trace-Id`` header.
-The REST error envelope and GraphQL error extensions read the same id."""
+The REST error envelope and GraphQL error extensions read the same id.
+
+Tracing (seed D11): with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``)
+set, :func:`configure_tracing` switches on OpenTelemetry — Django and httpx instrumentation, spans
+exported over OTLP/HTTP, W3C Trace Context (``traceparent``/``tracestate``) accepted on requests
+and sent on outgoing provider calls. The request's trace id is then the span's (32 hex digits),
+so the id in every JSON log line, the ``X-Trace-Id`` header and the error envelopes is the one the
+tracing backend shows. Without OpenTelemetry a valid incoming ``traceparent`` still sets the id.
+The standard ``OTEL_*`` variables apply (``OTEL_SERVICE_NAME``, ``OTEL_SDK_DISABLED``, sampling)."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import time
 import uuid
@@ -14,9 +23,13 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
+from opentelemetry import trace
 
 TRACE_HEADER = "X-Trace-Id"
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+#: W3C Trace Context ``traceparent``: version 00, trace id, parent id, flags (all-zero ids invalid).
+_TRACEPARENT = re.compile(r"^00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
+_tracing_on = False
 _trace_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 logger = logging.getLogger("gpubroker.request")
 
@@ -30,9 +43,54 @@ def current_trace_id() -> str:
     return value
 
 
+def span_trace_id() -> str | None:
+    """The trace id of the active OpenTelemetry span, if one is recording or was propagated."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 def _incoming_id(request: HttpRequest) -> str:
+    from_span = span_trace_id()
+    if from_span:
+        return from_span
+    parent = _TRACEPARENT.match(request.headers.get("traceparent", "").strip().lower())
+    if parent:
+        return parent.group(1)
     candidate = request.headers.get("X-Request-ID", "")
     return candidate if _INCOMING_ID.match(candidate) else uuid.uuid4().hex
+
+
+def tracing_endpoint() -> str | None:
+    return os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+
+
+def configure_tracing() -> bool:
+    """Switch OpenTelemetry on when an OTLP endpoint is configured (once per process; called
+    from ``WebConfig.ready`` so the ASGI server, WSGI and management commands all trace)."""
+    global _tracing_on
+    if _tracing_on:
+        return True
+    if not tracing_endpoint() or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return False
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "gpubroker")})
+    )
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    DjangoInstrumentor().instrument()  # puts its middleware first in settings.MIDDLEWARE
+    HTTPXClientInstrumentor().instrument()
+    _tracing_on = True
+    logger.info("tracing on", extra={"otlp_endpoint": tracing_endpoint()})
+    return True
 
 
 class TraceIdFilter(logging.Filter):

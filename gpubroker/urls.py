@@ -4,11 +4,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gpubroker.api.v2 import api
 from gpubroker.health import health
+from gpubroker.metrics import metrics_view
+from gpubroker.web.views import landing
 from schema import schema
 from schema.http_caching import CachedGatewayView
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("health", health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v2/", api.urls),
     # Bearer-token API: no cookie auth, so CSRF does not apply.
     # GraphQL over HTTP runs as a *sync* view: Django gives each request one thread and the whole

@@ -13,6 +13,7 @@ from .errors import ErrorFormatter
 from .fast_execution import FastFieldsExecutionContext
 from .gateway_schema import GatewaySchema
 from .limits import GatewayValidation
+from .operation_metrics import OperationMetrics
 from .permissions import RateLimitExtension
 from .subscriptions import Subscription
 
@@ -45,6 +46,7 @@ schema = GatewaySchema(
         RateLimitExtension,
         CostExtension,  # after the rate limit: a limited request is not charged
         ErrorFormatter,
+        OperationMetrics,  # latency and cost by operation name, for /metrics
     ],
     execution_context_class=FastFieldsExecutionContext,
 )

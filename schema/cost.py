@@ -68,6 +68,7 @@ from graphql.utilities import type_from_ast, value_from_ast
 from strawberry.extensions import SchemaExtension
 
 from apps.core.errors import RateLimited
+from gpubroker import metrics
 from graphql import GraphQLError
 
 METADATA_KEY = "gpubroker.cost"
@@ -351,6 +352,9 @@ class CostExtension(SchemaExtension):
 
         maximum = settings.GRAPHQL_COST_MAX_PER_OPERATION
         self.requested = cost_of(context)
+        metrics.GRAPHQL_COST.labels(metrics.operation_label(context.operation_name)).observe(
+            self.requested
+        )
         if self.requested > maximum:
             context.result = _refusal(
                 f"The operation costs {self.requested} points; at most {maximum} are allowed.",

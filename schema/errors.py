@@ -17,7 +17,7 @@ from enum import Enum
 import strawberry
 from strawberry.extensions import MaskErrors
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, ServiceUnavailable, dependency_unavailable
 from gpubroker.observability import current_trace_id
 from graphql import GraphQLError
 
@@ -64,6 +64,13 @@ class ErrorFormatter(MaskErrors):
         trace_id = current_trace_id()
         for error in errors:
             original = error.original_error
+            if self._should_mask(error) and dependency_unavailable(original):
+                logger.warning("dependency unavailable in GraphQL", exc_info=original)
+                masked = self.anonymise_error(error)
+                masked.message = ServiceUnavailable.default_message
+                masked.extensions = {"code": ServiceUnavailable.code, "traceId": trace_id}
+                processed.append(masked)
+                continue
             if self._should_mask(error):
                 logger.error("unhandled GraphQL error", exc_info=original)
                 masked = self.anonymise_error(error)

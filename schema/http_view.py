@@ -15,7 +15,10 @@ in ``gpubroker/urls.py``) that hardens the request level:
 * **Media type**: a client that accepts ``application/graphql-response+json`` gets it; others get
   ``application/json`` (the legacy default, status 200 for executed operations).
 * **GraphiQL** only when ``GRAPHQL_GRAPHIQL`` is on (off in production); otherwise a GET without a
-  query answers 404 JSON.
+  query answers 404 JSON. The page is ``gpubroker.web.graphiql`` (offline assets; subscriptions
+  over the WebSocket, with the headers editor's token in ``connection_init``).
+* **Subscriptions over HTTP** are refused with 400 ``SUBSCRIPTION_REQUIRES_WEBSOCKET``: they are
+  served over WebSocket at the same path (``graphql-transport-ws``), never executed here.
 
 Hooks for other features (override in a subclass or edit here, keep the contracts):
 
@@ -37,11 +40,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from graphql.language import OperationDefinitionNode, OperationType
 from strawberry.django.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
 from gpubroker.observability import current_trace_id
+from graphql import GraphQLError, parse
 
 from . import trusted_documents
 
@@ -51,6 +56,31 @@ _REASON_CODES = {
     "Unsupported content type": (415, "UNSUPPORTED_MEDIA_TYPE"),
     "Not Found": (404, "NOT_FOUND"),
 }
+
+
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are served over WebSocket at /graphql/ (protocol graphql-transport-ws), "
+    "not over HTTP."
+)
+_SUBSCRIPTION_WORD = re.compile(r"\bsubscription\b")
+
+
+def _is_subscription(query: str, operation_name: str | None) -> bool:
+    """Whether the operation to run is a subscription (the document is parsed only when the
+    word appears; a document that does not parse is left to the normal error path)."""
+    if not _SUBSCRIPTION_WORD.search(query):
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name and o.name.value == operation_name)
+    ]
+    return len(chosen) == 1 and chosen[0].operation == OperationType.SUBSCRIPTION
 
 
 class GraphQLRequestError(HTTPException):
@@ -113,7 +143,9 @@ class GatewayGraphQLView(GraphQLView):
 
     def graphql_ide_response(self, request: HttpRequest) -> HttpResponse:
         """The IDE page (hook: override to serve another page)."""
-        return super().render_graphql_ide(request)
+        from gpubroker.web.graphiql import graphiql_page
+
+        return graphiql_page(request)
 
     # --- request parsing --------------------------------------------------------------------
 
@@ -150,6 +182,10 @@ class GatewayGraphQLView(GraphQLView):
                 400,
                 "Only trusted documents are accepted: send a `documentId` from the manifest.",
                 "TRUSTED_DOCUMENT_REQUIRED",
+            )
+        if query is not None and _is_subscription(query, operation_name):
+            raise GraphQLRequestError(
+                400, SUBSCRIPTION_OVER_HTTP, "SUBSCRIPTION_REQUIRES_WEBSOCKET"
             )
         return GraphQLRequestData(
             query=query,

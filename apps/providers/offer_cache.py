@@ -41,6 +41,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 
+from gpubroker import metrics
+
 logger = logging.getLogger("gpubroker.offer_cache")
 
 KEY_PREFIX = "v2:offers:"
@@ -146,13 +148,17 @@ def get_page(search: dict[str, Any]) -> tuple[str | None, CachedPage | None]:
     """The key to store this search under (``None``: do not cache) and the cached page, if any."""
     version = current_version()
     if version is None:
+        if enabled():  # the cache is down (or its breaker open): served from the database
+            metrics.OFFER_CACHE_REQUESTS.labels("bypass").inc()
         return None, None
     key = page_key(search, version)
     try:
         raw = _cache().get(key)
     except Exception:
         _failed("reading a page")
+        metrics.OFFER_CACHE_REQUESTS.labels("error").inc()
         return None, None
+    metrics.OFFER_CACHE_REQUESTS.labels("hit" if raw else "miss").inc()
     if not raw:
         return key, None
     return key, CachedPage(

@@ -44,6 +44,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gpubroker import metrics
+
 from .adapters import (
     BaseProviderAdapter,
     FetchResult,
@@ -273,6 +275,7 @@ def _fail(report: SyncReport, provider: Provider, exc: Exception, started: float
 
 def _finish(report: SyncReport, started: float) -> SyncReport:
     report.seconds = time.perf_counter() - started
+    metrics.record_sync(report)
     if report.status != "skipped":
         sync_finished.send_robust(
             sender=SyncReport,

@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from apps.core.errors import PermissionDenied, Unauthenticated
+from gpubroker import metrics
 
 from .presence import registry
 
@@ -112,6 +113,7 @@ class LiveConnection:
                 f"Connection limit reached: {identity.limit} open WebSocket connections allowed",
             )
         self.identity = identity
+        metrics.WEBSOCKET_CONNECTIONS.labels(metrics.endpoint_label(self.scope.get("path"))).inc()
         self.scope["gpubroker_user"] = identity.user
         self._keepalive_task = asyncio.create_task(self._keep_alive())
         return identity
@@ -136,6 +138,9 @@ class LiveConnection:
                 await task
         identity, self.identity = self.identity, None
         if identity is not None:
+            metrics.WEBSOCKET_CONNECTIONS.labels(
+                metrics.endpoint_label(self.scope.get("path"))
+            ).dec()
             try:
                 await registry().release(identity.bucket, self.connection_id)
             except Exception:

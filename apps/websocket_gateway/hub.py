@@ -76,19 +76,32 @@ class PriceHub:
 
     async def _read(self) -> None:
         assert self.channel is not None
+        lost = False
         while True:
             try:
+                if lost:
+                    # A channel layer that failed may have come back empty (a restarted Redis
+                    # keeps no group memberships): join the groups again before reading.
+                    await self._rejoin_groups()
+                    lost = False
+                    logger.warning("live price hub reconnected to the channel layer")
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("live price hub could not read from the channel layer")
+                if not lost:
+                    logger.exception("live price hub could not read from the channel layer")
+                lost = True
                 await asyncio.sleep(_RETRY_SECONDS)
                 continue
             if message.get("type") != PRICE_BATCH_TYPE:
                 continue
             for queue in list(self.queues.get(message.get("group", ""), ())):
                 queue.put_nowait(message)
+
+    async def _rejoin_groups(self) -> None:
+        for group in list(self.queues):
+            await self.layer.group_add(group, self.channel)
 
     async def _refresh_groups(self) -> None:
         while True:

@@ -35,6 +35,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.providers.events import OfferChange
+from gpubroker import metrics
 
 from .groups import ALL_PRICES_GROUP, PRICE_BATCH_TYPE, gpu_model_group
 
@@ -123,6 +124,7 @@ def publish_price_changes(*, provider: str, changes: Sequence[OfferChange]) -> i
             published_at=published_at,
             batch_size=settings.WS_PUBLISH_BATCH_SIZE,
         )
+        metrics.PRICE_EVENTS_PUBLISHED.inc(len(changes))
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

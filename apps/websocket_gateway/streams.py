@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.channels.handlers.base import ChannelsConsumer
 
 from apps.core.errors import DomainError
+from gpubroker import metrics
 
 from .filters import PriceFilter
 from .groups import group_for
@@ -35,6 +36,7 @@ async def price_change_batches(
             batch = await batches.get()
             matching = [change for change in batch["changes"] if price_filter.matches(change)]
             if matching:
+                metrics.PRICE_EVENTS_DELIVERED.labels("graphql").inc(len(matching))
                 yield matching, float(batch["published_at"])
 
 

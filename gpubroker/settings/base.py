@@ -318,6 +318,32 @@ LOGGING = {
     },
 }
 
+# --- Browser and operations surface (issue 17): landing page and GraphiQL assets (gpubroker.web),
+# Swagger UI from django-ninja's own static files, static files served by the app (whitenoise:
+# compressed, content-hashed), Prometheus metrics at /metrics (gpubroker/metrics.py).
+from whitenoise.compress import Compressor  # noqa: E402
+
+INSTALLED_APPS += ["ninja", "django_prometheus", "gpubroker.web"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "gpubroker.web.static_files.WhiteNoiseMiddleware",
+)
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "gpubroker.web.static_files.StaticFilesStorage"},
+}
+# Only the content-hashed copies are kept (and gzipped); source maps are served as they are.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+#: /metrics answers only ``Authorization: Bearer <METRICS_TOKEN>`` when set; unset: DEBUG only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+METRICS_MAX_OPERATION_NAMES = env_int("METRICS_MAX_OPERATION_NAMES", 200)
+
 # --- AI assistant (apps/ai_assistant; README "AI assistant"). Remote mode when AI_AGENT_BASE_URL
 # and AI_AGENT_MODEL are set (any OpenAI-compatible /chat/completions server); local otherwise.
 AI_AGENT_BASE_URL = env_str("AI_AGENT_BASE_URL", "") or ""

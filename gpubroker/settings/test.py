@@ -15,6 +15,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # 127.0.0.1 depend on timing; the rate-limit tests switch them on with override_settings.
 # Sign-in brute-force limits stay on.
 RATE_LIMIT_REQUESTS_ENABLED = False
+# Static files straight from the apps' static folders (no collectstatic before tests); the
+# compressed manifest storage of the other settings is tested by tests/web/test_static_files.py.
+STORAGES = dict(STORAGES)  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
 # The GraphQL response cache (schema/response_cache.py) is off unless a test turns it on: tests
 # that change rows through the ORM (not a sync) would otherwise read their own earlier answer.
 GRAPHQL_RESPONSE_CACHE_SECONDS = 0

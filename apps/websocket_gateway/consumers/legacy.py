@@ -32,6 +32,7 @@ from strawberry.http.websocket_origin import (
 )
 
 from apps.core.errors import ValidationFailed
+from gpubroker import metrics
 
 from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection
 from ..filters import PriceFilter
@@ -136,6 +137,7 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
                         await self.send_json(
                             {"type": "price_update", "data": {**change, "published_at": stamp}}
                         )
+                        metrics.PRICE_EVENTS_DELIVERED.labels("ws").inc()
 
     async def _heartbeats(self) -> None:
         interval = max(0.05, float(settings.WS_HEARTBEAT_SECONDS))

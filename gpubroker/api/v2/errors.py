@@ -12,7 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from apps.core.errors import DomainError, RateLimited, envelope
+from apps.core.errors import (
+    DEPENDENCY_RETRY_AFTER,
+    DomainError,
+    RateLimited,
+    ServiceUnavailable,
+    dependency_unavailable,
+    envelope,
+)
 from gpubroker.observability import current_trace_id
 
 from .envelope import NotAnObject, UnsupportedMediaType
@@ -104,5 +111,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if dependency_unavailable(exc):
+            return service_unavailable(request)
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("INTERNAL_ERROR", "An internal error occurred.", 500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with the envelope and ``Retry-After`` for a backing service that is down."""
+    logger.warning("dependency unavailable on %s %s", request.method, request.path, exc_info=True)
+    response = error_response("SERVICE_UNAVAILABLE", ServiceUnavailable.default_message, 503)
+    response["Retry-After"] = str(DEPENDENCY_RETRY_AFTER)
+    return response

@@ -1,0 +1,190 @@
+"""Locust users for bench/load_fault.py (run headless by it; not on its own).
+
+* ``ApiUser``: GraphQL queries (offer search), REST calls (the offer listing, a benchmark), a
+  GraphQL mutation that writes (``recordInteraction``: every success must be a stored row), all
+  with the bench user's bearer token. ``LOAD_USER_RATE`` > 0 paces each user
+  (``constant_throughput``); 0 means no wait (the saturation run).
+* ``Subscriber``: a live GraphQL subscriber over ``graphql-transport-ws`` (token in
+  ``connection_init``); each price update is reported as a ``WS`` request whose response time
+  is the delivery latency (receive time − ``publishedAt``). A dropped connection is a failure,
+  and the subscriber reconnects.
+
+Every request is also appended to ``LOAD_EVENTS`` (one JSON line: time, name, status, error
+code, ms), so the driver can see what happened inside each fault window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from datetime import datetime
+from typing import Any
+
+from locust import HttpUser, User, constant, constant_throughput, events, task
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
+TOKEN = os.environ["LOAD_TOKEN"]
+OFFER_IDS = os.environ.get("LOAD_OFFER_IDS", "").split(",")
+RATE = float(os.environ.get("LOAD_USER_RATE", "0"))
+SUBSCRIBERS = int(os.environ.get("LOAD_SUBSCRIBERS", "0"))
+_events = open(os.environ["LOAD_EVENTS"], "a", buffering=1)  # noqa: SIM115 - the whole run
+
+OFFERS_QUERY = """query Offers($gpu: [String!]) {
+  offers(first: 10, filter: {gpuModel: $gpu}, orderBy: PRICE_PER_GPU_HOUR) {
+    totalCount edges { node { id gpuType gpuCount pricePerHour region provider { name } } }
+  }
+}"""
+RECORD = """mutation Record($offer: ID!) {
+  recordInteraction(input: {offerId: $offer, kind: VIEW}) { interaction { id } errors { code } }
+}"""
+SUBSCRIPTION = "subscription Live { priceUpdates { offerId newPricePerHour publishedAt } }"
+GPUS = ["H100", "A100", "RTX 4090", "L40S", "RTX A6000"]
+
+
+@events.request.add_listener
+def _log(request_type: str, name: str, response_time: float, exception: Any, **kw: Any) -> None:
+    response = kw.get("response")
+    status = getattr(response, "status_code", None)
+    code = (kw.get("context") or {}).get("code")
+    _events.write(
+        json.dumps(
+            {
+                "t": time.time(),
+                "name": name,
+                "status": status,
+                "ok": exception is None,
+                "code": code,
+                "ms": round(response_time, 2),
+            }
+        )
+        + "\n"
+    )
+
+
+def _error_code(body: Any) -> str | None:
+    if isinstance(body, dict):
+        if "error" in body and isinstance(body["error"], dict):
+            return body["error"].get("code")
+        errors = body.get("errors")
+        if errors:
+            return (errors[0].get("extensions") or {}).get("code", "GRAPHQL_ERROR")
+    return None
+
+
+class ApiUser(HttpUser):
+    wait_time = constant_throughput(RATE) if RATE > 0 else constant(0)
+
+    def on_start(self) -> None:
+        self.client.headers["Authorization"] = f"Bearer {TOKEN}"
+
+    def _check(self, response: Any) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        code = _error_code(body)
+        response.request_meta["context"] = {"code": code}
+        if response.status_code != 200 or code:
+            response.failure(f"{response.status_code} {code or 'no JSON envelope'}")
+        elif isinstance(body, dict) and "data" in body:
+            record = (body["data"] or {}).get("recordInteraction")
+            if record is not None and record["errors"]:
+                response.failure(f"mutation errors {record['errors']}")
+
+    @task(4)
+    def graphql_offers(self) -> None:
+        payload = {
+            "query": OFFERS_QUERY,
+            "variables": {"gpu": [random.choice(GPUS)]},
+            "operationName": "Offers",
+        }
+        with self.client.post(
+            "/graphql/", json=payload, name="graphql:Offers", catch_response=True
+        ) as response:
+            self._check(response)
+
+    @task(3)
+    def rest_offers(self) -> None:
+        gpu = random.choice(GPUS)
+        with self.client.get(
+            f"/api/v2/providers?gpu_type={gpu}&per_page=20",
+            name="rest:providers",
+            catch_response=True,
+        ) as response:
+            self._check(response)
+
+    @task(1)
+    def rest_benchmark(self) -> None:
+        with self.client.get(
+            "/api/v2/math/benchmarks/H100_SXM5", name="rest:benchmark", catch_response=True
+        ) as response:
+            self._check(response)
+
+    @task(1)
+    def graphql_mutation(self) -> None:
+        payload = {
+            "query": RECORD,
+            "variables": {"offer": random.choice(OFFER_IDS)},
+            "operationName": "Record",
+        }
+        with self.client.post(
+            "/graphql/", json=payload, name="graphql:recordInteraction", catch_response=True
+        ) as response:
+            self._check(response)
+
+
+class Subscriber(User):
+    fixed_count = SUBSCRIBERS
+    weight = 0 if SUBSCRIBERS == 0 else 1
+    wait_time = constant(1)
+
+    def _fire(
+        self,
+        started: float,
+        exception: Exception | None,
+        latency_ms: float = 0.0,
+        code: str | None = None,
+    ) -> None:
+        events.request.fire(
+            request_type="WS",
+            name="ws:priceUpdates",
+            response_time=latency_ms,
+            response_length=0,
+            exception=exception,
+            context={"code": code},
+        )
+
+    @task
+    def listen(self) -> None:
+        url = str(self.host).replace("http", "ws", 1) + "/graphql/"
+        started = time.time()
+        try:
+            with connect(
+                url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=10
+            ) as ws:
+                ws.send(
+                    json.dumps(
+                        {"type": "connection_init", "payload": {"Authorization": f"Bearer {TOKEN}"}}
+                    )
+                )
+                ack = json.loads(ws.recv(timeout=10))
+                if ack.get("type") != "connection_ack":
+                    raise ConnectionError(f"no ack: {ack}")
+                ws.send(
+                    json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+                )
+                while (
+                    self.environment.runner is None or self.environment.runner.state != "stopping"
+                ):
+                    message = json.loads(ws.recv(timeout=30))
+                    if message.get("type") == "next":
+                        update = message["payload"]["data"]["priceUpdates"]
+                        published = datetime.fromisoformat(update["publishedAt"]).timestamp()
+                        self._fire(started, None, max(0.0, (time.time() - published) * 1000))
+                    elif message.get("type") in ("error", "complete"):
+                        raise ConnectionError(f"subscription ended: {message}")
+        except Exception as exc:  # a drop: reported, then the task runs again (reconnect)
+            self._fire(started, exc, code=type(exc).__name__)

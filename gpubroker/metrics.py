@@ -32,9 +32,12 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter, Gauge, Histogram
+
+from apps.core.errors import envelope
+from gpubroker.observability import current_trace_id
 
 SYNC_DURATION = Histogram(
     "gpubroker_sync_duration_seconds",
@@ -118,18 +121,24 @@ def _bearer(request: HttpRequest) -> str:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    from gpubroker.api.v2.errors import error_response
-
     token = str(getattr(settings, "METRICS_TOKEN", "") or "")
     if token:
         if not hmac.compare_digest(_bearer(request).encode(), token.encode()):
-            refused = error_response(
-                "UNAUTHENTICATED", "Metrics need the metrics bearer token.", 401
+            refused = JsonResponse(
+                envelope(
+                    "UNAUTHENTICATED",
+                    "Metrics need the metrics bearer token.",
+                    None,
+                    current_trace_id(),
+                ),
+                status=401,
             )
             refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return refused
     elif not settings.DEBUG:
-        return error_response("NOT_FOUND", "Not found.", 404)
+        return JsonResponse(
+            envelope("NOT_FOUND", "Not found.", None, current_trace_id()), status=404
+        )
     response: HttpResponse = ExportToDjangoView(request)
     response["Cache-Control"] = "no-store"
     return response

@@ -17,7 +17,8 @@ from enum import Enum
 import strawberry
 from strawberry.extensions import MaskErrors
 
-from apps.core.errors import DomainError, ServiceUnavailable, dependency_unavailable
+from apps.core.errors import DomainError, ServiceUnavailable
+from gpubroker.dependencies import dependency_unavailable
 from gpubroker.observability import current_trace_id
 from graphql import GraphQLError
 

@@ -13,13 +13,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from apps.core.errors import (
-    DEPENDENCY_RETRY_AFTER,
     DomainError,
     RateLimited,
     ServiceUnavailable,
-    dependency_unavailable,
     envelope,
 )
+from gpubroker.dependencies import DEPENDENCY_RETRY_AFTER, dependency_unavailable
 from gpubroker.observability import current_trace_id
 
 from .envelope import NotAnObject, UnsupportedMediaType

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from apps.math_core import runs, workloads
+from apps.math_core import limits, offer_criteria
 from apps.math_core.errors import RecommendationErrorCode
 
 from . import cost, offer_links
@@ -156,7 +156,7 @@ class WorkloadEstimate:
     assumptions: list[str] = strawberry.field(metadata=cost.list_size(25))
     gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
     offers: list[OfferEstimate] = strawberry.field(
-        metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
+        metadata=cost.list_size(20, argument="limit", maximum=limits.MAX_ESTIMATED_OFFERS)
     )
     candidate_count: int
     feasible_count: int
@@ -207,7 +207,7 @@ class OfferSummary:
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-ExclusionReason = runs.ExclusionReason
+ExclusionReason = offer_criteria.ExclusionReason
 strawberry.enum(
     ExclusionReason, name="ExclusionReason", description="Why candidates were left out."
 )
@@ -257,7 +257,7 @@ class OfferRanking:
     criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
     normalization: Normalization
     offers: list[RankedOffer] = strawberry.field(
-        metadata=cost.list_size(20, argument="input.offers.limit", maximum=runs.MAX_RESULTS)
+        metadata=cost.list_size(20, argument="input.offers.limit", maximum=limits.MAX_RANKED_OFFERS)
     )
     candidate_count: int
     ranked_count: int
@@ -341,7 +341,7 @@ class Recommendations:
     feasible: bool
     reason: str | None
     recommendations: list[RecommendedOffer] = strawberry.field(
-        metadata=cost.list_size(10, argument="input.limit", maximum=runs.MAX_RESULTS)
+        metadata=cost.list_size(10, argument="input.limit", maximum=limits.MAX_RANKED_OFFERS)
     )
     candidate_count: int
     ranked_count: int

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from apps.core.errors import ValidationFailed
+from apps.core.inputs import check_limit
 from apps.providers.offer_filters import OfferFilters
 
 from .algorithms.amounts import finite, money
@@ -26,9 +27,12 @@ from .algorithms.workload_mapper import (
 from .candidates import OfferTable, candidate_offers, offer_table
 from .errors import invalid_input_as_validation_error
 from .gpu_estimates import GpuModelEstimate, gpu_model_estimates
+
+# MAX_RESULTS: the name apps.ai_assistant.tool_handlers (issue 15's) still reads.
+from .limits import MAX_ESTIMATED_OFFERS
+from .limits import MAX_ESTIMATED_OFFERS as MAX_RESULTS  # noqa: F401
 from .model_catalogue import architecture, find_model
 
-MAX_RESULTS = 200
 DEFAULT_RESULTS = 20
 
 REASON_NO_BENCHMARK = "no_benchmark"
@@ -346,8 +350,7 @@ def offer_order(assessment: OfferAssessment) -> np.ndarray:
 def estimate_workload(
     *, workload: Workload, offer_filter: OfferFilters | None = None, limit: int = DEFAULT_RESULTS
 ) -> WorkloadEstimate:
-    if not 1 <= limit <= MAX_RESULTS:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
+    check_limit(limit, maximum=MAX_ESTIMATED_OFFERS)
     with invalid_input_as_validation_error():
         plan = plan_workload(workload)
     table = offer_table(candidate_offers(offer_filter))

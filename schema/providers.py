@@ -18,10 +18,9 @@ from typing import Annotated, Any
 import strawberry
 import strawberry_django
 from django.db.models import Prefetch, QuerySet
-from graphql.execution.values import VariableValues, get_argument_values
 from strawberry import auto, relay
 from strawberry.types import Info
-from strawberry.types.nodes import get_variable_values
+from strawberry.types.nodes import SelectedField
 from strawberry_django.optimizer import optimizer
 
 from apps.math_core.algorithms.gpu_names import gpu_family
@@ -126,13 +125,18 @@ class PriceHistoryType:
 
 
 def _history_prefetch(info: Info) -> Prefetch:
-    """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch."""
-    raw = info._raw_info
-    definition = raw.parent_type.fields[raw.field_name]
-    variables = VariableValues(sources={}, coerced=get_variable_values(raw))
-    args = get_argument_values(definition, raw.field_nodes[0], variables)
-    first = args.get("first", selectors.DEFAULT_HISTORY_ROWS)
-    return _history_window(first, args.get("since")).prefetch()
+    """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch.
+
+    Read through Strawberry's public ``info.selected_fields``: a variable arrives coerced, a
+    literal as its source text (GraphQL validation has already checked it), so both are parsed
+    here the way the scalars parse them."""
+    (selection,) = (s for s in info.selected_fields if isinstance(s, SelectedField))
+    arguments = selection.arguments
+    first = int(arguments.get("first", selectors.DEFAULT_HISTORY_ROWS))
+    since = arguments.get("since")
+    if isinstance(since, str):
+        since = datetime.fromisoformat(since)
+    return _history_window(first, since).prefetch()
 
 
 def _history_window(first: int, since: datetime | None) -> selectors.HistoryWindow:

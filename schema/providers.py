@@ -31,6 +31,7 @@ from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorPage
 
 from . import cost
+from .derived import mirrors
 from .django_fields import ColumnField
 from .errors import NotFoundError
 from .kpi_flags import AnomalyCode, OfferFlag, flags_of
@@ -357,48 +358,13 @@ class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
 
 
 @strawberry.input(name="OfferFilter", description="Offer filters; all given ones must match.")
+@mirrors(OfferFilters, inputs=True)
 class OfferFilterInput:
-    gpu_model: list[str] | None = strawberry.field(
-        default=None,
-        description=(
-            "GPU models, any spelling the normaliser knows. A family name (H100, A100, RTX 4090) "
-            "matches every variant of the family; a variant (H100 PCIe, A100 40GB) only itself."
-        ),
-    )
-    gpu_family: list[str] | None = strawberry.field(
-        default=None, description="GPU family names (see gpuFamilies); any variant matches."
-    )
-    gpu_type: str | None = strawberry.field(default=None, description="Substring search.")
-    vendor: Vendor | None = None
-    vram_gb_min: int | None = strawberry.field(default=None, description="Per GPU.")
-    vram_gb_max: int | None = None
-    total_vram_gb_min: int | None = strawberry.field(default=None, description="All GPUs.")
-    total_vram_gb_max: int | None = None
-    gpu_count_min: int | None = None
-    gpu_count_max: int | None = None
-    provider_name: list[str] | None = None
-    region: list[str] | None = None
-    country: list[str] | None = strawberry.field(default=None, description="ISO alpha-2.")
-    macro_region: list[str] | None = strawberry.field(
-        default=None,
-        description=(
-            "north-america, south-america, europe, middle-east, africa, asia-pacific, oceania."
-        ),
-    )
-    price_min: Decimal | None = strawberry.field(default=None, description="USD/hour, offer.")
-    price_max: Decimal | None = None
-    price_per_gpu_hour_min: Decimal | None = None
-    price_per_gpu_hour_max: Decimal | None = None
-    availability: list[Availability] | None = None
-    is_spot: bool | None = strawberry.field(default=None, description="Null: both kinds.")
-    datacenter_only: bool | None = None
-    compliance_tags: list[str] | None = strawberry.field(
-        default=None, description="Offer must carry all."
-    )
-    reliability_min: float | None = None
-    cpu_cores_min: int | None = None
-    ram_gb_min: int | None = None
-    storage_gb_min: int | None = None
+    """Generated from ``apps.providers.offer_filters.OfferFilters`` (every field, optional, with
+    its description); only the enums GraphQL validates are declared here."""
+
+    vendor: Vendor | None
+    availability: list[Availability] | None
 
 
 def offer_filters(value: OfferFilterInput | None) -> OfferFilters:

@@ -4,7 +4,7 @@ offers selected by a filter (stored as a ``RecommendationRun``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,9 +39,9 @@ MAX_CRITERIA = 64
 
 @dataclass(frozen=True)
 class TopsisOutput:
-    scores: list[float]
-    ranking: list[int]
-    ranks: list[int]
+    scores: list[float] = field(metadata={"description": "Closeness per row, in input order."})
+    ranking: list[int] = field(metadata={"description": "Row indices, best first."})
+    ranks: list[int] = field(metadata={"description": "1-based rank per row; ties share a rank."})
 
 
 def topsis_calculator(

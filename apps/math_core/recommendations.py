@@ -117,9 +117,14 @@ class EnsembleResult:
     collaborative_source: str
     criteria: list[AppliedCriterion] = field(default_factory=list)
     truncated: bool = False
-    #: The catalogue model row the workload was sized with, and the plan's assumptions.
-    model: str | None = None
-    assumptions: list[str] = field(default_factory=list)
+    model: str | None = field(
+        default=None,
+        metadata={"description": "The catalogue model row the workload was sized with."},
+    )
+    assumptions: list[str] = field(
+        default_factory=list,
+        metadata={"description": "Every assumption and default of the workload plan."},
+    )
 
 
 def requirement_profile(

@@ -3,7 +3,7 @@ it costs on every candidate offer, feasible offers first, with a clear answer wh
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -259,7 +259,12 @@ class OfferEstimate:
     region: str
     is_spot: bool
     feasible: bool
-    reasons: list[str]
+    reasons: list[str] = field(
+        metadata={
+            "description": "no_benchmark, insufficient_memory, unknown_throughput, deadline, "
+            "budget."
+        }
+    )
     min_gpus: int | None
     replicas: int
     throughput: float | None
@@ -299,13 +304,25 @@ class MemorySummary:
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
-    kv_bytes_per_token: float = 0.0
-    usable_vram_fraction: float = 0.9
+    kv_bytes_per_token: float = field(
+        default=0.0,
+        metadata={
+            "description": "KV bytes one token adds with every layer holding it (0: no KV cache)."
+        },
+    )
+    usable_vram_fraction: float = field(
+        default=0.9,
+        metadata={
+            "description": "Share of each GPU's memory the job may plan on (serving reservation)."
+        },
+    )
 
 
 @dataclass(frozen=True)
 class WorkloadEstimate:
     workload: dict[str, Any]
+    feasible: bool
+    reason: str | None = field(metadata={"description": "Why no offer can run it, when none can."})
     memory: MemorySummary
     total_flops: float
     units: float
@@ -315,12 +332,14 @@ class WorkloadEstimate:
     offers: list[OfferEstimate]
     candidate_count: int
     feasible_count: int
-    feasible: bool
-    reason: str | None
     truncated: bool
     #: The catalogue row the estimate used (None: sized from params_billion alone).
-    model: str | None = None
-    model_source: str | None = None
+    model: str | None = field(
+        default=None, metadata={"description": "The catalogue model row the estimate used."}
+    )
+    model_source: str | None = field(
+        default=None, metadata={"description": "The published config that row cites."}
+    )
 
 
 def memory_summary(plan: WorkloadPlan) -> MemorySummary:

@@ -39,6 +39,12 @@ T = TypeVar("T", bound=type)
 
 #: Service dataclass → the GraphQL type mirroring it (nested fields map through this).
 _MIRRORED: dict[type, type] = {}
+_OMITTED: dict[type, frozenset[str]] = {}
+
+
+def mirrored() -> list[tuple[type, type, frozenset[str]]]:
+    """Every (service dataclass, GraphQL type, fields left out) pair, for the drift tests."""
+    return [(source, cls, _OMITTED[source]) for source, cls in _MIRRORED.items()]
 
 
 def mirrors(
@@ -54,13 +60,13 @@ def mirrors(
     ``inputs=True`` (for ``@strawberry.input``): every field is optional, defaulting to null."""
     if not dataclasses.is_dataclass(source):
         raise TypeError(f"{source!r} is not a dataclass")
+    if unknown := set(omit) - {f.name for f in dataclasses.fields(source)}:
+        raise TypeError(f"omit names no field of {source.__name__}: {sorted(unknown)}")
 
     def fill(cls: T) -> T:
         own: dict[str, Any] = dict(inspect.get_annotations(cls))
         hints = typing.get_type_hints(source)
         names = [f.name for f in dataclasses.fields(source)]
-        if unknown := set(omit) - set(names):
-            raise TypeError(f"omit names no field of {source.__name__}: {sorted(unknown)}")
         annotations: dict[str, Any] = {}
         for spec in dataclasses.fields(source):
             declared = cls.__dict__.get(spec.name)
@@ -97,6 +103,7 @@ def mirrors(
         if source in _MIRRORED:
             raise TypeError(f"{source.__name__} is mirrored twice")
         _MIRRORED[source] = cls
+        _OMITTED[source] = frozenset(omit)
         return cls
 
     return fill

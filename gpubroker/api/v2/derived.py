@@ -28,6 +28,13 @@ from pydantic import create_model
 
 #: Service dataclass → the REST schema derived from it (nested fields map through this).
 _DERIVED: dict[type, type[Schema]] = {}
+_OMITTED: dict[type, frozenset[str]] = {}
+
+
+def derived_schemas() -> list[tuple[type, type[Schema], frozenset[str]]]:
+    """Every (service dataclass, response schema, fields left out) triple, for the drift
+    tests."""
+    return [(source, model, _OMITTED[source]) for source, model in _DERIVED.items()]
 
 
 def schema_of(
@@ -65,6 +72,7 @@ def schema_of(
         if source in _DERIVED:
             raise TypeError(f"{source.__name__} has a REST schema already")
         _DERIVED[source] = model
+        _OMITTED[source] = frozenset(omit)
     return model
 
 

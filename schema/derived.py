@@ -24,16 +24,14 @@ attributes. ``union_member=True`` lets such an instance stand for the type in a 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
-import operator
-import types
-import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types.field import StrawberryField
+
+from apps.core.shapes import FieldSpec, field_specs, translate
 
 T = TypeVar("T", bound=type)
 
@@ -57,32 +55,29 @@ def mirrors(
     """Fill the decorated class's fields from ``source`` (see the module docstring).
 
     ``omit``: fields of ``source`` GraphQL does not show (named, so that is a decision).
-    ``inputs=True`` (for ``@strawberry.input``): every field is optional, defaulting to null."""
-    if not dataclasses.is_dataclass(source):
-        raise TypeError(f"{source!r} is not a dataclass")
-    if unknown := set(omit) - {f.name for f in dataclasses.fields(source)}:
-        raise TypeError(f"omit names no field of {source.__name__}: {sorted(unknown)}")
+    ``inputs=True`` (for ``@strawberry.input``): a field with a default in the dataclass is
+    optional and defaults to null; one without is required."""
+    specs = field_specs(source, omit)
 
     def fill(cls: T) -> T:
         own: dict[str, Any] = dict(inspect.get_annotations(cls))
-        hints = typing.get_type_hints(source)
-        names = [f.name for f in dataclasses.fields(source)]
+        names = {spec.name for spec in specs} | set(omit)
         annotations: dict[str, Any] = {}
-        for spec in dataclasses.fields(source):
+        for spec in specs:
             declared = cls.__dict__.get(spec.name)
-            if spec.name in omit:
-                continue
             if isinstance(declared, StrawberryField) and declared.base_resolver is not None:
                 # A resolver computes this field (its type: the annotation or its return type).
                 if spec.name in own:
                     annotations[spec.name] = own.pop(spec.name)
                 continue
+            optional = inputs and not spec.required
             if spec.name in own:
                 annotations[spec.name] = own.pop(spec.name)
             else:
-                graphql_type = graphql_type_of(hints[spec.name], f"{source.__name__}.{spec.name}")
-                annotations[spec.name] = graphql_type | None if inputs else graphql_type
-            _describe(cls, spec, declared, default_null=inputs)
+                where = f"{source.__name__}.{spec.name}"
+                graphql_type = translate(spec.annotation, _mirror_of, where)
+                annotations[spec.name] = graphql_type | None if optional else graphql_type
+            _describe(cls, spec, declared, default_null=optional)
         for name, value in cls.__dict__.items():
             unresolved = isinstance(value, StrawberryField) and value.base_resolver is None
             if unresolved and name not in names and name not in own:
@@ -109,22 +104,26 @@ def mirrors(
     return fill
 
 
-def _describe(
-    cls: type, spec: dataclasses.Field[Any], declared: Any, *, default_null: bool
-) -> None:
-    """The dataclass field's description (and, for inputs, a null default) where the body gave
-    none."""
-    description = spec.metadata.get("description")
+def _mirror_of(source: type) -> type:
+    try:
+        return _MIRRORED[source]
+    except KeyError:
+        raise TypeError(f"{source.__name__} has no GraphQL type yet (mirror it first)") from None
+
+
+def _describe(cls: type, spec: FieldSpec, declared: Any, *, default_null: bool) -> None:
+    """The dataclass field's description (and, for optional inputs, a null default) where the
+    body gave none."""
     if declared is None:
-        if description is None and not default_null:
+        if spec.description is None and not default_null:
             return
-        made = strawberry.field(description=description)
+        made = strawberry.field(description=spec.description)
         if default_null:
             made.default = made.default_value = None
         setattr(cls, spec.name, made)
         return
     if isinstance(declared, StrawberryField) and declared.description is None:
-        declared.description = description
+        declared.description = spec.description
     if (
         default_null
         and isinstance(declared, StrawberryField)
@@ -132,24 +131,3 @@ def _describe(
         and declared.default_factory is dataclasses.MISSING
     ):
         declared.default = declared.default_value = None
-
-
-def graphql_type_of(annotation: Any, where: str) -> Any:
-    """The GraphQL-side type of a dataclass field's type (nested dataclasses mirrored)."""
-    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
-        try:
-            return _MIRRORED[annotation]
-        except KeyError:
-            raise TypeError(
-                f"{where}: {annotation.__name__} has no GraphQL type yet (mirror it first)"
-            ) from None
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        members = [graphql_type_of(arg, where) for arg in typing.get_args(annotation)]
-        return functools.reduce(operator.or_, members)
-    if origin is list:
-        (item,) = typing.get_args(annotation)
-        return list[graphql_type_of(item, where)]  # type: ignore[misc]
-    if origin is not None or annotation is Any:
-        raise TypeError(f"{where}: {annotation!r} has no GraphQL form; declare the field's type")
-    return annotation

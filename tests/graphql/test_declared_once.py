@@ -141,7 +141,7 @@ def test_a_service_field_reaches_both_facades_with_its_type_and_description():
 
 
 def test_the_mirror_refuses_what_would_let_a_facade_drift():
-    with pytest.raises(TypeError, match="no GraphQL form"):
+    with pytest.raises(TypeError, match="has no form here"):
 
         @graphql_derived.mirrors(Source)
         class Untyped:

@@ -15,16 +15,13 @@ attributes), exactly as through a hand-written schema.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import operator
-import types
-import typing
 from collections.abc import Mapping
 from typing import Any
 
 from ninja import Field, Schema
 from pydantic import create_model
+
+from apps.core.shapes import field_specs, translate
 
 #: Service dataclass → the REST schema derived from it (nested fields map through this).
 _DERIVED: dict[type, type[Schema]] = {}
@@ -47,26 +44,27 @@ def schema_of(
     base: type[Schema] = Schema,
 ) -> Any:
     """A ``Schema`` named ``name`` with ``source``'s fields (``omit``: left out on purpose;
-    ``types_``: a field's REST type where it says more, e.g. a ``Literal``; ``optional``: every
-    field may be absent or null, defaulting to None — a filter's form)."""
-    if not dataclasses.is_dataclass(source):
-        raise TypeError(f"{source!r} is not a dataclass")
+    ``types_``: a field's REST type where it says more, e.g. a ``Literal``; ``optional``: a
+    request's form — a field with a default in the dataclass may be absent or null and defaults
+    to None, one without is required)."""
+    specs = field_specs(source, omit)
     overrides = dict(types_ or {})
-    names = {f.name for f in dataclasses.fields(source)}
-    if unknown := (set(omit) | set(overrides)) - names:
+    if unknown := set(overrides) - {spec.name for spec in specs}:
         raise TypeError(f"{name}: no field {sorted(unknown)} in {source.__name__}")
-    hints = typing.get_type_hints(source)
     fields: dict[str, Any] = {}
-    for spec in dataclasses.fields(source):
-        if spec.name in omit:
-            continue
+    for spec in specs:
         where = f"{source.__name__}.{spec.name}"
-        annotation = overrides.get(spec.name) or rest_type_of(hints[spec.name], where)
-        description = spec.metadata.get("description")
-        if optional:
-            fields[spec.name] = (annotation | None, Field(None, description=description))
-        else:  # a response: every field is always there
-            fields[spec.name] = (annotation, Field(..., description=description))
+        annotation = overrides.get(spec.name) or translate(
+            spec.annotation, _schema_of, where, dicts=True
+        )
+        bounds: dict[str, Any] = {} if spec.max_length is None else {"max_length": spec.max_length}
+        if optional and not spec.required:
+            fields[spec.name] = (
+                annotation | None,
+                Field(None, description=spec.description, **bounds),
+            )
+        else:  # a response carries every field; a request must give this one
+            fields[spec.name] = (annotation, Field(..., description=spec.description, **bounds))
     model = create_model(name, __base__=base, **fields)
     if not optional:
         if source in _DERIVED:
@@ -76,25 +74,8 @@ def schema_of(
     return model
 
 
-def rest_type_of(annotation: Any, where: str) -> Any:
-    """The REST-side type of a dataclass field's type (nested dataclasses derived)."""
-    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
-        try:
-            return _DERIVED[annotation]
-        except KeyError:
-            raise TypeError(
-                f"{where}: {annotation.__name__} has no REST schema yet (derive it first)"
-            ) from None
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        members = [rest_type_of(arg, where) for arg in typing.get_args(annotation)]
-        return functools.reduce(operator.or_, members)
-    if origin is list:
-        (item,) = typing.get_args(annotation)
-        return list[rest_type_of(item, where)]  # type: ignore[misc]
-    if origin is dict:
-        key, value = typing.get_args(annotation)
-        return dict[key, rest_type_of(value, where)]  # type: ignore[misc,valid-type]
-    if origin is not None or annotation is Any:
-        raise TypeError(f"{where}: {annotation!r} has no REST form; give the field's type")
-    return annotation
+def _schema_of(source: type) -> type[Schema]:
+    try:
+        return _DERIVED[source]
+    except KeyError:
+        raise TypeError(f"{source.__name__} has no REST schema yet (derive it first)") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -25,6 +25,7 @@ from apps.math_core import (
     workloads,
 )
 from apps.math_core.algorithms.costs import TokenCostResult
+from apps.math_core.workload_requests import WorkloadRequest
 
 from .derived import schema_of
 from .providers import OfferFilterQuery
@@ -127,46 +128,15 @@ OfferRankingOut = schema_of(rankings.OfferRanking, name="OfferRankingOut")
 # --- Workloads --------------------------------------------------------------------------------
 
 
-class WorkloadIn(Schema):
-    workload_type: WorkloadTypeName
-    model: str | None = Field(
-        None,
-        max_length=200,
-        description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
-        "its published architecture sizes the job, explicit shape fields still win.",
+if TYPE_CHECKING:  # what mypy sees; the fields are generated from the service's dataclass
+    WorkloadIn = Schema
+else:
+    WorkloadIn = schema_of(
+        WorkloadRequest,
+        name="WorkloadIn",
+        optional=True,
+        types_={"workload_type": WorkloadTypeName, "precision": PrecisionName},
     )
-    params_billion: float | None = Field(None, description="Required without a model.")
-    precision: PrecisionName | None = Field(
-        None, description="Default: the model's native dtype, else fp16 (listed in assumptions)."
-    )
-    quantization: str | None = Field(
-        None,
-        max_length=20,
-        description="Weight format: fp32, fp16, bf16, fp8, int8, int4, awq, gptq or a GGUF type "
-        "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
-    )
-    kv_cache_dtype: str | None = Field(None, max_length=10, description="fp16, bf16, fp8, fp32.")
-    gpu_memory_utilization: float | None = Field(
-        None, description="Share of GPU memory the serving engine may use (default 0.9, vLLM)."
-    )
-    runtime_overhead_gb: float | None = Field(
-        None, description="Per-GPU runtime memory (CUDA context, graphs); default none."
-    )
-    context_length: int | None = None
-    batch_size: int | None = None
-    tokens: float | None = None
-    requests: float | None = None
-    output_tokens_per_request: int | None = None
-    deadline_hours: float | None = None
-    budget_usd: float | None = None
-    num_layers: int | None = None
-    hidden_size: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    lora_rank: int | None = None
-    image_resolution: int | None = None
-    diffusion_steps: int | None = None
-    activation_checkpointing: bool | None = None
 
 
 class EstimateWorkloadIn(WorkloadIn):

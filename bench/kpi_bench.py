@@ -29,6 +29,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -106,6 +107,8 @@ def _restore(seeded_at: datetime, now: datetime, shape: str) -> None:
 
     started = time.perf_counter()
     shift = now - seeded_at
+    list1: Any = [shift]
+    list3: Any = [shift, shift, shift]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE kpi_price_rollups, kpi_price_index_periods, price_history, kpi_sync_outcomes"
@@ -115,15 +118,16 @@ def _restore(seeded_at: datetime, now: datetime, shape: str) -> None:
             "availability_status = s.availability_status, last_seen_at = s.last_seen_at + %s, "
             "created_at = s.created_at + %s, updated_at = s.updated_at + %s "
             "FROM kpi_bench_offers s WHERE s.id = o.id",
-            [shift, shift, shift],
+            list3,
         )
         cursor.execute(
             "INSERT INTO price_history (offer_id, price_per_hour, availability_status, "
             "recorded_at) SELECT offer_id, price_per_hour, availability_status, recorded_at + %s "
             "FROM kpi_bench_history ORDER BY offer_id, recorded_at",
-            [shift],
+            list1,
         )
         days = timedelta(days=shift.days)
+        days3: Any = [days, days, days]
         cursor.execute(
             f"INSERT INTO kpi_price_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT "
             + ", ".join(
@@ -131,17 +135,17 @@ def _restore(seeded_at: datetime, now: datetime, shape: str) -> None:
                 for c in ROLLUP_COLUMNS
             )
             + " FROM kpi_bench_rollups",
-            [days, days, days],
+            days3,
         )
         cursor.execute(
             "INSERT INTO kpi_sync_outcomes (provider_name, finished_at, ok, error_code) "
             "SELECT provider_name, finished_at + %s, ok, error_code FROM kpi_bench_syncs",
-            [shift],
+            list1,
         )
         cursor.execute(
             "UPDATE providers p SET last_sync_at = s.last_sync_at + %s "
             "FROM kpi_bench_providers s WHERE s.id = p.id",
-            [shift],
+            list1,
         )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE price_history")

@@ -21,7 +21,7 @@ from . import config
 from .anomalies import Flag, PricePoint, flag_points, group_scales
 from .cache import cached
 from .models import SyncOutcome
-from .statistics import RobustScale, robust_scale
+from .statistics import RobustScale
 
 
 class Epoch(Func):
@@ -122,60 +122,34 @@ def market_flags(now: datetime) -> dict[str, list[Flag]]:
     minute = now.replace(second=0, microsecond=0)
 
     def compute() -> dict[str, list[Flag]]:
-        rows = market_rows()
-        points = [price_point(row) for row in rows]
-        found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=peer_scales())
-        return {str(k): v for k, v in found.items()}
+        return flags_for_rows(market_rows(), minute)
 
     return cached("market_flags", {"minute": minute.isoformat()}, compute)
 
 
-class PerGpuPrice(Func):
-    """``price_per_hour / max(gpu_count, 1)`` as a double, computed by the database: the same
-    IEEE value as ``float(Decimal) / count`` in Python (both round the decimal correctly)."""
-
-    output_field = FloatField()
-    template = (
-        "(CAST(price_per_hour AS REAL) / (CASE WHEN gpu_count > 1 THEN gpu_count ELSE 1 END))"
-    )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = (
-            "(CAST(price_per_hour AS double precision) / "
-            "(CASE WHEN gpu_count > 1 THEN gpu_count ELSE 1 END))"
-        )
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def peer_scales() -> dict[Any, RobustScale]:
-    """The robust scale (median, scaled MAD) of every peer group (model × tier) over the listed
-    offers, cached per catalogue version: one query of two columns and a flag when it is not."""
-
-    def compute() -> dict[Any, RobustScale]:
-        rows = (
-            GPUOffer.objects.exclude(availability_status=Availability.UNAVAILABLE)
-            .order_by()
-            .annotate(_per_gpu=PerGpuPrice())
-            .values_list("gpu_type", "is_spot", "_per_gpu")
-        )
-        groups: dict[tuple[str, str], list[float]] = {}
-        for model, spot, price in rows.iterator(chunk_size=10000):
-            groups.setdefault((model, "spot" if spot else "on_demand"), []).append(price)
-        return {g: s for g, values in groups.items() if (s := robust_scale(values)) is not None}
-
-    return cached("peer_scales", {}, compute)
-
-
 def flags_of_offers(offer_ids: Iterable[object], now: datetime) -> dict[str, list[Flag]]:
-    """Flags of the given offers, exactly as ``market_flags`` gives them: one query for the offers
-    and the market's cached peer scales."""
+    """Flags of the given offers, exactly as ``market_flags`` gives them, in ONE query: the
+    market's peer scales (median, scaled MAD per model × tier) are cached per catalogue version,
+    so only the given offers are read; when they are not cached yet, the one query reads the
+    market, which yields both the scales and the given offers."""
     minute = now.replace(second=0, microsecond=0)
     ids = [str(k) for k in offer_ids]
     if not ids:
         return {}
-    rows = market_rows(GPUOffer.objects.filter(pk__in=ids))
+    market: list[MarketRow] = []
+
+    def compute() -> dict[Any, RobustScale]:
+        market.extend(market_rows())
+        return group_scales(price_point(row) for row in market)
+
+    scales = cached("peer_scales", {}, compute)
+    wanted = set(ids)
+    if market:
+        rows = [row for row in market if str(row.offer_id) in wanted]
+    else:
+        rows = market_rows(GPUOffer.objects.filter(pk__in=ids))
     points = [price_point(row) for row in rows]
-    found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=peer_scales())
+    found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=scales)
     return {str(k): v for k, v in found.items()}
 
 

@@ -12,6 +12,7 @@ import pytest
 from apps.ai_assistant.tools import definitions
 from apps.providers.models import GPUOffer
 
+from .grounding_checks import assert_grounded
 from .stub_agent import Call, StubAgent, _json
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +317,57 @@ def test_tool_call_budget_per_message(client, auth_header, demo_catalogue, agent
     tool_messages = [m for m in agent.chat_requests[1]["json"]["messages"] if m["role"] == "tool"]
     assert [m["tool_call_id"] for m in tool_messages] == ["c0", "c1", "c2", "c3", "c4"]
     assert "budget of 3 used up" in tool_messages[-1]["content"]
+
+
+def test_gpu_kpis_round_trip_is_grounded(client, auth_header, h100_history, agent):
+    """The agent asks the KPI engine, quotes its figures and the cheapest offer it cites, and
+    adds a forecast of its own: the engine's figures stay, the invented one is removed."""
+
+    def analyst(stub: StubAgent, body: dict[str, Any]):
+        messages = body["messages"]
+        if messages[-1]["role"] != "tool":
+            return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "H100", "tier": None})])
+        kpis = json.loads(messages[-1]["content"])
+        month = next(t for t in kpis["trends"] if t["window"] == "30d")
+        best = kpis["cheapest_offers"][0]
+        return stub.text_reply(
+            f"The H100 median went from ${month['median_price_then']} to "
+            f"${month['median_price_now']} per GPU-hour over 30 days "
+            f"({month['change_percent']} %, index {month['index_change_percent']} %). "
+            f"Cheapest now: {best['provider']} at ${best['price_per_gpu_hour']} per GPU-hour. "
+            "Expect $0.42 next month."
+        )
+
+    agent.reset(behaviour=analyst)
+    answer = chat(client, auth_header, "is the H100 getting cheaper")
+    assert answer["mode"] == "remote"
+    [call] = answer["tool_calls"]
+    assert call["name"] == "gpu_kpis" and call["ok"] and call["offer_ids"]
+    assert "$0.42" not in answer["text"] and "[unverified figure removed]" in answer["text"]
+    assert answer["text"].count("$") == 3  # the engine's two medians and the cited offer
+    assert answer["offers"] and answer["offers"][0]["offer_id"] == call["offer_ids"][0]
+    assert_cited_from_catalogue(answer)
+    assert_grounded(answer)
+
+
+def test_gpu_kpis_unknown_gpu_is_a_tool_error(client, auth_header, demo_catalogue, agent):
+    def asks(stub: StubAgent, body: dict[str, Any]):
+        if body["messages"][-1]["role"] == "tool":
+            return stub.think(body)
+        return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "Quantum 9000", "bucket": "week"})])
+
+    agent.reset(behaviour=asks)
+    answer = chat(client, auth_header, "KPIs of the Quantum 9000")
+    [call] = answer["tool_calls"]
+    assert not call["ok"] and "bucket: Input should be 'hour' or 'day'" in call["error"]
+
+    def unknown(stub: StubAgent, body: dict[str, Any]):
+        if body["messages"][-1]["role"] == "tool":
+            return stub.think(body)
+        return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "Quantum 9000"})])
+
+    agent.reset(behaviour=unknown)
+    answer = chat(client, auth_header, "KPIs of the Quantum 9000")
+    [call] = answer["tool_calls"]
+    assert not call["ok"] and "Unknown GPU 'Quantum 9000'" in call["error"]
+    assert answer["mode"] == "remote" and answer["offers"] == []

@@ -28,8 +28,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from apps.ai_assistant.agent_client import AgentClient, AgentConfig, reset_breakers  # noqa: E402
+from apps.ai_assistant.agent_client import AgentClient, AgentConfig  # noqa: E402
 from apps.ai_assistant.agent_errors import AgentError  # noqa: E402
+from apps.ai_assistant.circuit import reset_breakers, shared  # noqa: E402
 
 REPLY = json.dumps(
     {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
@@ -83,6 +84,8 @@ def main() -> int:
     healthy = serve(port, 0.0)
     dead = serve(port - 1, 5.0)
     base: dict[str, Any] = {"model": "bench", "timeout": 0.2, "retries": 1, "backoff": 0.05}
+    where = "shared in Redis" if shared() else "process memory"
+    print(f"circuit state: {where}\n")
     print("| agent | calls | median ms | p95 ms |\n|---|---:|---:|---:|")
     ok = line("healthy", timed(AgentClient(AgentConfig(f"http://127.0.0.1:{port}", **base)), 50))
     reset_breakers()

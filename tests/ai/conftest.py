@@ -26,7 +26,7 @@ def demo_catalogue(model_catalogue):
 
 @pytest.fixture(autouse=True)
 def _fresh_circuits():
-    from apps.ai_assistant.agent_client import reset_breakers
+    from apps.ai_assistant.circuit import reset_breakers
 
     reset_breakers()
     yield

@@ -244,7 +244,8 @@ def test_length_and_content_filter_finish_reasons(client, auth_header, demo_cata
 
 
 def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, settings):
-    from apps.ai_assistant.agent_client import AgentConfig, breaker_for
+    from apps.ai_assistant.agent_client import AgentConfig
+    from apps.ai_assistant.circuit import breaker_for
 
     settings.AI_CIRCUIT_FAILURES = 2
     settings.AI_CIRCUIT_RESET_SECONDS = 30.0
@@ -270,6 +271,62 @@ def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, se
     assert client.get("/api/v2/ai/health").json()["circuit"]["state"] == "closed"
 
 
+def _another_process() -> None:
+    """What a second server process has: no breaker object of its own yet (the shared state, if
+    any, is where it was)."""
+    from apps.ai_assistant import circuit
+
+    circuit._breakers.clear()
+
+
+def _open_the_circuit(client, auth_header, agent, settings) -> None:
+    settings.AI_CIRCUIT_FAILURES = 2
+    settings.AI_AGENT_RETRIES = 0
+    agent.reset(behaviour=failing(503))
+    for _ in range(2):
+        assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "HTTP 503")
+    assert len(agent.chat_requests) == 2
+
+
+def test_circuit_state_is_shared_through_redis(
+    client, auth_header, demo_catalogue, agent, settings
+):
+    """With REDIS_URL another process finds the circuit open and does not call the dead agent."""
+    from tests.conftest import services_required
+
+    if not settings.REDIS_URL:
+        if services_required():
+            pytest.fail("REQUIRE_SERVICES=1 needs REDIS_URL (the circuit is shared in Redis)")
+        pytest.skip("the circuit is shared through Redis: set REDIS_URL")
+    _open_the_circuit(client, auth_header, agent, settings)
+    _another_process()
+    health = client.get("/api/v2/ai/health").json()["circuit"]
+    assert health["shared"] is True and health["state"] == "open" and health["failures"] >= 2
+    assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "circuit is open")
+    assert len(agent.chat_requests) == 2  # the other process did not call the agent
+
+    agent.reset()  # the agent recovers; one process's trial call closes it for every process
+    from apps.ai_assistant.agent_client import AgentConfig
+    from apps.ai_assistant.circuit import breaker_for
+
+    config = AgentConfig.from_settings()
+    assert config is not None
+    breaker_for(config).half_open()
+    assert chat(client, auth_header, "cheapest H100 right now")["mode"] == "remote"
+    _another_process()
+    assert client.get("/api/v2/ai/health").json()["circuit"]["state"] == "closed"
+
+
+def test_circuit_per_process_when_not_shared(client, auth_header, demo_catalogue, agent, settings):
+    settings.AI_CIRCUIT_SHARED = False
+    _open_the_circuit(client, auth_header, agent, settings)
+    _another_process()
+    health = client.get("/api/v2/ai/health").json()["circuit"]
+    assert health == {"state": "closed", "failures": 0, "shared": False}
+    assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "HTTP 503")
+    assert len(agent.chat_requests) == 3  # this process had to find out for itself
+
+
 def test_unreachable_agent_falls_back(client, auth_header, demo_catalogue, settings):
     from tests.realtime.live_servers import free_port
 
@@ -290,6 +347,28 @@ def test_health_reports_the_agent(client, agent):
     assert health["reachable"] is True and health["latency_ms"] >= 0
     assert health["circuit"]["state"] == "closed"
     assert "sk-test-key" not in json.dumps(health)
+
+
+def test_health_reuses_its_probe_for_the_configured_time(client, agent, settings):
+    settings.AI_HEALTH_PROBE_CACHE_SECONDS = 3600.0
+    probes = lambda: [r for r in agent.requests if r["path"].endswith("/models")]  # noqa: E731
+    first = client.get("/api/v2/ai/health").json()
+    second = client.get("/api/v2/ai/health").json()
+    graphql = client.post(
+        "/graphql/",
+        {"query": "{ aiHealth { reachable probedAt probeAgeSeconds } }"},
+        content_type="application/json",
+    ).json()["data"]["aiHealth"]
+    assert len(probes()) == 1  # one probe served all three
+    assert first["probed_at"] == second["probed_at"] and first["reachable"] is True
+    assert 0 <= first["probe_age_seconds"] <= second["probe_age_seconds"]
+    assert graphql["reachable"] is True and graphql["probeAgeSeconds"] >= 0
+    assert graphql["probedAt"].replace("+00:00", "Z")[:19] == first["probed_at"][:19]
+
+    settings.AI_HEALTH_PROBE_CACHE_SECONDS = 0
+    client.get("/api/v2/ai/health")
+    client.get("/api/v2/ai/health")
+    assert len(probes()) == 3  # 0: probed on every call
 
 
 def test_history_is_sent_to_the_agent(client, auth_header, demo_catalogue, agent):

@@ -114,6 +114,8 @@ def test_health_in_local_mode(client):
         "circuit": None,
         "tools": 8,
         "max_tool_rounds": 5,
+        "probed_at": None,
+        "probe_age_seconds": None,
     }
 
 

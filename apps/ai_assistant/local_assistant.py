@@ -343,12 +343,18 @@ TASK_NAMES = {
 def _describe(workload: dict[str, Any]) -> str:
     task = TASK_NAMES.get(str(workload.get("workload_type")), "the job")
     size = workload.get("params_billion")
-    what = f"{task} of a {size:g}B model" if size else task
+    what = f"{task} of {_article(size)} {size:g}B model" if size else task
     if workload.get("tokens"):
         what += f" on {workload['tokens']:,.0f} tokens"
     elif workload.get("requests"):
         what += f" for {workload['requests']:,.0f} requests"
     return what
+
+
+def _article(number: float) -> str:
+    """ "an 8B", "an 11B", "an 80B" (eight, eleven, eighteen, eighty), "a 7B"."""
+    digits = f"{number:g}"
+    return "an" if digits.startswith("8") or digits.split(".")[0] in ("11", "18") else "a"
 
 
 def _sentence(text: str) -> str:

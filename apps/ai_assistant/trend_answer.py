@@ -10,6 +10,7 @@ cannot tell."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +116,21 @@ def _kpi_text(gpu: str, run: ToolRun) -> tuple[str, tuple[str, str] | None]:
     return text, _kpi_verdict(d["trends"])
 
 
+def _span(start: str, end: str) -> str:
+    """ "2026-12-07 06:30:20 to 06:41:02 UTC, 10 min 42 s" (the date once when it is one day)."""
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    seconds = int((last - first).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} d"] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes and not days else []
+    parts += [f"{secs} s"] if not days and not hours else []
+    to = f"{last:%H:%M:%S}" if first.date() == last.date() else f"{last:%Y-%m-%d %H:%M:%S}"
+    return f"{first:%Y-%m-%d %H:%M:%S} to {to} UTC, {' '.join(parts) or '0 s'}"
+
+
 def _history_text(gpu: str, run: ToolRun) -> tuple[str, str | None]:
     if not run.ok:
         return f"I could not read the price history: {run.error}.", None
@@ -135,7 +151,7 @@ def _history_text(gpu: str, run: ToolRun) -> tuple[str, str | None]:
     )
     examples = list(dict.fromkeys(lines))[:3]
     text = (
-        f"Recorded price history ({d['history_from'][:16]} to {d['history_to'][:16]} UTC): the "
+        f"Recorded price history ({_span(d['history_from'], d['history_to'])}): the "
         f"median offer moved {d['median_change_pct']:+.2f} % per GPU-hour; {d['down']} offers "
         f"went down, {d['up']} up, {d['unchanged']} unchanged, of {d['offers_considered']} "
         f"{gpu} offers."

@@ -340,10 +340,21 @@ TASK_NAMES = {
 }
 
 
+#: Tasks written with a direct object ("serving a 13B model", not "serving of").
+DIRECT_OBJECT_TASKS = frozenset({"llm_inference", "llm_training"})
+
+
 def _describe(workload: dict[str, Any]) -> str:
-    task = TASK_NAMES.get(str(workload.get("workload_type")), "the job")
-    size = workload.get("params_billion")
-    what = f"{task} of {_article(size)} {size:g}B model" if size else task
+    kind = str(workload.get("workload_type"))
+    task = TASK_NAMES.get(kind, "the job")
+    joiner = " " if kind in DIRECT_OBJECT_TASKS else " of "
+    size, model = workload.get("params_billion"), workload.get("model")
+    if model:
+        what = f"{task}{joiner}{model}"
+    elif size:
+        what = f"{task}{joiner}{_article(size)} {size:g}B model"
+    else:
+        what = task
     if workload.get("tokens"):
         what += f" on {workload['tokens']:,.0f} tokens"
     elif workload.get("requests"):

@@ -127,3 +127,14 @@ def test_trend_answer_without_kpi_history_says_so(client, auth_header, demo_cata
     answer = chat(client, auth_header, "is the H100 getting cheaper")
     assert "not enough history yet for 24 h, 7 days, 30 days" in answer["text"]
     assert "(the KPI windows need more history)" in answer["text"]
+
+
+def test_answers_name_the_job_as_asked(client, auth_header, demo_catalogue):
+    lora = chat(
+        client, auth_header, "what would fine-tuning Llama 3 8B with LoRA on 50M tokens cost"
+    )
+    assert lora["text"].startswith("LoRA fine-tuning of Llama 3 8B on 50,000,000 tokens needs")
+    compare = chat(client, auth_header, "compare L40S and A100 80GB for serving a 13B model")
+    assert compare["text"].startswith("For serving a 13B model on 1,000,000 tokens: ")
+    eight = chat(client, auth_header, "cheapest offer for an 8b model at 4-bit")
+    assert "an 8B model" in eight["text"], eight["text"]

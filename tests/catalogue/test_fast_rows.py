@@ -82,6 +82,19 @@ class _Spy:
         return value
 
 
+def _expect(spy: _Spy, planned: int, fallbacks: int) -> None:
+    """Row plans run only with the optimizer on; CI's GRAPHQL_OPTIMIZER=off step checks that
+    they then stay off (and that the responses are graphql-core's either way)."""
+    if DjangoOptimizerExtension.enabled.get():
+        assert (spy.planned, spy.fallbacks) == (planned, fallbacks)
+    else:
+        assert (spy.planned, spy.fallbacks) == (0, 0)
+
+
+def _rows_on() -> bool:
+    return bool(DjangoOptimizerExtension.enabled.get())
+
+
 def _compiled() -> list[fast_rows.RowPlan]:
     return [plan for _, plan in fast_rows._plans.values() if plan is not None]
 
@@ -101,7 +114,9 @@ def test_a_plain_page_takes_the_row_plan(catalogue):
     assert any(edge["node"]["benchmark"] is None for edge in edges)  # nullable join, both ways
     assert any(edge["node"]["benchmark"] is not None for edge in edges)
     # The differential harness ran it twice: graphql-core, then the row plan (no fallback).
-    assert (spy.planned, spy.fallbacks) == (1, 0)
+    _expect(spy, 1, 0)
+    if not _rows_on():
+        return
     (plan,) = _compiled()
     assert not plan.disabled and plan.model is GPUOffer
     assert {"provider__name", "benchmark__gpu_model", "price_per_hour"} <= set(plan.columns)
@@ -113,7 +128,7 @@ def test_aliases_fragments_and_merged_selections(catalogue):
     node = body["data"]["page"]["edges"][0]["node"]
     assert list(node) == ["price", "perGpu", "gpu", "provider", "benchmark"]
     assert list(node["provider"]) == ["name", "displayName"]
-    assert (spy.planned, spy.fallbacks) == (1, 0)
+    _expect(spy, 1, 0)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +165,7 @@ def test_off_when_the_optimizer_or_the_fast_path_is_off(catalogue):
 
 
 @pytest.mark.parametrize("size", [1, 20, 100])
-def test_two_statements_whatever_the_page_size_then_one(
+def test_query_counts_two_statements_whatever_the_page_size_then_one(
     client, benchmarks, django_assert_num_queries, size
 ):
     providers = [make_provider(name) for name in ("runpod", "vastai")]
@@ -177,9 +192,10 @@ def test_a_value_graphql_core_refuses_is_its_error_not_the_plans(catalogue):
     body, spy = _run(PAGE, {"first": 50})
     assert body["errors"], body
     assert {e["path"][-1] for e in body["errors"]} == {"reliabilityScore"}
-    assert spy.planned == 1 and spy.fallbacks == 1
-    (plan,) = _compiled()
-    assert not plan.disabled  # a data problem: the next page tries again
+    _expect(spy, 1, 1)
+    assert all(
+        not plan.disabled for plan in _compiled()
+    )  # a data problem: the next page tries again
 
 
 def test_a_property_reading_more_than_its_hints_falls_back_and_switches_the_plan_off(catalogue):
@@ -192,9 +208,9 @@ def test_a_property_reading_more_than_its_hints_falls_back_and_switches_the_plan
     with mock.patch.object(GPUOffer, "price_per_gpu_hour", property(reads_region_too)):
         body, spy = _run(PAGE, {"first": 50})
         assert "errors" not in body, body
-        assert (spy.planned, spy.fallbacks) == (1, 1)
+        _expect(spy, 1, 1)
         _, spy = _run(PAGE, {"first": 50})
-        assert spy.planned == 0  # the plan is off for this document from now on
+        _expect(spy, 0, 0)  # the plan is off for this document from now on
 
 
 def test_a_resolver_that_does_not_ask_the_optimizer_gets_the_general_path(catalogue):
@@ -204,16 +220,15 @@ def test_a_resolver_that_does_not_ask_the_optimizer_gets_the_general_path(catalo
     with mock.patch.object(providers, "_loader", lambda info: selectors.rest_shape):
         body, spy = _run(PAGE, {"first": 50})
     assert "errors" not in body, body
-    assert (spy.planned, spy.fallbacks) == (1, 1)
-    (plan,) = _compiled()
-    assert plan.disabled
+    _expect(spy, 1, 1)
+    assert all(plan.disabled for plan in _compiled())
 
 
 def test_a_resolver_error_is_graphql_cores(catalogue):
     body, spy = _run(PAGE, {"first": 5, "after": "not a cursor"})
     assert body["data"] is None or body["data"]["offers"] is None
     assert body["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", body
-    assert spy.fallbacks == spy.planned == 1
+    _expect(spy, 1, 1)
 
 
 hypothesis_settings = settings(
@@ -248,4 +263,4 @@ def test_generated_pages_agree(
     }
     body, spy = _run(PAGE, variables)  # byte-compared with graphql-core by the harness
     assert "errors" not in body, body
-    assert spy.planned == 1 and spy.fallbacks == 0
+    _expect(spy, 1, 0)

@@ -30,7 +30,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
     Window,
@@ -52,6 +51,7 @@ from .models import Granularity as StoredGranularity
 from .models import PriceRollup
 
 FOUR_PLACES = Decimal("0.0001")
+ROLLUP_STATE_CHUNK = 900  # offer ids per query (SQLite's host-parameter limit is 999 on old builds)
 ROLLUP_FIELDS = (
     "offer_id",
     "bucket_start",
@@ -237,28 +237,39 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
     states: dict[uuid.UUID, State] = {}
     for pk, price, availability in latest.iterator(chunk_size=10000):
         states[pk] = State(_decimal(price), availability)
-    # Offers whose state before ``moment`` lives in rollups only (older than the raw window).
+    # Offers whose state before ``moment`` lives in rollups only (older than the raw window):
+    # the last hourly, else daily, rollup that ended by ``moment``, for those offers only.
+    missing: set[uuid.UUID] | None = None
     for granularity in (StoredGranularity.HOUR, StoredGranularity.DAY):
         if not PriceRollup.objects.filter(granularity=granularity).exists():
             continue
+        if missing is None:
+            missing = set(offers.values_list("pk", flat=True)) - states.keys()
+        if not missing:
+            break
         size = Granularity(granularity).size
-        rolled = _latest(
-            PriceRollup.objects.filter(
-                offer=OuterRef("pk"), granularity=granularity, bucket_start__lte=moment - size
-            ),
-            "bucket_start",
-        )
-        rows = (
-            offers.filter(~Exists(_raw_before(moment)))
-            .annotate(
-                _price=Subquery(rolled.values("last_price")[:1]),
-                _availability=Subquery(rolled.values("last_availability")[:1]),
+        wanted = sorted(missing)
+        for chunk in range(0, len(wanted), ROLLUP_STATE_CHUNK):
+            rolled = (
+                PriceRollup.objects.filter(
+                    offer_id__in=wanted[chunk : chunk + ROLLUP_STATE_CHUNK],
+                    granularity=granularity,
+                    bucket_start__lte=moment - size,
+                )
+                .order_by()
+                .annotate(
+                    _rank=Window(
+                        RowNumber(),
+                        partition_by=[F("offer_id")],
+                        order_by=[F("bucket_start").desc(), F("id").desc()],
+                    )
+                )
+                .filter(_rank=1)
+                .values_list("offer_id", "last_price", "last_availability")
             )
-            .filter(_price__isnull=False)
-            .values_list("pk", "_price", "_availability")
-        )
-        for pk, price, availability in rows.iterator(chunk_size=5000):
-            states.setdefault(pk, State(_decimal(price), availability))
+            for pk, price, availability in rolled:
+                states[pk] = State(_decimal(price), availability)
+                missing.discard(pk)
     return states
 
 

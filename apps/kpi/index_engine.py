@@ -27,7 +27,7 @@ from apps.math_core.algorithms.gpu_names import gpu_family
 from apps.providers.models import GPUOffer
 
 from . import config
-from .anomalies import PRICE_CODES, PricePoint, flag_points
+from .anomalies import PRICE_CODES, group_price_flags
 from .buckets import Granularity, State, period_view
 from .cache import bump
 from .history import bucket_summaries, states_before
@@ -136,22 +136,15 @@ def _walk(
 
 
 def _anomalies(view: dict[str, OfferPeriod]) -> dict[str, str]:
-    points = [
-        PricePoint(
-            key=o.offer_id,
-            group=0,
-            price_per_gpu_hour=o.price_per_gpu_hour,
-            gpu_count=o.gpu_count,
-            listed=o.listed,
-        )
-        for o in view.values()
-    ]
-    flagged = flag_points(points, rules=config.anomaly_rules())
-    return {
-        str(key): flags[0].code.value
-        for key, flags in flagged.items()
-        if flags and flags[0].code in PRICE_CODES
-    }
+    offers = list(view.values())
+    flagged = group_price_flags(
+        [o.offer_id for o in offers],
+        [o.price_per_gpu_hour for o in offers],
+        [o.gpu_count for o in offers],
+        [o.listed for o in offers],
+        rules=config.anomaly_rules(),
+    )
+    return {str(key): flag.code.value for key, flag in flagged.items() if flag.code in PRICE_CODES}
 
 
 def _compute(

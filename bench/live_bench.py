@@ -427,5 +427,6 @@ def main() -> None:
     if any(r["lost"] or r["failed"] for r in rows):
         sys.exit(1)
 
+
 if __name__ == "__main__":
     main()

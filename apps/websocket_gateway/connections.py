@@ -21,6 +21,7 @@ from django.conf import settings
 from apps.core.errors import PermissionDenied, Unauthenticated
 from gpubroker import metrics
 
+from .admission import USER_SCOPE_KEY
 from .presence import registry
 
 logger = logging.getLogger("gpubroker.live")
@@ -114,7 +115,7 @@ class LiveConnection:
             )
         self.identity = identity
         metrics.WEBSOCKET_CONNECTIONS.labels(metrics.endpoint_label(self.scope.get("path"))).inc()
-        self.scope["gpubroker_user"] = identity.user
+        self.scope[USER_SCOPE_KEY] = identity.user
         self._keepalive_task = asyncio.create_task(self._keep_alive())
         return identity
 

@@ -307,7 +307,8 @@ async def run_round(
     while True:
         await asyncio.gather(*(s.settled.wait() for s in subscribers if not s.failure))
         last = max(s.subscribed_at for s in subscribers)
-        if time.monotonic() - last >= 2 and all(s.settled.is_set() for s in subscribers):
+        waiting = [s for s in subscribers if not s.failure and not s.settled.is_set()]
+        if time.monotonic() - last >= 2 and not waiting:
             break
         if time.monotonic() > deadline + 120:
             raise RuntimeError("subscribes were still being refused after two minutes")

@@ -140,6 +140,11 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             str(port),
             "-v",
             "0",
+            # daphne refuses (HTTP 403) a WebSocket the application has not accepted within
+            # --websocket_connect_timeout (5 s by default): on a loaded machine, 50 connecting at
+            # once can take longer. uvicorn has no such limit; give daphne as long as the bench's
+            # own open timeout so both are compared on fan-out, not on handshakes.
+            *(["--websocket_connect_timeout", "30"] if SERVER == "daphne" else []),
             "gpubroker.asgi:application",
         ],
         cwd=BASE_DIR,

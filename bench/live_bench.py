@@ -152,7 +152,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine can take a minute to import
     while time.monotonic() < deadline:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -398,9 +398,11 @@ def main() -> None:
         for n in counts:
             # Fresh server processes per round: a round never inherits another's garbage.
             ports = free_ports(2)
-            servers = [start_server(port, env) for port in ports]
+            servers: list[subprocess.Popen[bytes]] = []
             urls = [f"ws://127.0.0.1:{port}/graphql/" for port in ports]
             try:
+                for port in ports:  # inside try: a server that fails to start stops the other
+                    servers.append(start_server(port, env))
                 pids = [server.pid for server in servers]
                 rows.append(asyncio.run(run_round(n, mode, urls, token, args, env, pids)))
             finally:

@@ -283,6 +283,114 @@ class HangingProvider:
             connection.close()
 
 
+# --- where the time goes -------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _cpu_seconds(root: int, tree: dict[int, list[int]]) -> float:
+    """User + system CPU seconds of ``root`` and its live descendants (threads included)."""
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        todo.extend(tree.get(pid, []))
+    return total
+
+
+def component_pids(stack: Stack) -> dict[str, int]:
+    pids = {
+        f"web{i}": server.process.pid
+        for i, server in enumerate(stack.servers, 1)
+        if server.process is not None
+    }
+    if stack.nginx is not None:
+        pids["nginx"] = stack.nginx.pid
+    if stack.redis.process is not None:
+        pids["redis"] = stack.redis.process.pid
+    with contextlib.suppress(OSError, ValueError):
+        pids["postgres"] = int((stack.pg.data / "postmaster.pid").read_text().split()[0])
+    return pids
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    tree = _children()
+    return {name: _cpu_seconds(pid, tree) for name, pid in pids.items()}
+
+
+def py_spy(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes] | None:
+    spy = Path(PYTHON).with_name("py-spy")
+    if not spy.exists():
+        return None
+    return subprocess.Popen(
+        pinned(
+            [
+                *(str(spy), "record", "--pid", str(pid), "--duration", str(seconds)),
+                *("--rate", "50", "--format", "raw", "--nonblocking", "--output", str(output)),
+            ],
+            LOCUST_CPUS,  # the sampler stays off the stack's CPU, like the load generator
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def print_profile(title: str, raw: Path, top: int = 14) -> None:
+    """Inclusive share of samples per function of ours (apps/, schema/, gpubroker/) and per
+    library package, from py-spy's collapsed stacks."""
+    if not raw.exists():
+        return
+    ours: dict[str, int] = {}
+    packages: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        seen_ours: set[str] = set()
+        seen_packages: set[str] = set()
+        for frame in stack_text.split(";"):
+            match = re.match(r"(.+) \((.+):\d+\)", frame)
+            if not match:
+                continue
+            function, path = match.groups()
+            path = path.split("site-packages/", 1)[-1].split(str(BASE_DIR) + "/", 1)[-1]
+            if path.startswith(("apps/", "schema/", "gpubroker/")):
+                seen_ours.add(f"{path}:{function}")
+            else:  # py-spy names library files from their package: django/db/...
+                seen_packages.add(path.split("/", 1)[0] if "/" in path else "stdlib")
+        for key in seen_ours:
+            ours[key] = ours.get(key, 0) + count
+        for key in seen_packages:
+            packages[key] = packages.get(key, 0) + count
+    if not total:
+        return
+    print(f"\n### {title}: {total} samples")
+    print(
+        "library packages (inclusive): "
+        + ", ".join(
+            f"{name} {n / total:.0%}"
+            for name, n in sorted(packages.items(), key=lambda x: -x[1])[:10]
+        )
+    )
+    for name, n in sorted(ours.items(), key=lambda x: -x[1])[:top]:
+        print(f"{n / total:>6.1%}  {name}")
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -726,6 +834,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="shorter runs (about two minutes)")
     parser.add_argument("--base-port", type=int, default=19750)
     parser.add_argument(
+        "--profile", action="store_true", help="py-spy both servers during the 50 %% run"
+    )
+    parser.add_argument(
         "--no-pin", action="store_true", help="do not pin the stack and Locust to separate CPUs"
     )
     args = parser.parse_args()
@@ -761,6 +872,12 @@ def main() -> int:
         log(
             f"load at 50 % of {measured:.0f} req/s = {target:.0f} req/s, +{subscribers} subscribers"
         )
+        pids = component_pids(stack)
+        spies = [
+            py_spy(pids[name], load_s - 4, stack.root / f"spy-{name}.txt") if args.profile else None
+            for name in ("web1", "web2")
+        ]
+        cpu_before, wall_before = cpu_snapshot(pids), time.time()
         load = run_locust(
             stack,
             users=users,
@@ -769,11 +886,25 @@ def main() -> int:
             subscribers=subscribers,
             tag="half",
         )
+        cpu_after, wall = cpu_snapshot(pids), time.time() - wall_before
+        for spy in spies:
+            if spy is not None:
+                spy.wait(30)
         print_load(
             f"Load at 50 % of saturation ({target:.1f} req/s offered) with {subscribers}"
             f" live subscribers ({load_average()})",
             load,
         )
+        served = len(http_events(load))
+        print(f"\nCPU during that run ({wall:.0f} s wall, {served} HTTP requests):")
+        for name in pids:
+            used = cpu_after[name] - cpu_before[name]
+            print(
+                f"  {name:<9} {used:6.1f} CPU s  {used / wall:5.0%} of a CPU"
+                f"  {1000 * used / max(served, 1):6.1f} ms per request"
+            )
+        for name in ("web1", "web2"):
+            print_profile(f"py-spy, {name}", stack.root / f"spy-{name}.txt")
 
         faults: list[Fault] = []
         fault_seconds = int(3 * (outage + gap) + gap + 25)

@@ -77,8 +77,16 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-            "timeout": 10,
+            # A request waiting for a connection holds its process's request thread: while the
+            # database is down, answer 503 after this long instead of queueing everything behind.
+            "timeout": env_float("DB_POOL_TIMEOUT", 3),
+            # After a database restart: give up a reconnection attempt after this long so the
+            # next request starts a fresh one (psycopg's doubling backoff would otherwise wait up
+            # to the outage's length again) ...
+            "reconnect_timeout": env_float("DB_POOL_RECONNECT_TIMEOUT", 3),
         }
+        # ... and hand out only pooled connections that answer (psycopg's check_connection).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

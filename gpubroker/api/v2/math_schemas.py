@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
-from .providers import OfferFilterQuery
+from apps.math_core.algorithms.workload_input import LIMITS as WORKLOAD_LIMITS
+from apps.math_core.calculators import MAX_GPU_COUNT
+from apps.math_core.rankings import MAX_ALTERNATIVES
+from apps.math_core.rankings import MAX_CRITERIA as MAX_TOPSIS_CRITERIA
+
+from .envelope import RequestObject, enforced_by_service
+from .providers import OfferFilterQuery, money
+
+if TYPE_CHECKING:
+    PricePerHour = Decimal
+else:
+    PricePerHour = money(None)
 
 PrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 FlopPrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8"]
@@ -42,17 +54,53 @@ OfferCriterionName = Literal[
     "duration_hours",
     "throughput",
 ]
+#: Without a workload (``topsis-offers``) the workload criteria are refused (by the service).
+CRITERIA_WITHOUT_WORKLOAD = [
+    name
+    for name in OfferCriterionName.__args__  # type: ignore[attr-defined]
+    if name not in ("total_cost", "duration_hours", "throughput")
+]
+Weight = Field(
+    1.0, description="A positive weight.", json_schema_extra=enforced_by_service(exclusiveMinimum=0)
+)
+CRITERIA_RULE = "each criterion at most once"
+
+
+def Bounded(name: str, description: str | None = None) -> Any:
+    """The workload field's range as the estimator checks it (``workload_input.LIMITS``)."""
+    low, high = WORKLOAD_LIMITS[name]
+    return Field(
+        None,
+        description=description,
+        json_schema_extra=enforced_by_service(minimum=low, maximum=high),
+    )
 
 
 # --- Calculators ------------------------------------------------------------------------------
 
 
+GpuModelName = Field(None, min_length=1, max_length=200, pattern=r"\S")
+Price = Field(None, description="USD per hour (not with offer_id).")
+GpuCount = Field(
+    None,
+    description="GPUs in the machine (default 1; not with offer_id).",
+    json_schema_extra=enforced_by_service(minimum=1, maximum=MAX_GPU_COUNT),
+)
+
+
 class CostPerTokenIn(Schema):
-    price_per_hour: Decimal | None = Field(None, description="USD per hour (not with offer_id).")
-    tokens_per_second: float | None = Field(None, description="An explicit decode rate.")
-    gpu_model: str | None = Field(None, max_length=200, description="Take the rate from this GPU.")
-    offer_id: str | None = Field(None, max_length=64, description="Take everything from an offer.")
-    gpu_count: int | None = Field(None, description="GPUs in the machine (default 1).")
+    """Exactly one of tokens_per_second, gpu_model or offer_id; price_per_hour with
+    tokens_per_second or gpu_model, never with offer_id (422 otherwise)."""
+
+    price_per_hour: PricePerHour | None = Price
+    tokens_per_second: float | None = Field(
+        None,
+        description="An explicit decode rate.",
+        json_schema_extra=enforced_by_service(exclusiveMinimum=0),
+    )
+    gpu_model: str | None = GpuModelName
+    offer_id: UUID | None = Field(None, description="Take everything from an offer.")
+    gpu_count: int | None = GpuCount
     model_params_billion: float | None = Field(None, description="Model size (default 8.03B).")
     precision: PrecisionName = "fp16"
 
@@ -73,11 +121,18 @@ class TokenCostOut(Schema):
 
 
 class CostPerGflopIn(Schema):
-    price_per_hour: Decimal | None = None
-    tflops: float | None = Field(None, description="An explicit per-GPU TFLOPS figure.")
-    gpu_model: str | None = Field(None, max_length=200)
-    offer_id: str | None = Field(None, max_length=64)
-    gpu_count: int | None = None
+    """Exactly one of tflops, gpu_model or offer_id; price_per_hour with tflops or gpu_model,
+    never with offer_id (422 otherwise)."""
+
+    price_per_hour: PricePerHour | None = Price
+    tflops: float | None = Field(
+        None,
+        description="An explicit per-GPU TFLOPS figure.",
+        json_schema_extra=enforced_by_service(exclusiveMinimum=0),
+    )
+    gpu_model: str | None = GpuModelName
+    offer_id: UUID | None = None
+    gpu_count: int | None = GpuCount
     precision: FlopPrecisionName = "fp16"
 
 
@@ -96,10 +151,30 @@ class FlopCostOut(Schema):
 # --- TOPSIS -----------------------------------------------------------------------------------
 
 
+Score = Annotated[float, Field(json_schema_extra=enforced_by_service(minimum=0))]
+PositiveWeight = Annotated[float, Field(json_schema_extra=enforced_by_service(exclusiveMinimum=0))]
+ROW = Annotated[
+    list[Score],
+    Field(json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA)),
+]
+
+
 class TopsisIn(Schema):
-    matrix: list[list[float]] = Field(..., description="Alternatives (rows) x criteria.")
-    weights: list[float]
-    criteria_types: list[Literal["benefit", "cost"]]
+    matrix: list[ROW] = Field(
+        ...,
+        description="Alternatives (rows) x criteria; every row as long as weights.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_ALTERNATIVES),
+    )
+    weights: list[PositiveWeight] = Field(
+        ...,
+        description="One per criterion.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA),
+    )
+    criteria_types: list[Literal["benefit", "cost"]] = Field(
+        ...,
+        description="One per criterion.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA),
+    )
     normalization: Literal["vector", "minmax"] = "vector"
 
 
@@ -109,22 +184,33 @@ class TopsisOut(Schema):
     ranks: list[int] = Field(..., description="1-based rank per row (ties share a rank).")
 
 
-class OfferFilterIn(OfferFilterQuery):
+class OfferFilterIn(OfferFilterQuery, RequestObject):
     """The catalogue's offer filter (as ``GET /api/v2/providers`` takes it); without
     ``availability`` the recommenders consider available and limited offers."""
 
 
-class CriterionIn(Schema):
+class CriterionIn(RequestObject):
     criterion: OfferCriterionName
-    weight: float = 1.0
+    weight: float = Weight
+
+
+class OfferCriterionIn(RequestObject):
+    criterion: OfferCriterionName = Field(
+        json_schema_extra=enforced_by_service(enum=CRITERIA_WITHOUT_WORKLOAD)
+    )
+    weight: float = Weight
 
 
 class TopsisOffersIn(Schema):
     filter: OfferFilterIn | None = None
-    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    criteria: list[OfferCriterionIn] = Field(
+        default_factory=list,
+        description=CRITERIA_RULE,
+        json_schema_extra=enforced_by_service(maxItems=len(CRITERIA_WITHOUT_WORKLOAD)),
+    )
     normalization: Literal["vector", "minmax"] = "vector"
     precision: PrecisionName = "fp16"
-    limit: int = 20
+    limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
 class OfferOut(Schema):
@@ -167,15 +253,19 @@ class OfferRankingOut(Schema):
 # --- Workloads --------------------------------------------------------------------------------
 
 
-class WorkloadIn(Schema):
+class WorkloadIn(RequestObject):
     workload_type: WorkloadTypeName
     model: str | None = Field(
         None,
+        min_length=1,
         max_length=200,
+        pattern=r"\S",
         description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
         "its published architecture sizes the job, explicit shape fields still win.",
     )
-    params_billion: float | None = Field(None, description="Required without a model.")
+    params_billion: float | None = Bounded(
+        "params_billion", description="Required without a model."
+    )
     precision: PrecisionName | None = Field(
         None, description="Default: the model's native dtype, else fp16 (listed in assumptions)."
     )
@@ -186,32 +276,34 @@ class WorkloadIn(Schema):
         "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
     )
     kv_cache_dtype: str | None = Field(None, max_length=10, description="fp16, bf16, fp8, fp32.")
-    gpu_memory_utilization: float | None = Field(
-        None, description="Share of GPU memory the serving engine may use (default 0.9, vLLM)."
+    gpu_memory_utilization: float | None = Bounded(
+        "gpu_memory_utilization",
+        description="Share of GPU memory the serving engine may use (default 0.9, vLLM).",
     )
-    runtime_overhead_gb: float | None = Field(
-        None, description="Per-GPU runtime memory (CUDA context, graphs); default none."
+    runtime_overhead_gb: float | None = Bounded(
+        "runtime_overhead_gb",
+        description="Per-GPU runtime memory (CUDA context, graphs); default none.",
     )
-    context_length: int | None = None
-    batch_size: int | None = None
-    tokens: float | None = None
-    requests: float | None = None
-    output_tokens_per_request: int | None = None
-    deadline_hours: float | None = None
-    budget_usd: float | None = None
-    num_layers: int | None = None
-    hidden_size: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    lora_rank: int | None = None
-    image_resolution: int | None = None
-    diffusion_steps: int | None = None
-    activation_checkpointing: bool | None = None
+    context_length: int | None = Bounded("context_length")
+    batch_size: int | None = Bounded("batch_size")
+    tokens: float | None = Bounded("tokens")
+    requests: float | None = Bounded("requests")
+    output_tokens_per_request: int | None = Bounded("output_tokens_per_request")
+    deadline_hours: float | None = Bounded("deadline_hours")
+    budget_usd: float | None = Bounded("budget_usd")
+    num_layers: int | None = Bounded("num_layers")
+    hidden_size: int | None = Bounded("hidden_size")
+    num_kv_heads: int | None = Bounded("num_kv_heads")
+    head_dim: int | None = Bounded("head_dim")
+    lora_rank: int | None = Bounded("lora_rank")
+    image_resolution: int | None = Bounded("image_resolution")
+    diffusion_steps: int | None = Bounded("diffusion_steps")
+    activation_checkpointing: StrictBool | None = None
 
 
 class EstimateWorkloadIn(WorkloadIn):
     filter: OfferFilterIn | None = None
-    limit: int = 20
+    limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=200))
 
 
 class MemoryOut(Schema):
@@ -277,17 +369,23 @@ class WorkloadEstimateOut(Schema):
 # --- Ensemble ---------------------------------------------------------------------------------
 
 
-class PreferencesIn(Schema):
+class PreferencesIn(RequestObject):
     regions: list[str] = Field(default_factory=list, max_length=50)
-    allow_spot: bool | None = None
-    min_reliability: float | None = Field(None, ge=0, le=1)
+    allow_spot: StrictBool | None = None
+    min_reliability: float | None = Field(
+        None, json_schema_extra=enforced_by_service(exclusiveMinimum=0, maximum=1)
+    )
     max_price_per_hour: float | None = Field(None, gt=0)
     min_vram_gb: float | None = Field(None, gt=0)
-    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    criteria: list[CriterionIn] = Field(
+        default_factory=list,
+        max_length=14,
+        description=CRITERIA_RULE + "; total_cost, duration_hours and throughput need a workload",
+    )
     precision: PrecisionName = "fp16"
 
 
-class EnsembleWeightsIn(Schema):
+class EnsembleWeightsIn(RequestObject):
     topsis: float | None = None
     collaborative: float | None = None
     content: float | None = None
@@ -298,7 +396,7 @@ class EnsembleIn(Schema):
     preferences: PreferencesIn | None = None
     weights: EnsembleWeightsIn | None = None
     filter: OfferFilterIn | None = None
-    limit: int = 10
+    limit: int = Field(10, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
 class ComponentScoreOut(Schema):
@@ -356,9 +454,9 @@ class EnsembleOut(Schema):
 
 
 class InteractionIn(Schema):
-    offer_id: str = Field(..., max_length=64)
+    offer_id: UUID
     kind: Literal["view", "select", "book"]
-    run_id: str | None = Field(None, max_length=64)
+    run_id: UUID | None = None
 
 
 class InteractionOut(Schema):

@@ -7,23 +7,93 @@ the parameter."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
-from apps.math_core.algorithms.gpu_names import gpu_family, gpu_family_list
+from apps.math_core.algorithms.gpu_names import FAMILIES, gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
-from apps.providers.offer_filters import OfferFilters
-from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, NumberedPage
+from apps.providers.offer_filters import (
+    INT_LIMITS,
+    MAX_LIST_ITEMS,
+    MAX_MONEY,
+    MAX_TEXT_LENGTH,
+    OfferFilters,
+)
+from apps.providers.offer_pages import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_NUMBER,
+    MAX_PAGE_SIZE,
+    NumberedPage,
+)
+from apps.providers.regions import MACRO_REGIONS
+
+from .envelope import enforced_by_service
 
 router = Router()
+
+
+# The filters' bounds as the service checks them (``apps.providers.offer_filters``, with its own
+# field names and codes on both facades), declared so that OpenAPI tells the truth: text is 1-200
+# characters and not blank, lists hold at most 50 values, money is 0-1,000,000 with at most 4
+# decimal places.
+def _documented(schema: dict[str, Any]) -> Any:
+    return WithJsonSchema({"type": "string", **schema})
+
+
+FilterText = Annotated[
+    str, _documented({"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": r"\S"})
+]
+GpuFamilyName = Annotated[str, _documented({"enum": sorted(FAMILIES)})]
+MacroRegion = Annotated[str, _documented({"enum": list(MACRO_REGIONS)})]
+CountryCode = Annotated[str, _documented({"pattern": r"^[A-Za-z]{2}$"})]
+ComplianceTag = Annotated[str, _documented({"pattern": r"^[A-Za-z0-9][A-Za-z0-9 _.:+/-]{0,49}$"})]
+DECIMAL_NOTATION = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def money(places: int | None) -> Any:
+    """A decimal amount 0-1,000,000 with at most ``places`` decimals (None: any), as a JSON
+    number or a decimal string. The service checks the range and the places; a string in
+    another notation ("1e3", " 5", "Infinity") is refused here."""
+    digits, zeros = (
+        ("[0-9]+", "0+") if places is None else (f"[0-9]{{1,{places}}}", f"0{{1,{places}}}")
+    )
+    pattern = rf"^(1000000(\.{zeros})?|[0-9]{{1,6}}(\.{digits})?)$"
+
+    def notation(value: Any) -> Any:
+        if isinstance(value, str) and not DECIMAL_NOTATION.fullmatch(value):
+            raise ValueError("must be a decimal number written with digits and a point")
+        return value
+
+    number: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": int(MAX_MONEY)}
+    if places is not None:
+        number["multipleOf"] = float(Decimal(1).scaleb(-places))
+    return Annotated[
+        Decimal,
+        BeforeValidator(notation),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+if TYPE_CHECKING:
+    MoneyFilter = Decimal
+else:
+    MoneyFilter = money(4)
+Listed = Field(None, json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS))
+
+
+def _bounded(upper: int | float) -> Any:
+    return Field(None, json_schema_extra=enforced_by_service(minimum=0, maximum=upper))
+
 
 OrderBy = Literal[
     "price",
@@ -40,39 +110,48 @@ OrderBy = Literal[
 
 class OfferFilterQuery(Schema):
     """The catalogue's offer filters (``OfferFilters`` field names): the query parameters of
-    ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders."""
+    ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders. The
+    declared bounds are ``apps.providers.offer_filters``' (also: each ``*_min`` must not exceed
+    its ``*_max``, a 422 naming the ``*_min``)."""
 
-    gpu_type: str | None = None
-    gpu_model: list[str] | None = Field(
+    gpu_type: FilterText | None = None
+    gpu_model: list[FilterText] | None = Field(
         None,
+        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
         description="A family name (H100) matches every variant; a variant (H100 PCIe) itself.",
     )
-    gpu_family: list[str] | None = Field(None, description="GPU family names; any variant matches.")
-    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
-    vram_gb_min: int | None = None
-    vram_gb_max: int | None = None
-    total_vram_gb_min: int | None = None
-    total_vram_gb_max: int | None = None
-    gpu_count_min: int | None = None
-    gpu_count_max: int | None = None
-    provider_name: list[str] | None = None
-    region: list[str] | None = None
-    country: list[str] | None = None
-    macro_region: list[str] | None = Field(
-        None, description="north-america, south-america, europe, middle-east, africa, …"
+    gpu_family: list[GpuFamilyName] | None = Field(
+        None,
+        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
+        description="GPU family names; any variant matches.",
     )
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    price_per_gpu_hour_min: Decimal | None = None
-    price_per_gpu_hour_max: Decimal | None = None
-    availability: list[Literal["available", "limited", "unavailable"]] | None = None
+    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
+    vram_gb_min: int | None = _bounded(INT_LIMITS["vram_gb"])
+    vram_gb_max: int | None = _bounded(INT_LIMITS["vram_gb"])
+    total_vram_gb_min: int | None = _bounded(INT_LIMITS["total_vram_gb"])
+    total_vram_gb_max: int | None = _bounded(INT_LIMITS["total_vram_gb"])
+    gpu_count_min: int | None = _bounded(INT_LIMITS["gpu_count"])
+    gpu_count_max: int | None = _bounded(INT_LIMITS["gpu_count"])
+    provider_name: list[FilterText] | None = Listed
+    region: list[FilterText] | None = Listed
+    country: list[CountryCode] | None = Listed
+    macro_region: list[MacroRegion] | None = Field(
+        None,
+        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
+        description="north-america, south-america, europe, middle-east, africa, …",
+    )
+    price_min: MoneyFilter | None = None
+    price_max: MoneyFilter | None = None
+    price_per_gpu_hour_min: MoneyFilter | None = None
+    price_per_gpu_hour_max: MoneyFilter | None = None
+    availability: list[Literal["available", "limited", "unavailable"]] | None = Listed
     is_spot: bool | None = None
     datacenter_only: bool | None = None
-    compliance_tags: list[str] | None = None
-    reliability_min: float | None = None
-    cpu_cores_min: int | None = None
-    ram_gb_min: int | None = None
-    storage_gb_min: int | None = None
+    compliance_tags: list[ComplianceTag] | None = Listed
+    reliability_min: float | None = _bounded(1)
+    cpu_cores_min: int | None = _bounded(INT_LIMITS["cpu_cores_min"])
+    ram_gb_min: int | None = _bounded(INT_LIMITS["ram_gb_min"])
+    storage_gb_min: int | None = _bounded(INT_LIMITS["storage_gb_min"])
 
     def offer_filters(self) -> OfferFilters:
         return OfferFilters.from_values(self.model_dump(include=set(OfferFilterQuery.model_fields)))
@@ -82,8 +161,8 @@ class OfferQuery(OfferFilterQuery):
     order_by: OrderBy = "price"
     descending: bool = False
     precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
-    page: int = 1
-    per_page: int = DEFAULT_PAGE_SIZE
+    page: int = Field(1, ge=1, le=MAX_PAGE_NUMBER)
+    per_page: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class PriceComponentOut(Schema):

@@ -11,8 +11,9 @@ window, O(1) per hit, atomic Lua on Redis).
 * sign-in (README "Sign-in throttling"): failed password attempts per account *and* source
   together (``RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE``: that source is refused for that account) and
   per source (``RATE_LIMIT_LOGIN_PER_IP``); per account from every source
-  (``RATE_LIMIT_LOGIN_PER_ACCOUNT``) only *slows* attempts (``login_delay``), so failures from
-  elsewhere never lock the owner out; MFA code attempts per account
+  (``RATE_LIMIT_LOGIN_PER_ACCOUNT``) only *slows* the sources that fail on it (after each failure
+  such a source must wait ``login_delay`` seconds: 429 with ``Retry-After`` until then, no
+  worker held), so failures from elsewhere never lock the owner out; MFA code attempts per account
   (``RATE_LIMIT_MFA_PER_ACCOUNT``);
 * GraphQL cost budget per client (``cost_budget_for``, ``charge_cost``; ``schema/cost.py``).
 
@@ -214,42 +215,64 @@ def _account_tally(per_account: RateLimitItem) -> RateLimitItem:
 
 
 def check_login(email: str, ip: str | None) -> None:
-    """Refuse (``RateLimited``) when this source has failed too often for this account, or too
-    often overall. Failures of *other* sources never refuse this one (no lockout weapon)."""
+    """Refuse (``RateLimited``, with the seconds to wait) when this source has failed too often
+    for this account, too often overall, or must still wait after its last failure on a slowed
+    account. Failures of *other* sources never refuse this one (no lockout weapon)."""
     per_pair, per_ip, _ = _login_items()
     account = _account_key(email)
     if ip:
         check(per_pair, "login-pair", account, ip)
         check(per_ip, "login-ip", ip)
+        _check_wait(account, ip)
 
 
-def login_delay(email: str) -> float:
-    """Seconds to hold a sign-in attempt for this account: 0 until the account has more failures
-    (from every source) than ``RATE_LIMIT_LOGIN_PER_ACCOUNT`` in its window, then
+def login_delay(failures: int) -> int:
+    """Seconds a source must wait after its failure on an account that has ``failures`` failures
+    (from every source) in its window: 0 up to ``RATE_LIMIT_LOGIN_PER_ACCOUNT``, then
     ``RATE_LIMIT_LOGIN_DELAY_BASE`` doubling per further failure, at most
-    ``RATE_LIMIT_LOGIN_DELAY_MAX``. It slows a distributed guesser; the right password is still
-    accepted."""
+    ``RATE_LIMIT_LOGIN_DELAY_MAX``."""
+    _, _, per_account = _login_items()
+    excess = failures - per_account.amount
+    if excess <= 0:
+        return 0
+    base = max(1, settings.RATE_LIMIT_LOGIN_DELAY_BASE)
+    return int(min(base * 2 ** min(excess - 1, 30), settings.RATE_LIMIT_LOGIN_DELAY_MAX))
+
+
+def _check_wait(account: str, ip: str) -> None:
+    """A failing source's next attempt on a slowed account waits until its time has come: a key
+    beside the counters that expires when it has."""
     if not settings.RATE_LIMIT_ENABLED:
-        return 0.0
+        return
+    key = _wait_key(account, ip)
+    try:
+        storage = _storage()
+        waiting = storage.get(key) > 0
+        remaining = storage.get_expiry(key) - time.time() if waiting else 0
+    except StorageError:
+        logger.error("rate-limit storage unavailable; failing open", exc_info=True)
+        return
+    if remaining > 0:
+        raise RateLimited(retry_after=max(1, math.ceil(remaining)))
+
+
+def _wait_key(account: str, ip: str) -> str:
+    return f"gpubroker/login-wait/{account}/{ip}"
+
+
+def _account_failures(account: str) -> int:
     _, _, per_account = _login_items()
     tally = _account_tally(per_account)
     try:
-        stats = _limiter().get_window_stats(tally, "login-account", _account_key(email))
+        stats = _limiter().get_window_stats(tally, "login-account", account)
     except StorageError:
-        return 0.0
-    failures = tally.amount - stats.remaining
-    excess = failures - per_account.amount
-    if excess <= 0:
-        return 0.0
-    delay = settings.RATE_LIMIT_LOGIN_DELAY_BASE * 2 ** (excess - 1)
-    return float(min(delay, settings.RATE_LIMIT_LOGIN_DELAY_MAX))
+        return 0
+    return int(tally.amount - stats.remaining)
 
 
-#: ``time.sleep``; a module attribute so tests can observe the delay instead of waiting it out.
-sleep = time.sleep
-
-
-def record_login_failure(email: str, ip: str | None) -> None:
+def record_login_failure(email: str, ip: str | None) -> int:
+    """Count a failed password; returns the seconds this source must now wait before its next
+    attempt on this account (0 while the account has not passed its threshold)."""
     per_pair, per_ip, per_account = _login_items()
     account = _account_key(email)
     counters: list[tuple[RateLimitItem, tuple[str, ...]]] = [
@@ -261,6 +284,19 @@ def record_login_failure(email: str, ip: str | None) -> None:
         # This attempt has failed anyway; the next check_login refuses.
         with contextlib.suppress(RateLimited):
             hit(item, *identifiers)
+    if not (ip and settings.RATE_LIMIT_ENABLED):
+        return 0
+    delay = login_delay(_account_failures(account))
+    if delay:
+        try:
+            storage = _storage()
+            key = _wait_key(account, ip)
+            storage.clear(key)  # the wait starts now (a key that expires after it)
+            storage.incr(key, delay)
+        except StorageError:
+            logger.error("rate-limit storage unavailable", exc_info=True)
+            return 0
+    return delay
 
 
 def forget_login_failures(email: str, ip: str | None = None) -> None:
@@ -270,6 +306,10 @@ def forget_login_failures(email: str, ip: str | None = None) -> None:
     clear(_account_tally(per_account), "login-account", account)
     if ip:
         clear(per_pair, "login-pair", account, ip)
+        try:
+            _storage().clear(_wait_key(account, ip))
+        except StorageError:
+            logger.error("rate-limit storage unavailable", exc_info=True)
 
 
 def hit_mfa_attempt(user_id: str) -> None:

@@ -266,9 +266,6 @@ def login(
     check_length(password, field="password", maximum=MAX_PASSWORD)
     email = UserManager.normalize_email_address(email)
     ratelimit.check_login(email, ip)
-    delay = ratelimit.login_delay(email)
-    if delay:
-        ratelimit.sleep(delay)
     user = User.objects.select_related("tenant").filter(email=email).first()
     if not _password_ok(user, password):
         ratelimit.record_login_failure(email, ip)

@@ -20,6 +20,7 @@ Rules, once for both facades:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ VALIDATION_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 512
 MAX_PROVIDER_NAME = 50
+KEY_CHARACTERS = re.compile(r"[!-~]+")
 RESOURCE = "provider_integration"
 
 
@@ -97,9 +99,11 @@ def _provider_name(provider: str) -> str:
 def _clean_key(api_key: str) -> str:
     check_length(api_key, field="api_key", maximum=MAX_KEY_LENGTH)
     key = (api_key or "").strip()
-    if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH or any(c.isspace() for c in key):
+    # printable ASCII: keys travel in HTTP headers (a non-ASCII key was a 500, found by .ci/fuzz)
+    if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH or not KEY_CHARACTERS.fullmatch(key):
         raise ValidationFailed(
-            f"An API key is {MIN_KEY_LENGTH}-{MAX_KEY_LENGTH} characters without spaces.",
+            f"An API key is {MIN_KEY_LENGTH}-{MAX_KEY_LENGTH} printable ASCII characters "
+            "without spaces.",
             field="api_key",
             reason=IntegrationErrorCode.KEY_INVALID,
         )

@@ -248,13 +248,14 @@ RATE_LIMIT_STORAGE_URI = env_str("RATE_LIMIT_STORAGE_URI", REDIS_URL or "memory:
 RATE_LIMIT_ANONYMOUS_RPS = env_int("RATE_LIMIT_ANONYMOUS_RPS", 5)
 #: Sign-in throttling (README "Sign-in throttling"): failures of one account from one source
 #: refuse that pair; failures from one source refuse it for every account; failures of one
-#: account from all sources only slow its sign-ins (progressive delay), never refuse them.
+#: account from all sources make each failing source wait (429 + Retry-After, whole seconds)
+#: before its next attempt on it; a source that has not been failing is never refused.
 RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE = (
     env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT_SOURCE", "10/15minutes") or ""
 )
 RATE_LIMIT_LOGIN_PER_ACCOUNT = env_str("RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes") or ""
-RATE_LIMIT_LOGIN_DELAY_BASE = env_float("RATE_LIMIT_LOGIN_DELAY_BASE", 0.25)
-RATE_LIMIT_LOGIN_DELAY_MAX = env_float("RATE_LIMIT_LOGIN_DELAY_MAX", 3.0)
+RATE_LIMIT_LOGIN_DELAY_BASE = env_int("RATE_LIMIT_LOGIN_DELAY_BASE", 1)
+RATE_LIMIT_LOGIN_DELAY_MAX = env_int("RATE_LIMIT_LOGIN_DELAY_MAX", 30)
 RATE_LIMIT_LOGIN_PER_IP = env_str("RATE_LIMIT_LOGIN_PER_IP", "50/15minutes") or ""
 RATE_LIMIT_MFA_PER_ACCOUNT = env_str("RATE_LIMIT_MFA_PER_ACCOUNT", "10/15minutes") or ""
 #: How many reverse proxies (nginx) append to X-Forwarded-For in front of the app; 0 trusts none.

@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from apps.ai_assistant import services
 
+from .envelope import enforced_by_service
 from .security import auth_user, jwt_auth
 
 router = Router()
@@ -23,7 +25,11 @@ MAX_MESSAGE_CHARS = 100_000  # the plan's own limit (at most 16,000) is checked 
 
 
 class ChatIn(Schema):
-    message: str = Field(..., max_length=MAX_MESSAGE_CHARS)
+    message: str = Field(
+        ...,
+        max_length=MAX_MESSAGE_CHARS,
+        json_schema_extra=enforced_by_service(minLength=1, pattern=r"\S"),
+    )
     session_id: UUID | None = None
 
 
@@ -65,7 +71,11 @@ class ChatOut(Schema):
 
 
 class ParseIn(Schema):
-    text: str = Field(..., max_length=MAX_MESSAGE_CHARS)
+    text: str = Field(
+        ...,
+        max_length=MAX_MESSAGE_CHARS,
+        json_schema_extra=enforced_by_service(minLength=1, pattern=r"\S"),
+    )
 
 
 class ParseOut(Schema):
@@ -100,8 +110,11 @@ class HistoryOut(Schema):
 
 
 class HistoryQuery(Schema):
-    page: int = 1
-    per_page: int | None = None
+    page: int = Field(1, json_schema_extra=enforced_by_service(minimum=1, maximum=1_000_000))
+    per_page: int | None = Field(
+        None,
+        json_schema_extra=enforced_by_service(minimum=1, maximum=settings.AI_HISTORY_MAX_PAGE_SIZE),
+    )
 
 
 class ToolOut(Schema):
@@ -142,7 +155,7 @@ def parse_workload(request: HttpRequest, body: ParseIn) -> object:
     auth=jwt_auth,
     summary="A chat session's messages, oldest first",
 )
-def history(request: HttpRequest, session_id: str, params: Query[HistoryQuery]) -> object:
+def history(request: HttpRequest, session_id: UUID, params: Query[HistoryQuery]) -> object:
     page = services.history(
         user=auth_user(request), session_id=session_id, page=params.page, per_page=params.per_page
     )

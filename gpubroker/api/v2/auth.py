@@ -14,18 +14,28 @@ from apps.auth_app import invitations, limits, mfa, selectors, services
 from apps.auth_app.middleware import client_ip, optional_principal, request_principal
 from apps.auth_app.models import AuthSession, Role, User
 
+from .envelope import enforced_by_service
 from .security import auth_user, jwt_auth, tenant_admin_auth
 
 router = Router()
 
 Password = Field(..., min_length=1, max_length=limits.MAX_PASSWORD)
-Email = Field(..., max_length=limits.MAX_EMAIL)
+Email = Field(..., max_length=limits.MAX_EMAIL, json_schema_extra={"format": "email"})
+#: Django's password validators (settings.AUTH_PASSWORD_VALIDATORS): the length and "not only
+#: digits" are declared; "not a common password" and "not like your name or address" cannot be.
+NewPassword = Field(
+    ...,
+    max_length=limits.MAX_PASSWORD,
+    json_schema_extra=enforced_by_service(minLength=10, pattern=r"\D"),
+    description="At least 10 characters, not only digits, not a common password and not "
+    "similar to the name or address (422 PASSWORD_REJECTED otherwise).",
+)
 
 
 class RegisterIn(Schema):
     email: str = Email
-    password: str = Password
-    full_name: str = Field(..., max_length=limits.MAX_NAME)
+    password: str = NewPassword
+    full_name: str = Field(..., min_length=1, max_length=limits.MAX_NAME, pattern=r"\S")
     organization: str | None = Field(None, max_length=limits.MAX_ORGANIZATION)
     invitation_token: str | None = Field(None, max_length=limits.MAX_INVITATION_TOKEN)
 
@@ -44,7 +54,9 @@ class LogoutIn(Schema):
 
 
 class CodeIn(Schema):
-    code: str = Field(..., max_length=limits.MAX_CODE)
+    code: str = Field(
+        ..., max_length=limits.MAX_CODE, pattern=r"^[0-9]{6}$", description="The 6-digit TOTP code."
+    )
 
 
 class MfaVerifyIn(CodeIn):

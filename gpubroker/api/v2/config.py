@@ -7,24 +7,45 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool, WithJsonSchema
 
 from apps.auth_app.middleware import client_ip
 from apps.providers import integrations
+from apps.providers.adapters.registry import ProviderRegistry
 from apps.providers.integrations import IntegrationView
 
+from .envelope import enforced_by_service
 from .security import auth_user, jwt_auth
 
 router = Router(auth=jwt_auth)
 
 
+# Known providers (an enum in OpenAPI); the service answers any other name (UNKNOWN_PROVIDER).
+ProviderName = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": ProviderRegistry.list_adapters()})
+]
+
+
 class IntegrationIn(Schema):
-    provider: str = Field(..., max_length=integrations.MAX_PROVIDER_NAME, examples=["lambda"])
-    api_key: str = Field(..., max_length=integrations.MAX_KEY_LENGTH)
-    use_for_catalogue: bool = True
+    provider: str = Field(
+        ...,
+        max_length=integrations.MAX_PROVIDER_NAME,
+        examples=["lambda"],
+        json_schema_extra=enforced_by_service(enum=ProviderRegistry.list_adapters()),
+    )
+    api_key: str = Field(
+        ...,
+        max_length=integrations.MAX_KEY_LENGTH,
+        json_schema_extra=enforced_by_service(
+            pattern=rf"^[!-~]{{{integrations.MIN_KEY_LENGTH},{integrations.MAX_KEY_LENGTH}}}$"
+        ),
+        description="The provider may still refuse the key (422 KEY_REJECTED).",
+    )
+    use_for_catalogue: StrictBool = True
 
 
 class IntegrationOut(Schema):
@@ -87,7 +108,7 @@ def save_integration(request: HttpRequest, body: IntegrationIn) -> Status[Integr
     response=IntegrationOut,
     summary="Ask the provider again whether the stored key is accepted",
 )
-def validate_integration(request: HttpRequest, provider: str) -> object:
+def validate_integration(request: HttpRequest, provider: ProviderName) -> object:
     view = integrations.revalidate_integration(
         user=auth_user(request), provider=provider, ip=client_ip(request)
     )
@@ -95,7 +116,7 @@ def validate_integration(request: HttpRequest, provider: str) -> object:
 
 
 @router.delete("/integrations/{provider}", response={204: None}, summary="Remove a stored key")
-def delete_integration(request: HttpRequest, provider: str) -> Status[None]:
+def delete_integration(request: HttpRequest, provider: ProviderName) -> Status[None]:
     integrations.delete_integration(
         user=auth_user(request), provider=provider, ip=client_ip(request)
     )

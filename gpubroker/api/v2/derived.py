@@ -42,14 +42,17 @@ def schema_of(
     types_: Mapping[str, Any] | None = None,
     optional: bool = False,
     base: type[Schema] = Schema,
+    extras: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Any:
     """A ``Schema`` named ``name`` with ``source``'s fields (``omit``: left out on purpose;
     ``types_``: a field's REST type where it says more, e.g. a ``Literal``; ``optional``: a
     request's form — a field with a default in the dataclass may be absent or null and defaults
-    to None, one without is required)."""
+    to None, one without is required; ``extras``: more ``Field`` arguments for a field, such as
+    the bounds the service enforces, so that OpenAPI declares them)."""
     specs = field_specs(source, omit)
     overrides = dict(types_ or {})
-    if unknown := set(overrides) - {spec.name for spec in specs}:
+    more = {key: dict(value) for key, value in (extras or {}).items()}
+    if unknown := (set(overrides) | set(more)) - {spec.name for spec in specs}:
         raise TypeError(f"{name}: no field {sorted(unknown)} in {source.__name__}")
     fields: dict[str, Any] = {}
     for spec in specs:
@@ -58,13 +61,15 @@ def schema_of(
             spec.annotation, _schema_of, where, dicts=True
         )
         bounds: dict[str, Any] = {} if spec.max_length is None else {"max_length": spec.max_length}
+        bounds.update(more.get(spec.name, {}))
+        description = bounds.pop("description", spec.description)
         if optional and not spec.required:
             fields[spec.name] = (
                 annotation | None,
-                Field(None, description=spec.description, **bounds),
+                Field(None, description=description, **bounds),
             )
         else:  # a response carries every field; a request must give this one
-            fields[spec.name] = (annotation, Field(..., description=spec.description, **bounds))
+            fields[spec.name] = (annotation, Field(..., description=description, **bounds))
     model = create_model(name, __base__=base, **fields)
     if not optional:
         if source in _DERIVED:

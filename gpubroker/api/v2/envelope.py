@@ -9,7 +9,9 @@ response under ``/api/v2/`` that is not already JSON into the envelope, keeping 
 
 ``ObjectJSONParser`` is the API's body parser: JSON only (anything else is 415), and the body of
 an endpoint that takes an object must be a JSON object (``42``, ``"hello"``, ``[null, null]``
-are 422 naming ``body``, before any validation or service runs).
+are 422 naming ``body``, before any validation or service runs). ``RequestObject`` is the base of
+request schemas nested in a body (``filter``, ``workload``, ...): ninja's ``Schema`` reads
+attributes of any value, so without it ``"filter": [null, null]`` passed as an empty filter.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from ninja import Schema
 from ninja.parser import Parser
+from ninja.schema import DjangoGetter
+from pydantic import BaseModel, model_validator
 
 API_PREFIX = "/api/v2/"
 
@@ -61,6 +66,26 @@ class ObjectJSONParser(Parser):
         if not isinstance(data, dict):
             raise NotAnObject(type(data).__name__)
         return data
+
+
+def enforced_by_service(**keywords: Any) -> dict[str, Any]:  # for json_schema_extra
+    """``Field`` arguments that document a rule the service enforces itself, with its own error
+    code (the one GraphQL gives too): the JSON Schema keywords appear in OpenAPI (and the fuzzer
+    holds the server to them), pydantic does not check them first with a generic code."""
+    return keywords
+
+
+class RequestObject(Schema):
+    """A request schema whose input must be a JSON object (module docstring)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        # ninja's own (wrap) validator has already wrapped the input in a DjangoGetter
+        raw = value._obj if isinstance(value, DjangoGetter) else value
+        if isinstance(raw, (dict, BaseModel)):
+            return value
+        raise ValueError("must be a JSON object")
 
 
 def _envelope_for(response: HttpResponseBase) -> HttpResponseBase:

@@ -14,30 +14,43 @@ envelope naming the parameter.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
 from apps.kpi import results, services
+
+from .envelope import enforced_by_service
 
 router = Router()
 
 
+TIERS = enforced_by_service(enum=["on_demand", "spot"])
+BUCKETS = enforced_by_service(enum=["day", "hour"])
+Moment = Annotated[
+    str, WithJsonSchema({"anyOf": [{"format": "date"}, {"format": "date-time"}], "type": "string"})
+]
+RANGE_RULE = "from must not be after to; at most 400 days (day) or 14 days (hour) apart"
+
+
 class GpuQuery(Schema):
-    tier: str | None = None
-    bucket: str = "day"
+    tier: str | None = Field(None, json_schema_extra=TIERS)
+    bucket: str = Field("day", json_schema_extra=BUCKETS)
 
 
 class InsightsQuery(Schema):
-    window: str = "24h"
+    window: str = Field("24h", json_schema_extra=enforced_by_service(enum=list(services.WINDOWS)))
 
 
 class IndexQuery(Schema):
-    tier: str = "on_demand"
-    bucket: str = "day"
-    from_: str | None = Field(None, alias="from", description="ISO date or time (period start).")
-    to: str | None = Field(None, description="ISO date or time (period start).")
+    tier: str = Field("on_demand", json_schema_extra=TIERS)
+    bucket: str = Field("day", json_schema_extra=BUCKETS)
+    from_: Moment | None = Field(
+        None, alias="from", description=f"ISO date or time (period start); {RANGE_RULE}."
+    )
+    to: Moment | None = Field(None, description="ISO date or time (period start).")
 
 
 @router.get("/overview", response=results.Overview, summary="KPI overview")

@@ -8,10 +8,10 @@ verify is a 401) and required to record an interaction."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
@@ -48,6 +48,7 @@ from .math_schemas import (
 from .security import auth_user, jwt_auth
 
 router = Router()
+ModelName = Annotated[str, Path(min_length=1, max_length=model_catalogue.MAX_QUERY_LENGTH)]
 
 BenchmarkOrder = Literal[
     "gpu_model",
@@ -181,7 +182,7 @@ def list_models(request: HttpRequest, filters: Query[ModelFilters]) -> object:
     response=ModelOut,
     summary="One catalogue model by any alias (404 suggests the closest names)",
 )
-def get_model(request: HttpRequest, name: str) -> object:
+def get_model(request: HttpRequest, name: ModelName) -> object:
     return model_catalogue.find_model(name)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from apps.math_core import (
     calculators,
@@ -25,10 +26,20 @@ from apps.math_core import (
     workloads,
 )
 from apps.math_core.algorithms.costs import TokenCostResult
+from apps.math_core.algorithms.workload_input import LIMITS as WORKLOAD_LIMITS
+from apps.math_core.calculators import MAX_GPU_COUNT
+from apps.math_core.rankings import MAX_ALTERNATIVES
+from apps.math_core.rankings import MAX_CRITERIA as MAX_TOPSIS_CRITERIA
 from apps.math_core.workload_requests import WorkloadRequest
 
 from .derived import schema_of
-from .providers import OfferFilterQuery
+from .envelope import RequestObject, enforced_by_service
+from .providers import OfferFilterQuery, money
+
+if TYPE_CHECKING:
+    PricePerHour = Decimal
+else:
+    PricePerHour = money(None)
 
 PrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 FlopPrecisionName = Literal["fp32", "fp16", "bf16", "fp8", "int8"]
@@ -58,17 +69,43 @@ OfferCriterionName = Literal[
     "duration_hours",
     "throughput",
 ]
+#: Without a workload (``topsis-offers``) the workload criteria are refused (by the service).
+CRITERIA_WITHOUT_WORKLOAD = [
+    name
+    for name in OfferCriterionName.__args__  # type: ignore[attr-defined]
+    if name not in ("total_cost", "duration_hours", "throughput")
+]
+Weight = Field(
+    1.0, description="A positive weight.", json_schema_extra=enforced_by_service(exclusiveMinimum=0)
+)
+CRITERIA_RULE = "each criterion at most once"
 
 
 # --- Calculators ------------------------------------------------------------------------------
 
 
+GpuModelName = Field(None, min_length=1, max_length=200, pattern=r"\S")
+Price = Field(None, description="USD per hour (not with offer_id).")
+GpuCount = Field(
+    None,
+    description="GPUs in the machine (default 1; not with offer_id).",
+    json_schema_extra=enforced_by_service(minimum=1, maximum=MAX_GPU_COUNT),
+)
+
+
 class CostPerTokenIn(Schema):
-    price_per_hour: Decimal | None = Field(None, description="USD per hour (not with offer_id).")
-    tokens_per_second: float | None = Field(None, description="An explicit decode rate.")
-    gpu_model: str | None = Field(None, max_length=200, description="Take the rate from this GPU.")
-    offer_id: str | None = Field(None, max_length=64, description="Take everything from an offer.")
-    gpu_count: int | None = Field(None, description="GPUs in the machine (default 1).")
+    """Exactly one of tokens_per_second, gpu_model or offer_id; price_per_hour with
+    tokens_per_second or gpu_model, never with offer_id (422 otherwise)."""
+
+    price_per_hour: PricePerHour | None = Price
+    tokens_per_second: float | None = Field(
+        None,
+        description="An explicit decode rate.",
+        json_schema_extra=enforced_by_service(exclusiveMinimum=0),
+    )
+    gpu_model: str | None = GpuModelName
+    offer_id: UUID | None = Field(None, description="Take everything from an offer.")
+    gpu_count: int | None = GpuCount
     model_params_billion: float | None = Field(None, description="Model size (default 8.03B).")
     precision: PrecisionName = "fp16"
 
@@ -77,11 +114,18 @@ TokenCostOut = schema_of(TokenCostResult, name="TokenCostOut")
 
 
 class CostPerGflopIn(Schema):
-    price_per_hour: Decimal | None = None
-    tflops: float | None = Field(None, description="An explicit per-GPU TFLOPS figure.")
-    gpu_model: str | None = Field(None, max_length=200)
-    offer_id: str | None = Field(None, max_length=64)
-    gpu_count: int | None = None
+    """Exactly one of tflops, gpu_model or offer_id; price_per_hour with tflops or gpu_model,
+    never with offer_id (422 otherwise)."""
+
+    price_per_hour: PricePerHour | None = Price
+    tflops: float | None = Field(
+        None,
+        description="An explicit per-GPU TFLOPS figure.",
+        json_schema_extra=enforced_by_service(exclusiveMinimum=0),
+    )
+    gpu_model: str | None = GpuModelName
+    offer_id: UUID | None = None
+    gpu_count: int | None = GpuCount
     precision: FlopPrecisionName = "fp16"
 
 
@@ -91,32 +135,63 @@ FlopCostOut = schema_of(calculators.FlopCostResult, name="FlopCostOut")
 # --- TOPSIS -----------------------------------------------------------------------------------
 
 
+Score = Annotated[float, Field(json_schema_extra=enforced_by_service(minimum=0))]
+PositiveWeight = Annotated[float, Field(json_schema_extra=enforced_by_service(exclusiveMinimum=0))]
+ROW = Annotated[
+    list[Score],
+    Field(json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA)),
+]
+
+
 class TopsisIn(Schema):
-    matrix: list[list[float]] = Field(..., description="Alternatives (rows) x criteria.")
-    weights: list[float]
-    criteria_types: list[Literal["benefit", "cost"]]
+    matrix: list[ROW] = Field(
+        ...,
+        description="Alternatives (rows) x criteria; every row as long as weights.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_ALTERNATIVES),
+    )
+    weights: list[PositiveWeight] = Field(
+        ...,
+        description="One per criterion.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA),
+    )
+    criteria_types: list[Literal["benefit", "cost"]] = Field(
+        ...,
+        description="One per criterion.",
+        json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA),
+    )
     normalization: Literal["vector", "minmax"] = "vector"
 
 
 TopsisOut = schema_of(rankings.TopsisOutput, name="TopsisOut")
 
 
-class OfferFilterIn(OfferFilterQuery):
+class OfferFilterIn(OfferFilterQuery, RequestObject):
     """The catalogue's offer filter (as ``GET /api/v2/providers`` takes it); without
     ``availability`` the recommenders consider available and limited offers."""
 
 
-class CriterionIn(Schema):
+class CriterionIn(RequestObject):
     criterion: OfferCriterionName
-    weight: float = 1.0
+    weight: float = Weight
+
+
+class OfferCriterionIn(RequestObject):
+    criterion: OfferCriterionName = Field(
+        json_schema_extra=enforced_by_service(enum=CRITERIA_WITHOUT_WORKLOAD)
+    )
+    weight: float = Weight
 
 
 class TopsisOffersIn(Schema):
     filter: OfferFilterIn | None = None
-    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    criteria: list[OfferCriterionIn] = Field(
+        default_factory=list,
+        description=CRITERIA_RULE,
+        json_schema_extra=enforced_by_service(maxItems=len(CRITERIA_WITHOUT_WORKLOAD)),
+    )
     normalization: Literal["vector", "minmax"] = "vector"
     precision: PrecisionName = "fp16"
-    limit: int = 20
+    limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
 OfferOut = schema_of(offer_summaries.OfferSummary, name="OfferOut")
@@ -128,20 +203,58 @@ OfferRankingOut = schema_of(rankings.OfferRanking, name="OfferRankingOut")
 # --- Workloads --------------------------------------------------------------------------------
 
 
+#: The workload fields are generated from the service's ``WorkloadRequest`` (names, types,
+#: descriptions, text lengths); declared here are the types OpenAPI lists more precisely and the
+#: ranges the estimator checks (``workload_input.LIMITS``), so that OpenAPI tells the truth.
+_BOUNDED_WORKLOAD_FIELDS = (
+    "params_billion",
+    "gpu_memory_utilization",
+    "runtime_overhead_gb",
+    "context_length",
+    "batch_size",
+    "tokens",
+    "requests",
+    "output_tokens_per_request",
+    "deadline_hours",
+    "budget_usd",
+    "num_layers",
+    "hidden_size",
+    "num_kv_heads",
+    "head_dim",
+    "lora_rank",
+    "image_resolution",
+    "diffusion_steps",
+)
+
+
+def _workload_bounds(name: str) -> dict[str, Any]:
+    low, high = WORKLOAD_LIMITS[name]
+    return {"json_schema_extra": enforced_by_service(minimum=low, maximum=high)}
+
+
 if TYPE_CHECKING:  # what mypy sees; the fields are generated from the service's dataclass
-    WorkloadIn = Schema
+    WorkloadIn = RequestObject
 else:
     WorkloadIn = schema_of(
         WorkloadRequest,
         name="WorkloadIn",
         optional=True,
-        types_={"workload_type": WorkloadTypeName, "precision": PrecisionName},
+        base=RequestObject,
+        types_={
+            "workload_type": WorkloadTypeName,
+            "precision": PrecisionName,
+            "activation_checkpointing": StrictBool,
+        },
+        extras={
+            "model": {"min_length": 1, "pattern": r"\S"},
+            **{name: _workload_bounds(name) for name in _BOUNDED_WORKLOAD_FIELDS},
+        },
     )
 
 
 class EstimateWorkloadIn(WorkloadIn):
     filter: OfferFilterIn | None = None
-    limit: int = 20
+    limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=200))
 
 
 MemoryOut = schema_of(workloads.MemorySummary, name="MemoryOut")
@@ -155,17 +268,23 @@ WorkloadEstimateOut = schema_of(
 # --- Ensemble ---------------------------------------------------------------------------------
 
 
-class PreferencesIn(Schema):
+class PreferencesIn(RequestObject):
     regions: list[str] = Field(default_factory=list, max_length=50)
-    allow_spot: bool | None = None
-    min_reliability: float | None = Field(None, ge=0, le=1)
+    allow_spot: StrictBool | None = None
+    min_reliability: float | None = Field(
+        None, json_schema_extra=enforced_by_service(exclusiveMinimum=0, maximum=1)
+    )
     max_price_per_hour: float | None = Field(None, gt=0)
     min_vram_gb: float | None = Field(None, gt=0)
-    criteria: list[CriterionIn] = Field(default_factory=list, max_length=14)
+    criteria: list[CriterionIn] = Field(
+        default_factory=list,
+        max_length=14,
+        description=CRITERIA_RULE + "; total_cost, duration_hours and throughput need a workload",
+    )
     precision: PrecisionName = "fp16"
 
 
-class EnsembleWeightsIn(Schema):
+class EnsembleWeightsIn(RequestObject):
     topsis: float | None = None
     collaborative: float | None = None
     content: float | None = None
@@ -176,7 +295,7 @@ class EnsembleIn(Schema):
     preferences: PreferencesIn | None = None
     weights: EnsembleWeightsIn | None = None
     filter: OfferFilterIn | None = None
-    limit: int = 10
+    limit: int = Field(10, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
 ComponentScoreOut = schema_of(explanations.ComponentScore, name="ComponentScoreOut")
@@ -190,9 +309,9 @@ EnsembleOut = schema_of(recommendations.EnsembleResult, name="EnsembleOut")
 
 
 class InteractionIn(Schema):
-    offer_id: str = Field(..., max_length=64)
+    offer_id: UUID
     kind: Literal["view", "select", "book"]
-    run_id: str | None = Field(None, max_length=64)
+    run_id: UUID | None = None
 
 
 class InteractionOut(Schema):

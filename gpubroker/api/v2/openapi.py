@@ -74,12 +74,25 @@ def error_statuses(path: str, operation: dict[str, Any]) -> list[str]:
     return sorted(statuses)
 
 
+def _object_bodies_only(operation: dict[str, Any]) -> None:
+    """An optional body is omitted, never ``null``: the parser answers any JSON body that is
+    not an object with 422 (``envelope.ObjectJSONParser``), so the document does not offer
+    ``null`` for ``body: X | None``."""
+    for media in ((operation.get("requestBody") or {}).get("content") or {}).values():
+        branches = (media.get("schema") or {}).get("anyOf")
+        if isinstance(branches, list):
+            kept = [branch for branch in branches if branch != {"type": "null"}]
+            if len(kept) == 1 and len(kept) < len(branches):
+                media["schema"] = kept[0]
+
+
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = ENVELOPE_SCHEMA
     for path, methods in (schema.get("paths") or {}).items():
         for operation in methods.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            _object_bodies_only(operation)
             responses = operation["responses"]
             for status in error_statuses(path, operation):
                 responses.setdefault(

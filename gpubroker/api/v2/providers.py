@@ -7,26 +7,91 @@ the parameter."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
-from apps.math_core.algorithms.gpu_names import VENDORS, gpu_family, gpu_family_list
+from apps.math_core.algorithms.gpu_names import FAMILIES, VENDORS, gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
-from apps.providers.offer_filters import AVAILABILITY_VALUES, OfferFilters
-from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, NumberedPage
+from apps.providers.offer_filters import (
+    AVAILABILITY_VALUES,
+    INT_LIMITS,
+    MAX_LIST_ITEMS,
+    MAX_MONEY,
+    MAX_TEXT_LENGTH,
+    OfferFilters,
+)
+from apps.providers.offer_pages import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_NUMBER,
+    MAX_PAGE_SIZE,
+    NumberedPage,
+)
+from apps.providers.regions import MACRO_REGIONS
 
 from .derived import schema_of
+from .envelope import enforced_by_service
 
 router = Router()
+
+
+# The filters' bounds as the service checks them (``apps.providers.offer_filters``, with its own
+# field names and codes on both facades), declared so that OpenAPI tells the truth: text is 1-200
+# characters and not blank, lists hold at most 50 values, money is 0-1,000,000 with at most 4
+# decimal places.
+def _documented(schema: dict[str, Any]) -> Any:
+    return WithJsonSchema({"type": "string", **schema})
+
+
+FilterText = Annotated[
+    str, _documented({"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": r"\S"})
+]
+GpuFamilyName = Annotated[str, _documented({"enum": sorted(FAMILIES)})]
+MacroRegion = Annotated[str, _documented({"enum": list(MACRO_REGIONS)})]
+CountryCode = Annotated[str, _documented({"pattern": r"^[A-Za-z]{2}$"})]
+ComplianceTag = Annotated[str, _documented({"pattern": r"^[A-Za-z0-9][A-Za-z0-9 _.:+/-]{0,49}$"})]
+DECIMAL_NOTATION = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def money(places: int | None) -> Any:
+    """A decimal amount 0-1,000,000 with at most ``places`` decimals (None: any), as a JSON
+    number or a decimal string. The service checks the range and the places; a string in
+    another notation ("1e3", " 5", "Infinity") is refused here."""
+    digits, zeros = (
+        ("[0-9]+", "0+") if places is None else (f"[0-9]{{1,{places}}}", f"0{{1,{places}}}")
+    )
+    pattern = rf"^(1000000(\.{zeros})?|[0-9]{{1,6}}(\.{digits})?)$"
+
+    def notation(value: Any) -> Any:
+        if isinstance(value, str) and not DECIMAL_NOTATION.fullmatch(value):
+            raise ValueError("must be a decimal number written with digits and a point")
+        return value
+
+    number: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": int(MAX_MONEY)}
+    if places is not None:
+        number["multipleOf"] = float(Decimal(1).scaleb(-places))
+    return Annotated[
+        Decimal,
+        BeforeValidator(notation),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+if TYPE_CHECKING:
+    MoneyFilter = Decimal
+else:
+    MoneyFilter = money(4)
+
 
 OrderBy = Literal[
     "price",
@@ -51,15 +116,62 @@ class _OfferFilterSchema(Schema):
 
 #: The catalogue's offer filters: the query parameters of ``GET /api/v2/providers`` and the
 #: ``filter`` body of the math core's recommenders. Generated from ``OfferFilters`` (every field,
-#: optional, with its description); only the enums OpenAPI lists are given here.
+#: optional, with its description); given here are only the types OpenAPI lists more precisely
+#: and the bounds the service checks (``apps.providers.offer_filters``; also: each ``*_min`` must
+#: not exceed its ``*_max``, a 422 naming the ``*_min``), so that OpenAPI tells the truth.
+_LISTED = {"json_schema_extra": enforced_by_service(maxItems=MAX_LIST_ITEMS)}
+
+
+def _up_to(upper: int | float) -> dict[str, Any]:
+    return {"json_schema_extra": enforced_by_service(minimum=0, maximum=upper)}
+
+
 OfferFilterQuery: Any = schema_of(
     OfferFilters,
     name="OfferFilterQuery",
     optional=True,
     base=_OfferFilterSchema,
     types_={
+        "gpu_type": FilterText,
+        "gpu_model": list[FilterText],
+        "gpu_family": list[GpuFamilyName],
         "vendor": Literal[(*VENDORS, *(v.lower() for v in VENDORS))],  # type: ignore[valid-type]
+        "provider_name": list[FilterText],
+        "region": list[FilterText],
+        "country": list[CountryCode],
+        "macro_region": list[MacroRegion],
+        "price_min": MoneyFilter,
+        "price_max": MoneyFilter,
+        "price_per_gpu_hour_min": MoneyFilter,
+        "price_per_gpu_hour_max": MoneyFilter,
         "availability": list[Literal[AVAILABILITY_VALUES]],  # type: ignore[valid-type]
+        "compliance_tags": list[ComplianceTag],
+    },
+    extras={
+        **{
+            name: _LISTED
+            for name in (
+                "gpu_model",
+                "gpu_family",
+                "provider_name",
+                "region",
+                "country",
+                "macro_region",
+                "availability",
+                "compliance_tags",
+            )
+        },
+        **{name: _up_to(INT_LIMITS["vram_gb"]) for name in ("vram_gb_min", "vram_gb_max")},
+        **{
+            name: _up_to(INT_LIMITS["total_vram_gb"])
+            for name in ("total_vram_gb_min", "total_vram_gb_max")
+        },
+        **{name: _up_to(INT_LIMITS["gpu_count"]) for name in ("gpu_count_min", "gpu_count_max")},
+        **{
+            name: _up_to(INT_LIMITS[name])
+            for name in ("cpu_cores_min", "ram_gb_min", "storage_gb_min")
+        },
+        "reliability_min": _up_to(1),
     },
 )
 
@@ -68,8 +180,8 @@ class OfferQuery(OfferFilterQuery):
     order_by: OrderBy = "price"
     descending: bool = False
     precision: Literal["fp32", "fp16", "bf16", "fp8", "int8"] = "fp16"
-    page: int = 1
-    per_page: int = DEFAULT_PAGE_SIZE
+    page: int = Field(1, ge=1, le=MAX_PAGE_NUMBER)
+    per_page: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class PriceComponentOut(Schema):

@@ -177,9 +177,12 @@ def test_every_response_reports_its_cost(client):
 @pytest.fixture
 def budgets(settings):
     settings.RATE_LIMIT_REQUESTS_ENABLED = True
-    settings.RATE_LIMIT_ANONYMOUS_RPS = 1000  # the request limit stays out of the way
-    settings.GRAPHQL_COST_POINTS_PER_REQUEST = 1  # anonymous bucket: 1000 × 1 × 1 s
-    settings.GRAPHQL_COST_BUDGET_WINDOW = 1
+    # Anonymous bucket: 20 req/s × 1 point × 50 s = 1,000 points, drained over 50 s, so a slow
+    # (loaded) machine cannot leak the test's spend back before the refusal is checked; the
+    # request limit (20 per second) stays above the dozen requests a test sends.
+    settings.RATE_LIMIT_ANONYMOUS_RPS = 20
+    settings.GRAPHQL_COST_POINTS_PER_REQUEST = 1
+    settings.GRAPHQL_COST_BUDGET_WINDOW = 50
     ratelimit.reset()
     yield
     ratelimit.reset()

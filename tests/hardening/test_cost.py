@@ -210,3 +210,40 @@ def test_budgets_are_per_client(client, budgets, settings):
     assert gql(client, "{ benchmarks { gpuModel } }")["data"] is None
     other = gql(client, "{ benchmarks { gpuModel } }", REMOTE_ADDR="10.0.0.9")
     assert other["data"] == {"benchmarks": []}
+
+
+# --- the cap and the project's own operations (README "Hardened public API") -------------------
+
+CAP = 1000
+#: (operation, variables at one page size) -> the largest page that fits the cap, as documented.
+LARGEST_PAGES = {
+    "OfferSearch": (lambda n: {"first": n}, 100),
+    "OfferSearchWithHistory": (lambda n: {"first": n}, 35),
+    "EnsembleRecommend": (lambda n: {"input": {"limit": n}}, 38),
+    "Topsis": (lambda n: {"input": {"offers": {"limit": n}}}, 41),
+    "EstimateWorkload": (lambda n: {"workload": {"workloadType": "GENERIC"}, "limit": n}, 192),
+}
+
+
+def _project_documents():
+    from schema.trusted_documents import operation_documents
+    from tests.graphql_client import OPERATIONS_DIR
+
+    docs = [parse(p.read_text()) for p in sorted(OPERATIONS_DIR.glob("*.graphql"))]
+    return {name: parse(text) for name, text in operation_documents(docs).items()}
+
+
+def test_the_project_operations_fit_the_cap_at_their_default_sizes(settings):
+    assert settings.GRAPHQL_COST_MAX_PER_OPERATION == CAP
+    for name, document in _project_documents().items():
+        assert operation_cost(schema._schema, document, None, {}, 10**9) <= CAP, name
+
+
+@pytest.mark.parametrize("name", sorted(LARGEST_PAGES))
+def test_the_documented_largest_page_fits_and_one_more_does_not(name):
+    variables, largest = LARGEST_PAGES[name]
+    document = _project_documents()[name]
+    assert operation_cost(schema._schema, document, None, variables(largest), 10**9) <= CAP
+    maximum = 200 if name == "EstimateWorkload" else 100
+    if largest < maximum:
+        assert operation_cost(schema._schema, document, None, variables(largest + 1), 10**9) > CAP

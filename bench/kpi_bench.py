@@ -27,9 +27,9 @@ import statistics
 import sys
 import time
 import tracemalloc
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,194 +64,214 @@ def setup() -> None:
         raise SystemExit("The KPI bench runs on PostgreSQL: set DATABASE_URL=postgres://…")
 
 
-def _copy(table: str, columns: list[str], rows) -> None:  # type: ignore[no-untyped-def]
-    from django.db import connection
+def seed(offers: int, history: int, rollup_offers: int, now: datetime, reuse: bool) -> None:
+    """Seed the market with bulk SQL (``INSERT … SELECT generate_series``): minutes, not hours.
 
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def seed(offers: int, history: int, rollup_offers: int, now: datetime) -> None:
-    import numpy as np
+    The raw history and the rollups are also kept in snapshot tables (``kpi_bench_*``) so a
+    ``--reuse`` run restores them (the compaction of the previous run moved the raw rows) and
+    shifts every timestamp to the new ``now`` instead of generating them again."""
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.kpi.models import PriceIndexPeriod, PriceRollup, SyncOutcome
     from apps.math_core.benchmark_loader import load_benchmarks
-    from apps.math_core.models import GPUBenchmark
-    from apps.providers.models import GPUOffer, PriceHistory, Provider
 
     call_command("migrate", verbosity=0)
     load_benchmarks()
-    same = (
-        Provider.objects.filter(name=MARKER).exists()
-        and GPUOffer.objects.count() == offers
-        and PriceHistory.objects.count() == history
-    )
-    if same:
-        print(f"reusing {offers} offers and {history} history rows")
-        PriceIndexPeriod.objects.all().delete()
+    wanted = f"{offers}/{history}/{rollup_offers}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS kpi_bench_meta (shape text PRIMARY KEY, "
+            "seeded_at timestamptz NOT NULL)"
+        )
+        cursor.execute("SELECT seeded_at FROM kpi_bench_meta WHERE shape = %s", [wanted])
+        found = cursor.fetchone()
+    if reuse and found is not None:
+        _restore(found[0], now, wanted)
         return
     started = time.perf_counter()
-    rng = np.random.default_rng(13)
+    _generate(offers, history, rollup_offers, now)
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM kpi_bench_meta")
+        cursor.execute("INSERT INTO kpi_bench_meta VALUES (%s, %s)", [wanted, now])
+        cursor.execute("ANALYZE")
+    print(
+        f"seeded {wanted} (offers/raw rows/offers with a year of daily rollups) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def _restore(seeded_at: datetime, now: datetime, shape: str) -> None:
+    """Back to the seeded state, every timestamp moved forward by the time since seeding (daily
+    rollups by whole days, so their buckets stay UTC days)."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    shift = now - seeded_at
+    list1: Any = [shift]
+    list3: Any = [shift, shift, shift]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE kpi_price_rollups, kpi_price_index_periods, price_history, kpi_sync_outcomes"
+        )
+        cursor.execute(
+            "UPDATE gpu_offers o SET price_per_hour = s.price_per_hour, "
+            "availability_status = s.availability_status, last_seen_at = s.last_seen_at + %s, "
+            "created_at = s.created_at + %s, updated_at = s.updated_at + %s "
+            "FROM kpi_bench_offers s WHERE s.id = o.id",
+            list3,
+        )
+        cursor.execute(
+            "INSERT INTO price_history (offer_id, price_per_hour, availability_status, "
+            "recorded_at) SELECT offer_id, price_per_hour, availability_status, recorded_at + %s "
+            "FROM kpi_bench_history ORDER BY offer_id, recorded_at",
+            list1,
+        )
+        days = timedelta(days=shift.days)
+        days3: Any = [days, days, days]
+        cursor.execute(
+            f"INSERT INTO kpi_price_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT "
+            + ", ".join(
+                f"{c} + %s" if c in ("bucket_start", "first_at", "last_at") else c
+                for c in ROLLUP_COLUMNS
+            )
+            + " FROM kpi_bench_rollups",
+            days3,
+        )
+        cursor.execute(
+            "INSERT INTO kpi_sync_outcomes (provider_name, finished_at, ok, error_code) "
+            "SELECT provider_name, finished_at + %s, ok, error_code FROM kpi_bench_syncs",
+            list1,
+        )
+        cursor.execute(
+            "UPDATE providers p SET last_sync_at = s.last_sync_at + %s "
+            "FROM kpi_bench_providers s WHERE s.id = p.id",
+            list1,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE price_history")
+        cursor.execute("VACUUM ANALYZE kpi_price_rollups")
+        cursor.execute("VACUUM ANALYZE gpu_offers")
+    print(
+        f"restored the seeded {shape} market, moved {shift} forward, in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+
+
+ROLLUP_COLUMNS = [
+    "offer_id",
+    "granularity",
+    "bucket_start",
+    "first_price",
+    "last_price",
+    "min_price",
+    "max_price",
+    "samples",
+    "available_weight",
+    "listed_samples",
+    "last_availability",
+    "first_at",
+    "last_at",
+]
+
+
+def _generate(offers: int, history: int, rollup_offers: int, now: datetime) -> None:
+    """The market in SQL. Offer i: model i mod 10, provider i mod 20 (each 2.5 % dearer than the
+    one before), 25 % spot at 0.6×, 1/1/2/4/8 GPUs, 80 % available; its history: ``history /
+    offers`` changes spread over the last 35 days (the first at the window's start), each the
+    base price × a log-normal factor (σ 0.05); the offer's current price is its last change. The
+    first ``rollup_offers`` offers also have a year of daily rollups before the raw window."""
+    from django.db import connection, transaction
+
+    per_offer = max(1, history // offers)
+    start = now - timedelta(days=35)
+    models = ", ".join(
+        f"({i}, '{name}', {memory}, {base})" for i, (name, memory, base) in enumerate(MODELS)
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("SELECT setseed(0.13)")
         cursor.execute(
             "TRUNCATE kpi_price_rollups, kpi_price_index_periods, kpi_sync_outcomes, "
             "price_history, gpu_offers, providers CASCADE"
         )
-    providers = [
-        Provider(
-            name=f"kpi-bench-{i}",
-            display_name=f"Bench {i}",
-            api_base_url="https://bench.example",
-            last_sync_at=now - timedelta(minutes=int(rng.integers(1, 300))),
+        for table in ("offers", "history", "rollups", "syncs", "providers"):
+            cursor.execute(f"DROP TABLE IF EXISTS kpi_bench_{table}")
+        cursor.execute(
+            "INSERT INTO providers (id, name, display_name, api_base_url, status, "
+            "reliability_score, last_sync_at, error_count, is_sample_data, created_at) "
+            "SELECT md5('kpi-bench-provider-' || p)::uuid, 'kpi-bench-' || p, 'Bench ' || p, "
+            "'https://bench.example', 'active', 0.99, %s - make_interval(mins => "
+            "1 + floor(random() * 299)::int), 0, false, %s FROM generate_series(0, %s) p",
+            [now, now, PROVIDERS - 1],
         )
-        for i in range(PROVIDERS)
-    ]
-    Provider.objects.bulk_create(providers)
-    benchmarks = {b.gpu_model: b.pk for b in GPUBenchmark.objects.all()}
-    start = now - timedelta(days=35)
-    per_offer = max(1, history // offers)
-    offer_rows, history_rows, offer_ids = [], [], []
-    for i in range(offers):
-        model, memory, base = MODELS[i % len(MODELS)]
-        spot = bool(rng.random() < 0.25)
-        count = int(rng.choice([1, 1, 2, 4, 8]))
-        per_gpu = base * (0.6 if spot else 1.0) * (1 + (i % PROVIDERS) / 40)
-        prices = per_gpu * count * rng.lognormal(0, 0.05, per_offer)
-        times = np.sort(rng.uniform(0, 35 * 86400, per_offer))
-        times[0] = 0
-        status = "available" if rng.random() < 0.8 else "limited"
-        oid = uuid.uuid4()
-        offer_ids.append(oid)
-        offer_rows.append(
-            (
-                oid,
-                providers[i % PROVIDERS].pk,
-                f"bench-{i}",
-                model,
-                model,
-                benchmarks.get(model),
-                memory,
-                count,
-                8 * count,
-                64 * count,
-                500,
-                f"{prices[-1]:.4f}",
-                "USD",
-                f"region-{i % 12}",
-                ["US", "DE", "FI", "CA", "JP", "SG"][i % 6],
-                status,
-                spot,
-                True,
-                "[]",
-                now - timedelta(minutes=int(rng.integers(0, 30))),
-                start,
-                now,
-                ["north-america", "europe", "europe", "north-america", "asia-pacific"][
-                    [0, 1, 2, 3, 4, 4][i % 6]
-                ],
-                "{}",
-            )
+        cursor.execute(
+            f"CREATE TEMP TABLE bench_models (m int, name text, memory int, base float8) "
+            f"ON COMMIT DROP; INSERT INTO bench_models VALUES {models}"
         )
-        for price, seconds in zip(prices, times, strict=True):
-            history_rows.append(
-                (oid, f"{price:.4f}", status, start + timedelta(seconds=float(seconds)))
-            )
-    _copy(
-        "gpu_offers",
-        [
-            "id",
-            "provider_id",
-            "external_id",
-            "gpu_type",
-            "raw_gpu_name",
-            "benchmark_id",
-            "gpu_memory_gb",
-            "gpu_count",
-            "cpu_cores",
-            "ram_gb",
-            "storage_gb",
-            "price_per_hour",
-            "currency",
-            "region",
-            "country",
-            "availability_status",
-            "is_spot",
-            "is_datacenter",
-            "compliance_tags",
-            "last_seen_at",
-            "created_at",
-            "updated_at",
-            "macro_region",
-            "price_breakdown",
-        ],
-        offer_rows,
-    )
-    _copy(
-        "price_history",
-        ["offer_id", "price_per_hour", "availability_status", "recorded_at"],
-        history_rows,
-    )
-
-    # A year of daily rollups before the raw window, for the first ``rollup_offers`` offers.
-    def rollups():  # type: ignore[no-untyped-def]
-        for position, oid in enumerate(offer_ids[:rollup_offers]):
-            base = float(offer_rows[position][11])
-            for day in range(36, 36 + 365):
-                bucket = (now - timedelta(days=day)).replace(
-                    hour=0, minute=0, second=0, microsecond=0
-                )
-                price = f"{base * (1 + day / 2000):.4f}"
-                yield (
-                    oid,
-                    "day",
-                    bucket,
-                    price,
-                    price,
-                    price,
-                    price,
-                    4,
-                    4.0,
-                    4,
-                    "available",
-                    bucket + timedelta(hours=1),
-                    bucket + timedelta(hours=20),
-                )
-
-    _copy(
-        "kpi_price_rollups",
-        [
-            "offer_id",
-            "granularity",
-            "bucket_start",
-            "first_price",
-            "last_price",
-            "min_price",
-            "max_price",
-            "samples",
-            "available_weight",
-            "listed_samples",
-            "last_availability",
-            "first_at",
-            "last_at",
-        ],
-        rollups(),
-    )
-    SyncOutcome.objects.bulk_create(
-        SyncOutcome(provider_name=p.name, finished_at=now - timedelta(hours=h), ok=h % 7 != 0)
-        for p in providers
-        for h in range(0, 24 * 7, 2)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(
-        f"seeded {offers} offers, {len(history_rows)} history rows, "
-        f"{PriceRollup.objects.count()} daily rollups in {time.perf_counter() - started:.0f} s"
-    )
+        cursor.execute(
+            "CREATE TEMP TABLE bench_offers ON COMMIT DROP AS SELECT i, "
+            "md5('kpi-bench-offer-' || i)::uuid AS id, i %% 10 AS m, random() < 0.25 AS spot, "
+            "(ARRAY[1, 1, 2, 4, 8])[1 + floor(random() * 5)::int] AS cnt, "
+            "CASE WHEN random() < 0.8 THEN 'available' ELSE 'limited' END AS status "
+            "FROM generate_series(0, %s) i",
+            [offers - 1],
+        )
+        # Box-Muller: a standard normal from two uniforms (1 - random() is never 0).
+        cursor.execute(
+            "INSERT INTO price_history (offer_id, price_per_hour, availability_status, "
+            "recorded_at) SELECT o.id, round((bm.base * CASE WHEN o.spot THEN 0.6 ELSE 1 END "
+            "* (1 + (o.i %% %s) / 40.0) * o.cnt * exp(0.05 * sqrt(-2 * ln(1 - random())) "
+            "* cos(2 * pi() * random())))::numeric, 4), o.status, "
+            "CASE WHEN k = 0 THEN %s ELSE %s + make_interval(secs => "
+            "(k + random()) * 35 * 86400.0 / %s) END "
+            "FROM bench_offers o JOIN bench_models bm USING (m), generate_series(0, %s) k "
+            "ORDER BY o.id, k",
+            [PROVIDERS, start, start, per_offer, per_offer - 1],
+        )
+        cursor.execute(
+            "INSERT INTO gpu_offers (id, provider_id, external_id, gpu_type, raw_gpu_name, "
+            "benchmark_id, gpu_memory_gb, gpu_count, cpu_cores, ram_gb, storage_gb, "
+            "price_per_hour, currency, region, country, macro_region, availability_status, "
+            "is_spot, is_datacenter, compliance_tags, price_breakdown, last_seen_at, "
+            "created_at, updated_at) "
+            "SELECT o.id, md5('kpi-bench-provider-' || (o.i %% %s))::uuid, 'bench-' || o.i, "
+            "bm.name, bm.name, b.id, bm.memory, o.cnt, 8 * o.cnt, 64 * o.cnt, 500, "
+            "(SELECT h.price_per_hour FROM price_history h WHERE h.offer_id = o.id "
+            " ORDER BY h.recorded_at DESC LIMIT 1), 'USD', 'region-' || (o.i %% 12), "
+            "(ARRAY['US', 'DE', 'FI', 'CA', 'JP', 'SG'])[1 + o.i %% 6], "
+            "(ARRAY['north-america', 'europe', 'europe', 'north-america', 'asia-pacific', "
+            "'asia-pacific'])[1 + o.i %% 6], o.status, o.spot, true, '[]', '{}', "
+            "%s - make_interval(mins => floor(random() * 30)::int), %s, %s "
+            "FROM bench_offers o JOIN bench_models bm USING (m) "
+            "LEFT JOIN gpu_benchmarks b ON b.gpu_model = bm.name",
+            [PROVIDERS, now, start, now],
+        )
+        cursor.execute(
+            f"INSERT INTO kpi_price_rollups ({', '.join(ROLLUP_COLUMNS)}) "
+            "SELECT o.id, 'day', d.bucket, p.price, p.price, p.price, p.price, 4, 4.0, 4, "
+            "'available', d.bucket + interval '1 hour', d.bucket + interval '20 hours' "
+            "FROM (SELECT id, price_per_hour FROM gpu_offers ORDER BY external_id LIMIT %s) o "
+            "CROSS JOIN LATERAL (SELECT date_trunc('day', %s::timestamptz AT TIME ZONE 'UTC') "
+            "AT TIME ZONE 'UTC' - make_interval(days => day) AS bucket, day "
+            "FROM generate_series(36, 400) day) d "
+            "CROSS JOIN LATERAL (SELECT round(o.price_per_hour * (1 + d.day / 2000.0), 4) "
+            "AS price) p",
+            [rollup_offers, now],
+        )
+        cursor.execute(
+            "INSERT INTO kpi_sync_outcomes (provider_name, finished_at, ok, error_code) "
+            "SELECT 'kpi-bench-' || p, %s - make_interval(hours => h), h %% 7 <> 0, '' "
+            "FROM generate_series(0, %s) p, generate_series(0, 24 * 7 - 1, 2) h",
+            [now, PROVIDERS - 1],
+        )
+        cursor.execute(
+            "CREATE TABLE kpi_bench_offers AS SELECT id, price_per_hour, availability_status, "
+            "last_seen_at, created_at, updated_at FROM gpu_offers"
+        )
+        cursor.execute("CREATE TABLE kpi_bench_history AS SELECT * FROM price_history")
+        cursor.execute("CREATE TABLE kpi_bench_rollups AS SELECT * FROM kpi_price_rollups")
+        cursor.execute("CREATE TABLE kpi_bench_syncs AS SELECT * FROM kpi_sync_outcomes")
+        cursor.execute("CREATE TABLE kpi_bench_providers AS SELECT id, last_sync_at FROM providers")
 
 
 def _time(call, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -331,6 +351,12 @@ def main() -> None:
     parser.add_argument("--rollup-offers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cached-requests", type=int, default=100)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="restore the market seeded by an earlier run of the same size instead of seeding",
+    )
+    parser.add_argument("--skip-compaction", action="store_true")
     args = parser.parse_args()
     setup()
     from apps.kpi.compaction import compact_price_history
@@ -340,7 +366,7 @@ def main() -> None:
     now = datetime.now(UTC)
     offers = int(100_000 * args.scale)
     history = int(1_000_000 * args.scale)
-    seed(offers, history, int(args.rollup_offers * args.scale), now)
+    seed(offers, history, int(args.rollup_offers * args.scale), now, args.reuse)
 
     backfill = update_price_index(bucket="day", now=now - timedelta(days=1), backfill_days=1)
     daily = update_price_index(bucket="day", now=now)
@@ -355,6 +381,8 @@ def main() -> None:
     for name, median, worst, p95 in rows:
         print(f"| {name} | {median * 1000:.0f} ms | {worst * 1000:.0f} ms | {p95 * 1000:.1f} ms |")
 
+    if args.skip_compaction:
+        return
     raw = PriceHistory.objects.count()
     tracemalloc.start()
     report = compact_price_history(now=now, raw_days=0, hourly_days=36)

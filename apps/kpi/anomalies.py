@@ -172,3 +172,32 @@ def flag_points(
             if stale := stale_flag(point, now, rules):
                 flagged.setdefault(point.key, []).append(stale)
     return flagged
+
+
+def group_price_flags(
+    keys: Sequence[Hashable],
+    prices: Sequence[float],
+    gpu_counts: Sequence[int],
+    listed: Sequence[bool],
+    *,
+    rules: AnomalyRules,
+) -> dict[Hashable, Flag]:
+    """The price flags of ONE peer group given as parallel columns: the same flags
+    :func:`flag_points` gives these offers as one group (no STALE), without a ``PricePoint``
+    per offer (the index engine judges whole markets every period)."""
+    price = np.asarray(prices, dtype=np.float64)
+    shown = np.asarray(listed, dtype=bool)
+    peers = robust_scale(price[shown].tolist()) if shown.any() else None
+    if peers is None or peers.peers < rules.min_peers:
+        return {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (price - peers.median) / peers.scale
+        ratio = price / peers.median
+    material = (ratio >= rules.min_factor) | (ratio * rules.min_factor <= 1)
+    flagged: dict[Hashable, Flag] = {}
+    for i in np.flatnonzero(shown & (np.abs(z) > rules.threshold) & material):
+        at = int(i)
+        point = PricePoint(keys[at], 0, float(price[at]), int(gpu_counts[at]))
+        if flag := price_flag(point, peers, rules):
+            flagged[point.key] = flag
+    return flagged

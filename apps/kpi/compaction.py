@@ -2,12 +2,15 @@
 hourly rollups older than ``PRICE_HISTORY_HOURLY_DAYS`` become daily rollups, and daily rollups
 older than ``PRICE_HISTORY_DAILY_DAYS`` (unset by default: kept) are deleted.
 
-* **Batch-wise, constant memory**: offers are walked in primary-key order, ``batch`` offers at a
-  time; each batch reads only its own rows, writes its rollups and deletes what it rolled up in
-  ONE transaction, so at every commit each bucket is in exactly one form (``apps.kpi.history``).
+* **In the database, batch-wise, constant memory**: offers are walked in primary-key ranges of
+  ``batch`` offers; for each range ONE ``INSERT … SELECT … GROUP BY`` folds the rows into rollups
+  (first and last by ``ROW_NUMBER()`` windows, min, max and sums by aggregates: the summary
+  ``apps.kpi.buckets`` defines; standard SQL both SQLite and PostgreSQL run) and one ``DELETE``
+  removes what was rolled up, in ONE transaction, so at every commit each bucket is in exactly one
+  form (``apps.kpi.history``). No row passes through Python.
 * **Idempotent**: a second run finds nothing older than the cut-offs left to move. A bucket that
   already has a rollup (rows written into an hour compacted before, e.g. by a backfill) is merged
-  into it, never duplicated (unique per offer, granularity and bucket).
+  into it by ``INSERT … ON CONFLICT DO UPDATE`` (both databases), never duplicated.
 * **Safe while a sync runs**: the sync engine only writes rows stamped *now*, far newer than any
   cut-off; cut-offs are whole hours/days. An offer deleted by a concurrent sync (sample ⇄ live
   switch) makes its batch fail on the foreign key; the batch is retried from fresh reads.
@@ -18,19 +21,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber, TruncDay, TruncHour
 from django.utils import timezone
 
-from apps.providers.models import GPUOffer, PriceHistory
+from apps.providers.models import Availability, GPUOffer, PriceHistory
 
 from . import config
-from .buckets import BucketSummary, Granularity, fold_rows, merge_ordered
-from .history import ROLLUP_FIELDS, rollup_summary
+from .buckets import AVAILABILITY_WEIGHT, Granularity
+from .history import ROLLUP_FIELDS
 from .models import Granularity as StoredGranularity
 from .models import PriceRollup
 
@@ -53,107 +58,161 @@ class CompactionReport:
     seconds: float = 0.0
 
 
-def _offer_batches(size: int) -> Iterator[list[uuid.UUID]]:
+def _offer_batches(size: int) -> Iterator[tuple[uuid.UUID | None, uuid.UUID]]:
+    """Ranges ``(after, up to]`` of offer primary keys, ``size`` offers each."""
     last: uuid.UUID | None = None
     while True:
         qs = GPUOffer.objects.order_by("pk")
         if last is not None:
             qs = qs.filter(pk__gt=last)
-        batch = list(qs.values_list("pk", flat=True)[:size])
-        if not batch:
+        upper = qs.values_list("pk", flat=True)[size - 1 : size].first()
+        if upper is None:
+            upper = qs.values_list("pk", flat=True).last()
+            if upper is None:
+                return
+            yield last, upper
             return
-        yield batch
-        last = batch[-1]
+        yield last, upper
+        last = upper
 
 
-def _to_model(
-    offer_id: Any, granularity: str, bucket: datetime, summary: BucketSummary
-) -> PriceRollup:
-    return PriceRollup(
-        offer_id=offer_id,
-        granularity=granularity,
-        bucket_start=bucket,
-        first_price=summary.first_price,
-        last_price=summary.last_price,
-        min_price=summary.min_price,
-        max_price=summary.max_price,
-        samples=summary.samples,
-        available_weight=summary.available_weight,
-        listed_samples=summary.listed_samples,
-        last_availability=summary.last_availability,
-        first_at=summary.first_at,
-        last_at=summary.last_at,
+def _in_range(queryset: QuerySet[Any], after: uuid.UUID | None, upto: uuid.UUID) -> QuerySet[Any]:
+    queryset = queryset.filter(offer_id__lte=upto)
+    return queryset if after is None else queryset.filter(offer_id__gt=after)
+
+
+def _weight() -> Case:
+    return Case(
+        *(When(availability_status=k, then=Value(v)) for k, v in AVAILABILITY_WEIGHT.items()),
+        default=Value(0.0),
+        output_field=FloatField(),
     )
 
 
-_UPDATABLE = [f for f in ROLLUP_FIELDS if f not in ("offer_id", "bucket_start")]
-
-
-def _upsert(
-    granularity: str, offers: Sequence[uuid.UUID], new: dict[tuple[object, datetime], BucketSummary]
-) -> int:
-    """Write ``new`` rollups, merging into existing ones of the same buckets."""
-    if not new:
-        return 0
-    low = min(bucket for _, bucket in new)
-    existing = PriceRollup.objects.filter(
-        offer_id__in=offers, granularity=granularity, bucket_start__gte=low
-    ).select_for_update()
-    updates = []
-    for row in existing:
-        key = (row.offer_id, row.bucket_start)
-        if key not in new:
-            continue
-        merged = merge_ordered([rollup_summary(_values(row)), new.pop(key)])
-        assert merged is not None
-        fresh = _to_model(row.offer_id, granularity, row.bucket_start, merged)
-        fresh.pk = row.pk
-        updates.append(fresh)
-    if updates:
-        PriceRollup.objects.bulk_update(updates, _UPDATABLE, batch_size=1000)
-    PriceRollup.objects.bulk_create(
-        [_to_model(o, granularity, b, s) for (o, b), s in new.items()], batch_size=2000
+def _numbered(queryset: QuerySet[Any], bucket: Any, order: str, **extra: Any) -> QuerySet[Any]:
+    """Rows with their bucket and their position from either end of it (window functions)."""
+    partition = [F("offer_id"), bucket]
+    return queryset.order_by().annotate(
+        bucket=bucket,
+        rn_first=Window(RowNumber(), partition_by=partition, order_by=[F(order).asc(), "id"]),
+        rn_last=Window(
+            RowNumber(), partition_by=partition, order_by=[F(order).desc(), F("id").desc()]
+        ),
+        **extra,
     )
-    return len(updates) + len(new)
 
 
-def _values(row: PriceRollup) -> tuple:  # type: ignore[type-arg]
-    return tuple(getattr(row, f) for f in ROLLUP_FIELDS)
+#: Per (offer, bucket): the one summary ``apps.kpi.buckets`` defines, aggregated by the database.
+_FOLD = {
+    "raw": (
+        "MAX(CASE WHEN rn_first = 1 THEN price_per_hour END), "
+        "MAX(CASE WHEN rn_last = 1 THEN price_per_hour END), "
+        "MIN(price_per_hour), MAX(price_per_hour), COUNT(*), SUM(weight), SUM(listed), "
+        "MAX(CASE WHEN rn_last = 1 THEN availability_status END), "
+        "MIN(recorded_at), MAX(recorded_at)"
+    ),
+    "hour": (
+        "MAX(CASE WHEN rn_first = 1 THEN first_price END), "
+        "MAX(CASE WHEN rn_last = 1 THEN last_price END), "
+        "MIN(min_price), MAX(max_price), SUM(samples), SUM(available_weight), "
+        "SUM(listed_samples), MAX(CASE WHEN rn_last = 1 THEN last_availability END), "
+        "MIN(first_at), MAX(last_at)"
+    ),
+}
+
+_COLUMNS = (
+    "offer_id, granularity, bucket_start, first_price, last_price, min_price, max_price, "
+    "samples, available_weight, listed_samples, last_availability, first_at, last_at"
+)
 
 
-def _compact_raw(offers: list[uuid.UUID], cutoff: datetime) -> tuple[int, int]:
-    rows = (
-        PriceHistory.objects.filter(offer_id__in=offers, recorded_at__lt=cutoff)
-        .order_by("offer_id", "recorded_at", "id")
-        .values_list("offer_id", "recorded_at", "price_per_hour", "availability_status")
+def _merge_clause() -> str:
+    """A bucket that already has a rollup absorbs the new one (``buckets.merge_ordered``: the
+    part that starts first gives the first price, the other the last; min, max and sums)."""
+    t = "kpi_price_rollups"
+    new_first = f"excluded.first_at < {t}.first_at"
+
+    def pick(column: str, when_new_first: str, otherwise: str) -> str:
+        return f"{column} = CASE WHEN {new_first} THEN {when_new_first} ELSE {otherwise} END"
+
+    return "ON CONFLICT (offer_id, granularity, bucket_start) DO UPDATE SET " + ", ".join(
+        [
+            pick("first_price", "excluded.first_price", f"{t}.first_price"),
+            pick("first_at", "excluded.first_at", f"{t}.first_at"),
+            pick("last_price", f"{t}.last_price", "excluded.last_price"),
+            pick("last_availability", f"{t}.last_availability", "excluded.last_availability"),
+            pick("last_at", f"{t}.last_at", "excluded.last_at"),
+            f"min_price = CASE WHEN excluded.min_price < {t}.min_price "
+            f"THEN excluded.min_price ELSE {t}.min_price END",
+            f"max_price = CASE WHEN excluded.max_price > {t}.max_price "
+            f"THEN excluded.max_price ELSE {t}.max_price END",
+            f"samples = {t}.samples + excluded.samples",
+            f"available_weight = {t}.available_weight + excluded.available_weight",
+            f"listed_samples = {t}.listed_samples + excluded.listed_samples",
+        ]
+    )
+
+
+def _fold_into(granularity: str, source: QuerySet[Any], fold: str) -> int:
+    """INSERT … SELECT the folded ``source`` rows as rollups of ``granularity`` (one statement;
+    nothing passes through Python). Returns the rollups written or merged."""
+    sql, params = source.query.sql_with_params()
+    # Only constants and Django-compiled SQL (its values stay parameters) are spliced in.
+    select = f"SELECT offer_id, %s, bucket, {_FOLD[fold]} FROM ({sql}) numbered "  # noqa: S608
+    statement = (
+        f"INSERT INTO kpi_price_rollups ({_COLUMNS}) {select}"
+        "WHERE 1 = 1 GROUP BY offer_id, bucket " + _merge_clause()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [granularity, *params])
+        return max(cursor.rowcount, 0)
+
+
+def _compact_raw(after: uuid.UUID | None, upto: uuid.UUID, cutoff: datetime) -> tuple[int, int]:
+    rows = _in_range(PriceHistory.objects.filter(recorded_at__lt=cutoff), after, upto)
+    source = _numbered(
+        rows,
+        TruncHour("recorded_at", tzinfo=UTC),
+        "recorded_at",
+        weight=_weight(),
+        listed=Case(
+            When(availability_status=Availability.UNAVAILABLE, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).values(
+        "offer_id",
+        "bucket",
+        "price_per_hour",
+        "availability_status",
+        "recorded_at",
+        "weight",
+        "listed",
+        "rn_first",
+        "rn_last",
     )
     with transaction.atomic():
-        fetched = list(rows)
-        if not fetched:
-            return 0, 0
-        new = {(o, b): s for o, b, s in fold_rows(fetched, Granularity.HOUR)}
-        written = _upsert(StoredGranularity.HOUR, offers, new)
-        deleted, _ = PriceHistory.objects.filter(
-            offer_id__in=offers, recorded_at__lt=cutoff
-        ).delete()
+        written = _fold_into(StoredGranularity.HOUR, source, "raw")
+        deleted = rows._raw_delete(rows.db) if written else 0
     return deleted, written
 
 
-def _compact_hourly(offers: list[uuid.UUID], cutoff: datetime) -> tuple[int, int]:
-    hourly = PriceRollup.objects.filter(
-        offer_id__in=offers, granularity=StoredGranularity.HOUR, bucket_start__lt=cutoff
+def _compact_hourly(after: uuid.UUID | None, upto: uuid.UUID, cutoff: datetime) -> tuple[int, int]:
+    hourly = _in_range(
+        PriceRollup.objects.filter(granularity=StoredGranularity.HOUR, bucket_start__lt=cutoff),
+        after,
+        upto,
+    )
+    source = _numbered(hourly, TruncDay("bucket_start", tzinfo=UTC), "bucket_start").values(
+        "offer_id",
+        "bucket",
+        *(f for f in ROLLUP_FIELDS if f not in ("offer_id", "bucket_start")),
+        "rn_first",
+        "rn_last",
     )
     with transaction.atomic():
-        fetched = list(hourly.order_by("offer_id", "bucket_start").values_list(*ROLLUP_FIELDS))
-        if not fetched:
-            return 0, 0
-        days: dict[tuple[object, datetime], list[BucketSummary]] = {}
-        for values in fetched:
-            key = (values[0], Granularity.DAY.floor(values[1]))
-            days.setdefault(key, []).append(rollup_summary(values))
-        new = {key: s for key, parts in days.items() if (s := merge_ordered(parts)) is not None}
-        written = _upsert(StoredGranularity.DAY, offers, new)
-        deleted, _ = hourly.delete()
+        written = _fold_into(StoredGranularity.DAY, source, "hour")
+        deleted = hourly._raw_delete(hourly.db) if written else 0
     return deleted, written
 
 
@@ -187,12 +246,12 @@ def compact_price_history(
     hourly_cutoff = Granularity.DAY.floor(hourly_cutoff)
     daily_cutoff = Granularity.DAY.floor(now - timedelta(days=daily_days)) if daily_days else None
     report = CompactionReport(raw_cutoff, hourly_cutoff, daily_cutoff)
-    for offers in _offer_batches(size):
+    for after, upto in _offer_batches(size):
         report.batches += 1
-        moved, written = _with_retries(_compact_raw, report, offers, raw_cutoff)
+        moved, written = _with_retries(_compact_raw, report, after, upto, raw_cutoff)
         report.raw_rows_compacted += moved
         report.hourly_rollups_written += written
-        moved, written = _with_retries(_compact_hourly, report, offers, hourly_cutoff)
+        moved, written = _with_retries(_compact_hourly, report, after, upto, hourly_cutoff)
         report.hourly_rollups_compacted += moved
         report.daily_rollups_written += written
     if daily_cutoff is not None:

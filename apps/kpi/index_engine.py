@@ -27,7 +27,7 @@ from apps.math_core.algorithms.gpu_names import gpu_family
 from apps.providers.models import GPUOffer
 
 from . import config
-from .anomalies import PRICE_CODES, PricePoint, flag_points
+from .anomalies import PRICE_CODES, group_price_flags
 from .buckets import Granularity, State, period_view
 from .cache import bump
 from .history import bucket_summaries, states_before
@@ -69,11 +69,24 @@ def _series_of(row: MarketRow) -> list[tuple[Series, str]]:
 def _walk(
     bucket: Granularity, first: datetime, last: datetime, rows: list[MarketRow]
 ) -> Iterator[tuple[datetime, datetime, Views]]:
-    """(period start, end, views) for each period from ``first`` to ``last`` (period starts)."""
+    """(period start, end, views) for each period from ``first`` to ``last`` (period starts).
+
+    An offer without a change in a period has the view it had in the period before when its
+    carried state did not change either: those views are reused, not rebuilt (most offers do
+    not change in most periods)."""
     static = {str(r.offer_id): r for r in rows}
-    series_by_offer = {key: _series_of(row) for key, row in static.items()}
-    offers = GPUOffer.objects.all()
-    carried: dict[str, State] = {str(k): v for k, v in states_before(first, offers).items()}
+    series_of: dict[tuple[str, str, str], list[tuple[Series, str]]] = {}
+    series_by_offer: dict[str, list[tuple[Series, str]]] = {}
+    for key, offer_row in static.items():
+        kind = (offer_row.gpu_model, offer_row.tier, offer_row.provider)
+        if kind not in series_of:
+            series_of[kind] = _series_of(offer_row)
+        series_by_offer[key] = series_of[kind]
+    carried: dict[str, State] = {
+        str(k): v for k, v in states_before(first, GPUOffer.objects.all()).items()
+    }
+    # Per offer: the state its last built views were for, and those views.
+    built: dict[str, tuple[State, list[tuple[Series, OfferPeriod]]]] = {}
     start = first
     while start <= last:
         end = start + bucket.size
@@ -86,42 +99,52 @@ def _walk(
             row = static.get(key)
             if row is None:
                 continue
-            view = period_view(carried.get(key), changed.get(key))
-            if view is None:
-                continue
-            state, listed, share = view
-            carried[key] = state
-            for series, cell in series_by_offer[key]:
-                views.setdefault(series, {})[key] = OfferPeriod(
-                    offer_id=key,
-                    provider=row.provider,
-                    gpu_count=row.gpu_count,
-                    price_per_hour=state.price_per_hour,
-                    listed=listed,
-                    available_share=share,
-                    cell=cell,
-                )
+            before = carried.get(key)
+            summary = changed.get(key)
+            reuse = built.get(key) if summary is None else None
+            if reuse is not None and reuse[0] is before:
+                entries = reuse[1]
+            else:
+                view = period_view(before, summary)
+                if view is None:
+                    continue
+                state, listed, share = view
+                carried[key] = state
+                entries = [
+                    (
+                        series,
+                        OfferPeriod(
+                            offer_id=key,
+                            provider=row.provider,
+                            gpu_count=row.gpu_count,
+                            price_per_hour=state.price_per_hour,
+                            listed=listed,
+                            available_share=share,
+                            cell=cell,
+                        ),
+                    )
+                    for series, cell in series_by_offer[key]
+                ]
+                if summary is None:
+                    built[key] = (state, entries)
+                else:
+                    built.pop(key, None)
+            for series, offer in entries:
+                views.setdefault(series, {})[key] = offer
         yield start, end, views
         start = end
 
 
 def _anomalies(view: dict[str, OfferPeriod]) -> dict[str, str]:
-    points = [
-        PricePoint(
-            key=o.offer_id,
-            group=0,
-            price_per_gpu_hour=o.price_per_gpu_hour,
-            gpu_count=o.gpu_count,
-            listed=o.listed,
-        )
-        for o in view.values()
-    ]
-    flagged = flag_points(points, rules=config.anomaly_rules())
-    return {
-        str(key): flags[0].code.value
-        for key, flags in flagged.items()
-        if flags and flags[0].code in PRICE_CODES
-    }
+    offers = list(view.values())
+    flagged = group_price_flags(
+        [o.offer_id for o in offers],
+        [o.price_per_gpu_hour for o in offers],
+        [o.gpu_count for o in offers],
+        [o.listed for o in offers],
+        rules=config.anomaly_rules(),
+    )
+    return {str(key): flag.code.value for key, flag in flagged.items() if flag.code in PRICE_CODES}
 
 
 def _compute(

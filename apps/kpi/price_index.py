@@ -67,14 +67,27 @@ class OfferPeriod:
     listed: bool
     available_share: float
     cell: str = ""  # elementary aggregate within the series (default: the provider)
+    #: Derived once (an offer's view is reused across periods and read many times).
+    price_per_gpu_hour: float = field(init=False, compare=False, repr=False)
+    facts: tuple[object, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        per_gpu = float(self.price_per_hour) / max(int(self.gpu_count), 1)
+        object.__setattr__(self, "price_per_gpu_hour", per_gpu)
+        share = repr(round(self.available_share, 12))
+        facts = (
+            self.cell_key,
+            self.provider,
+            self.gpu_count,
+            str(self.price_per_hour),
+            self.listed,
+            share,
+        )
+        object.__setattr__(self, "facts", facts)
 
     @property
     def cell_key(self) -> str:
         return self.cell or self.provider
-
-    @property
-    def price_per_gpu_hour(self) -> float:
-        return float(self.price_per_hour) / max(int(self.gpu_count), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +181,9 @@ def input_hash(
 ) -> str:
     """SHA-256 of the canonical JSON of everything a period was computed from."""
 
-    def facts(offer: OfferPeriod | None) -> list[object] | None:
-        if offer is None:
-            return None
-        share = repr(round(offer.available_share, 12))
-        price = str(offer.price_per_hour)
-        return [offer.cell_key, offer.provider, offer.gpu_count, price, offer.listed, share]
+    def facts(offer: OfferPeriod | None) -> tuple[object, ...] | None:
+        # cell, provider, GPUs, price (4 places), listed, share of the period available
+        return None if offer is None else offer.facts
 
     rows = [
         [oid, facts(previous.get(oid)), facts(current.get(oid)), excluded.get(oid)]

@@ -21,6 +21,7 @@ from . import config
 from .anomalies import Flag, PricePoint, flag_points, group_scales
 from .cache import cached
 from .models import SyncOutcome
+from .statistics import RobustScale
 
 
 class Epoch(Func):
@@ -124,6 +125,32 @@ def market_flags(now: datetime) -> dict[str, list[Flag]]:
         return flags_for_rows(market_rows(), minute)
 
     return cached("market_flags", {"minute": minute.isoformat()}, compute)
+
+
+def flags_of_offers(offer_ids: Iterable[object], now: datetime) -> dict[str, list[Flag]]:
+    """Flags of the given offers, exactly as ``market_flags`` gives them, in ONE query: the
+    market's peer scales (median, scaled MAD per model × tier) are cached per catalogue version,
+    so only the given offers are read; when they are not cached yet, the one query reads the
+    market, which yields both the scales and the given offers."""
+    minute = now.replace(second=0, microsecond=0)
+    ids = [str(k) for k in offer_ids]
+    if not ids:
+        return {}
+    market: list[MarketRow] = []
+
+    def compute() -> dict[Any, RobustScale]:
+        market.extend(market_rows())
+        return group_scales(price_point(row) for row in market)
+
+    scales = cached("peer_scales", {}, compute)
+    wanted = set(ids)
+    if market:
+        rows = [row for row in market if str(row.offer_id) in wanted]
+    else:
+        rows = market_rows(GPUOffer.objects.filter(pk__in=ids))
+    points = [price_point(row) for row in rows]
+    found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=scales)
+    return {str(k): v for k, v in found.items()}
 
 
 def model_scales(rows: Iterable[MarketRow]) -> dict[Any, Any]:

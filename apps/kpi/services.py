@@ -77,6 +77,7 @@ from .results import (
 from .selectors import (
     MarketRow,
     flags_for_rows,
+    flags_of_offers,
     market_flags,
     market_rows,
     offer_counts_by_model,
@@ -728,9 +729,11 @@ def _flag_counts(flags: dict[str, list[Flag]]) -> list[CodeCount]:
 def offer_flags(
     offer_ids: Iterable[object], *, now: datetime | None = None
 ) -> dict[str, list[FlagOut]]:
-    """Anomaly flags of the given offers (offers without a flag map to an empty list)."""
-    flags = market_flag_outs(now=now)
-    return {str(k): flags.get(str(k), []) for k in offer_ids}
+    """Anomaly flags of the given offers (offers without a flag map to an empty list): one query
+    for the offers, judged against the market's peer scales (cached per catalogue version)."""
+    ids = [str(k) for k in offer_ids]
+    flags = flags_of_offers(ids, _now(now))
+    return {k: [flag_out(f) for f in flags.get(k, [])] for k in ids}
 
 
 def market_flag_outs(*, now: datetime | None = None) -> dict[str, list[FlagOut]]:

@@ -1,7 +1,9 @@
 """Request and response bodies of the math REST endpoints (``gpubroker/api/v2/math.py``).
 
-Field names follow the seed's snake_case. Money is a decimal string with 4 places; unit costs
-below a cent (per GFLOP, per TFLOP-hour) are decimal strings with 6 significant digits."""
+Field names follow the seed's snake_case. Response bodies are derived from the services' result
+dataclasses (``derived.schema_of``): their fields are declared there, once. Money is a decimal
+string with 4 places; unit costs below a cent (per GFLOP, per TFLOP-hour) are decimal strings
+with 6 significant digits."""
 
 from __future__ import annotations
 
@@ -13,11 +15,24 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool
 
+from apps.math_core import (
+    calculators,
+    explanations,
+    gpu_estimates,
+    offer_criteria,
+    offer_summaries,
+    rankings,
+    recommendations,
+    workloads,
+)
+from apps.math_core.algorithms.costs import TokenCostResult
 from apps.math_core.algorithms.workload_input import LIMITS as WORKLOAD_LIMITS
 from apps.math_core.calculators import MAX_GPU_COUNT
 from apps.math_core.rankings import MAX_ALTERNATIVES
 from apps.math_core.rankings import MAX_CRITERIA as MAX_TOPSIS_CRITERIA
+from apps.math_core.workload_requests import WorkloadRequest
 
+from .derived import schema_of
 from .envelope import RequestObject, enforced_by_service
 from .providers import OfferFilterQuery, money
 
@@ -64,16 +79,6 @@ Weight = Field(
     1.0, description="A positive weight.", json_schema_extra=enforced_by_service(exclusiveMinimum=0)
 )
 CRITERIA_RULE = "each criterion at most once"
-
-
-def Bounded(name: str, description: str | None = None) -> Any:
-    """The workload field's range as the estimator checks it (``workload_input.LIMITS``)."""
-    low, high = WORKLOAD_LIMITS[name]
-    return Field(
-        None,
-        description=description,
-        json_schema_extra=enforced_by_service(minimum=low, maximum=high),
-    )
 
 
 # --- Calculators ------------------------------------------------------------------------------
@@ -129,19 +134,7 @@ class CostPerTokenIn(Schema):
     precision: PrecisionName = "fp16"
 
 
-class TokenCostOut(Schema):
-    cost_per_million_tokens: Decimal
-    price_per_hour: Decimal
-    tokens_per_second: float
-    is_estimate: bool
-    basis: str
-    gpu_model: str | None
-    gpu_count: int
-    gpus_per_replica: int
-    replicas: int
-    model_params_billion: float | None
-    precision: str | None
-    offer_id: str | None
+TokenCostOut = schema_of(TokenCostResult, name="TokenCostOut")
 
 
 class CostPerGflopIn(Schema):
@@ -162,16 +155,7 @@ class CostPerGflopIn(Schema):
     precision: FlopPrecisionName = "fp16"
 
 
-class FlopCostOut(Schema):
-    cost_per_gflop: Decimal
-    cost_per_tflop_hour: Decimal
-    price_per_hour: Decimal
-    tflops_per_gpu: float
-    total_tflops: float
-    precision: str | None
-    gpu_model: str | None
-    gpu_count: int
-    offer_id: str | None
+FlopCostOut = schema_of(calculators.FlopCostResult, name="FlopCostOut")
 
 
 # --- TOPSIS -----------------------------------------------------------------------------------
@@ -204,10 +188,7 @@ class TopsisIn(Schema):
     normalization: Literal["vector", "minmax"] = "vector"
 
 
-class TopsisOut(Schema):
-    scores: list[float] = Field(..., description="Closeness per row, in input order.")
-    ranking: list[int] = Field(..., description="Row indices, best first.")
-    ranks: list[int] = Field(..., description="1-based rank per row (ties share a rank).")
+TopsisOut = schema_of(rankings.TopsisOutput, name="TopsisOut")
 
 
 class OfferFilterIn(OfferFilterQuery, RequestObject):
@@ -239,92 +220,62 @@ class TopsisOffersIn(Schema):
     limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
-class OfferOut(Schema):
-    offer_id: str
-    provider: str
-    gpu_type: str
-    gpu_count: int
-    vram_gb: int
-    price_per_hour: Decimal
-    region: str
-    country: str
-    is_spot: bool
-    reliability: float
-
-
-class AppliedCriterionOut(Schema):
-    criterion: str
-    weight: float
-    type: str
-
-
-class RankedOfferOut(Schema):
-    offer: OfferOut
-    rank: int
-    score: float
-    criteria_values: dict[str, float]
-
-
-class OfferRankingOut(Schema):
-    run_id: str
-    criteria: list[AppliedCriterionOut]
-    normalization: str
-    offers: list[RankedOfferOut]
-    candidate_count: int
-    ranked_count: int
-    excluded: dict[str, int]
-    truncated: bool
+OfferOut = schema_of(offer_summaries.OfferSummary, name="OfferOut")
+AppliedCriterionOut = schema_of(offer_criteria.AppliedCriterion, name="AppliedCriterionOut")
+RankedOfferOut = schema_of(rankings.RankedOffer, name="RankedOfferOut")
+OfferRankingOut = schema_of(rankings.OfferRanking, name="OfferRankingOut")
 
 
 # --- Workloads --------------------------------------------------------------------------------
 
 
-class WorkloadIn(RequestObject):
-    workload_type: WorkloadTypeName
-    model: str | None = Field(
-        None,
-        min_length=1,
-        max_length=200,
-        pattern=r"\S",
-        description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
-        "its published architecture sizes the job, explicit shape fields still win.",
+#: The workload fields are generated from the service's ``WorkloadRequest`` (names, types,
+#: descriptions, text lengths); declared here are the types OpenAPI lists more precisely and the
+#: ranges the estimator checks (``workload_input.LIMITS``), so that OpenAPI tells the truth.
+_BOUNDED_WORKLOAD_FIELDS = (
+    "params_billion",
+    "gpu_memory_utilization",
+    "runtime_overhead_gb",
+    "context_length",
+    "batch_size",
+    "tokens",
+    "requests",
+    "output_tokens_per_request",
+    "deadline_hours",
+    "budget_usd",
+    "num_layers",
+    "hidden_size",
+    "num_kv_heads",
+    "head_dim",
+    "lora_rank",
+    "image_resolution",
+    "diffusion_steps",
+)
+
+
+def _workload_bounds(name: str) -> dict[str, Any]:
+    low, high = WORKLOAD_LIMITS[name]
+    return {"json_schema_extra": enforced_by_service(minimum=low, maximum=high)}
+
+
+if TYPE_CHECKING:  # what mypy sees; the fields are generated from the service's dataclass
+    WorkloadIn = RequestObject
+else:
+    WorkloadIn = schema_of(
+        WorkloadRequest,
+        name="WorkloadIn",
+        optional=True,
+        base=RequestObject,
+        types_={
+            "workload_type": WorkloadTypeName,
+            "precision": PrecisionName,
+            "activation_checkpointing": StrictBool,
+        },
+        extras={
+            "model": {"min_length": 1, "pattern": r"\S"},
+            **{name: _workload_bounds(name) for name in _BOUNDED_WORKLOAD_FIELDS},
+        },
     )
-    params_billion: float | None = Bounded(
-        "params_billion", description="Required without a model."
-    )
-    precision: PrecisionName | None = Field(
-        None, description="Default: the model's native dtype, else fp16 (listed in assumptions)."
-    )
-    quantization: str | None = Field(
-        None,
-        max_length=20,
-        description="Weight format: fp32, fp16, bf16, fp8, int8, int4, awq, gptq or a GGUF type "
-        "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
-    )
-    kv_cache_dtype: str | None = Field(None, max_length=10, description="fp16, bf16, fp8, fp32.")
-    gpu_memory_utilization: float | None = Bounded(
-        "gpu_memory_utilization",
-        description="Share of GPU memory the serving engine may use (default 0.9, vLLM).",
-    )
-    runtime_overhead_gb: float | None = Bounded(
-        "runtime_overhead_gb",
-        description="Per-GPU runtime memory (CUDA context, graphs); default none.",
-    )
-    context_length: int | None = Bounded("context_length")
-    batch_size: int | None = Bounded("batch_size")
-    tokens: float | None = Bounded("tokens")
-    requests: float | None = Bounded("requests")
-    output_tokens_per_request: int | None = Bounded("output_tokens_per_request")
-    deadline_hours: float | None = Bounded("deadline_hours")
-    budget_usd: float | None = Bounded("budget_usd")
-    num_layers: int | None = Bounded("num_layers")
-    hidden_size: int | None = Bounded("hidden_size")
-    num_kv_heads: int | None = Bounded("num_kv_heads")
-    head_dim: int | None = Bounded("head_dim")
-    lora_rank: int | None = Bounded("lora_rank")
-    image_resolution: int | None = Bounded("image_resolution")
-    diffusion_steps: int | None = Bounded("diffusion_steps")
-    activation_checkpointing: StrictBool | None = None
 
 
 class EstimateWorkloadIn(WorkloadIn):
@@ -332,64 +283,12 @@ class EstimateWorkloadIn(WorkloadIn):
     limit: int = Field(20, json_schema_extra=enforced_by_service(minimum=1, maximum=200))
 
 
-class MemoryOut(Schema):
-    weights_gb: float
-    kv_cache_gb: float
-    activations_gb: float
-    gradients_gb: float
-    optimizer_states_gb: float
-    per_gpu_working_gb: float
-    total_gb: float
-    kv_bytes_per_token: float
-    usable_vram_fraction: float
-
-
-class GpuModelEstimateOut(Schema):
-    gpu_model: str
-    vram_gb: int
-    min_gpus: int | None
-    throughput: float | None
-    duration_hours: float | None
-    memory_bound: bool
-    single_stream_tokens_per_second: float | None
-    batched_tokens_per_second: float | None
-    prefill_tokens_per_second: float | None
-    throughput_note: str
-
-
-class OfferEstimateOut(Schema):
-    offer_id: str
-    provider: str
-    gpu_type: str
-    gpu_count: int
-    vram_gb: int
-    price_per_hour: Decimal
-    region: str
-    is_spot: bool
-    feasible: bool
-    reasons: list[str]
-    min_gpus: int | None
-    replicas: int
-    throughput: float | None
-    duration_hours: float | None
-    total_cost: Decimal | None
-
-
-class WorkloadEstimateOut(Schema):
-    feasible: bool
-    reason: str | None
-    memory: MemoryOut
-    total_flops: float
-    units: float
-    unit: str
-    assumptions: list[str]
-    gpu_models: list[GpuModelEstimateOut]
-    offers: list[OfferEstimateOut]
-    candidate_count: int
-    feasible_count: int
-    truncated: bool
-    model: str | None = Field(None, description="The catalogue row the estimate used.")
-    model_source: str | None = None
+MemoryOut = schema_of(workloads.MemorySummary, name="MemoryOut")
+GpuModelEstimateOut = schema_of(gpu_estimates.GpuModelEstimate, name="GpuModelEstimateOut")
+OfferEstimateOut = schema_of(workloads.OfferEstimate, name="OfferEstimateOut")
+WorkloadEstimateOut = schema_of(
+    workloads.WorkloadEstimate, name="WorkloadEstimateOut", omit=("workload",)
+)
 
 
 # --- Ensemble ---------------------------------------------------------------------------------
@@ -425,55 +324,11 @@ class EnsembleIn(Schema):
     limit: int = Field(10, json_schema_extra=enforced_by_service(minimum=1, maximum=100))
 
 
-class ComponentScoreOut(Schema):
-    name: str
-    raw_score: float
-    normalized_score: float
-    weight: float
-    contribution: float
-    note: str
-
-
-class DecidingCriterionOut(Schema):
-    source: str
-    criterion: str
-    effect: str
-    value: float | None
-    detail: str
-
-
-class ExplanationOut(Schema):
-    components: list[ComponentScoreOut]
-    deciding_criteria: list[DecidingCriterionOut]
-    summary: str
-
-
-class RecommendationOut(Schema):
-    offer: OfferOut
-    rank: int
-    score: float
-    total_cost: Decimal | None
-    duration_hours: float | None
-    throughput: float | None
-    throughput_unit: str | None
-    explanation: ExplanationOut
-
-
-class EnsembleOut(Schema):
-    run_id: str
-    feasible: bool
-    reason: str | None
-    recommendations: list[RecommendationOut]
-    candidate_count: int
-    ranked_count: int
-    excluded: dict[str, int]
-    requested_weights: dict[str, float]
-    effective_weights: dict[str, float]
-    collaborative_source: str
-    criteria: list[AppliedCriterionOut]
-    truncated: bool
-    model: str | None = Field(None, description="The catalogue model row the workload used.")
-    assumptions: list[str] = Field(default_factory=list)
+ComponentScoreOut = schema_of(explanations.ComponentScore, name="ComponentScoreOut")
+DecidingCriterionOut = schema_of(explanations.DecidingCriterion, name="DecidingCriterionOut")
+ExplanationOut = schema_of(explanations.Explanation, name="ExplanationOut")
+RecommendationOut = schema_of(recommendations.Recommendation, name="RecommendationOut")
+EnsembleOut = schema_of(recommendations.EnsembleResult, name="EnsembleOut")
 
 
 # --- Interactions -----------------------------------------------------------------------------

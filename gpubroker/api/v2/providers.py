@@ -8,6 +8,7 @@ the parameter."""
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -18,11 +19,12 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
-from apps.math_core.algorithms.gpu_names import FAMILIES, gpu_family, gpu_family_list
+from apps.math_core.algorithms.gpu_names import FAMILIES, VENDORS, gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
 from apps.providers.offer_filters import (
+    AVAILABILITY_VALUES,
     INT_LIMITS,
     MAX_LIST_ITEMS,
     MAX_MONEY,
@@ -37,6 +39,7 @@ from apps.providers.offer_pages import (
 )
 from apps.providers.regions import MACRO_REGIONS
 
+from .derived import schema_of
 from .envelope import enforced_by_service
 
 router = Router()
@@ -88,11 +91,6 @@ if TYPE_CHECKING:
     MoneyFilter = Decimal
 else:
     MoneyFilter = money(4)
-Listed = Field(None, json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS))
-
-
-def _bounded(upper: int | float) -> Any:
-    return Field(None, json_schema_extra=enforced_by_service(minimum=0, maximum=upper))
 
 
 OrderBy = Literal[
@@ -108,53 +106,74 @@ OrderBy = Literal[
 ]
 
 
-class OfferFilterQuery(Schema):
-    """The catalogue's offer filters (``OfferFilters`` field names): the query parameters of
-    ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders. The
-    declared bounds are ``apps.providers.offer_filters``' (also: each ``*_min`` must not exceed
-    its ``*_max``, a 422 naming the ``*_min``)."""
+_FILTER_NAMES = frozenset(f.name for f in fields(OfferFilters))
 
-    gpu_type: FilterText | None = None
-    gpu_model: list[FilterText] | None = Field(
-        None,
-        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
-        description="A family name (H100) matches every variant; a variant (H100 PCIe) itself.",
-    )
-    gpu_family: list[GpuFamilyName] | None = Field(
-        None,
-        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
-        description="GPU family names; any variant matches.",
-    )
-    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
-    vram_gb_min: int | None = _bounded(INT_LIMITS["vram_gb"])
-    vram_gb_max: int | None = _bounded(INT_LIMITS["vram_gb"])
-    total_vram_gb_min: int | None = _bounded(INT_LIMITS["total_vram_gb"])
-    total_vram_gb_max: int | None = _bounded(INT_LIMITS["total_vram_gb"])
-    gpu_count_min: int | None = _bounded(INT_LIMITS["gpu_count"])
-    gpu_count_max: int | None = _bounded(INT_LIMITS["gpu_count"])
-    provider_name: list[FilterText] | None = Listed
-    region: list[FilterText] | None = Listed
-    country: list[CountryCode] | None = Listed
-    macro_region: list[MacroRegion] | None = Field(
-        None,
-        json_schema_extra=enforced_by_service(maxItems=MAX_LIST_ITEMS),
-        description="north-america, south-america, europe, middle-east, africa, …",
-    )
-    price_min: MoneyFilter | None = None
-    price_max: MoneyFilter | None = None
-    price_per_gpu_hour_min: MoneyFilter | None = None
-    price_per_gpu_hour_max: MoneyFilter | None = None
-    availability: list[Literal["available", "limited", "unavailable"]] | None = Listed
-    is_spot: bool | None = None
-    datacenter_only: bool | None = None
-    compliance_tags: list[ComplianceTag] | None = Listed
-    reliability_min: float | None = _bounded(1)
-    cpu_cores_min: int | None = _bounded(INT_LIMITS["cpu_cores_min"])
-    ram_gb_min: int | None = _bounded(INT_LIMITS["ram_gb_min"])
-    storage_gb_min: int | None = _bounded(INT_LIMITS["storage_gb_min"])
 
+class _OfferFilterSchema(Schema):
     def offer_filters(self) -> OfferFilters:
-        return OfferFilters.from_values(self.model_dump(include=set(OfferFilterQuery.model_fields)))
+        return OfferFilters.from_values(self.model_dump(include=set(_FILTER_NAMES)))
+
+
+#: The catalogue's offer filters: the query parameters of ``GET /api/v2/providers`` and the
+#: ``filter`` body of the math core's recommenders. Generated from ``OfferFilters`` (every field,
+#: optional, with its description); given here are only the types OpenAPI lists more precisely
+#: and the bounds the service checks (``apps.providers.offer_filters``; also: each ``*_min`` must
+#: not exceed its ``*_max``, a 422 naming the ``*_min``), so that OpenAPI tells the truth.
+_LISTED = {"json_schema_extra": enforced_by_service(maxItems=MAX_LIST_ITEMS)}
+
+
+def _up_to(upper: int | float) -> dict[str, Any]:
+    return {"json_schema_extra": enforced_by_service(minimum=0, maximum=upper)}
+
+
+OfferFilterQuery: Any = schema_of(
+    OfferFilters,
+    name="OfferFilterQuery",
+    optional=True,
+    base=_OfferFilterSchema,
+    types_={
+        "gpu_type": FilterText,
+        "gpu_model": list[FilterText],
+        "gpu_family": list[GpuFamilyName],
+        "vendor": Literal[(*VENDORS, *(v.lower() for v in VENDORS))],  # type: ignore[valid-type]
+        "provider_name": list[FilterText],
+        "region": list[FilterText],
+        "country": list[CountryCode],
+        "macro_region": list[MacroRegion],
+        "price_min": MoneyFilter,
+        "price_max": MoneyFilter,
+        "price_per_gpu_hour_min": MoneyFilter,
+        "price_per_gpu_hour_max": MoneyFilter,
+        "availability": list[Literal[AVAILABILITY_VALUES]],  # type: ignore[valid-type]
+        "compliance_tags": list[ComplianceTag],
+    },
+    extras={
+        **{
+            name: _LISTED
+            for name in (
+                "gpu_model",
+                "gpu_family",
+                "provider_name",
+                "region",
+                "country",
+                "macro_region",
+                "availability",
+                "compliance_tags",
+            )
+        },
+        **{name: _up_to(INT_LIMITS["vram_gb"]) for name in ("vram_gb_min", "vram_gb_max")},
+        **{
+            name: _up_to(INT_LIMITS["total_vram_gb"])
+            for name in ("total_vram_gb_min", "total_vram_gb_max")
+        },
+        **{name: _up_to(INT_LIMITS["gpu_count"]) for name in ("gpu_count_min", "gpu_count_max")},
+        **{
+            name: _up_to(INT_LIMITS[name])
+            for name in ("cpu_cores_min", "ram_gb_min", "storage_gb_min")
+        },
+        "reliability_min": _up_to(1),
+    },
+)
 
 
 class OfferQuery(OfferFilterQuery):

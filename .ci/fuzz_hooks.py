@@ -49,6 +49,11 @@ UNSTATED_RULES: list[tuple[str, str, str]] = [
     ),
     # calculators: an offer's own rate (its benchmark) is stored data
     ("POST /api/v2/math/cost-per-", r"has no benchmark", "the offer needs a benchmark row"),
+    (
+        "POST /api/v2/math/cost-per-",
+        r"too small for this price",
+        "price / rate must be a finite number (a relation of two values)",
+    ),
     # workload estimation: relations between the workload's fields and the model catalogue
     (
         "POST /api/v2/math/",

@@ -126,3 +126,16 @@ def test_a_provider_key_outside_printable_ascii_is_a_422_not_a_500(client, tenan
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["code"] == "KEY_INVALID"
+
+
+@pytest.mark.parametrize(
+    ("path", "rate"), [("cost-per-gflop", "tflops"), ("cost-per-token", "tokens_per_second")]
+)
+def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate):
+    """Found by .ci/fuzz: 5e-324 TFLOPS at 1,000,000 USD/h overflowed into a 500."""
+    body = {"price_per_hour": "1000000", rate: 5e-324}
+    response = client.post(
+        f"/api/v2/math/{path}", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert "too small for this price" in response.json()["error"]["message"]

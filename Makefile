@@ -41,13 +41,14 @@ run: demo
 test: install
 	DJANGO_SETTINGS_MODULE=gpubroker.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make browser: Debian's chromium and nginx for the browser and deployment tests (apt, as root).
+## make browser: Debian's chromium and nginx for the browser and deployment tests, and
+## redis-server for the Redis restart test (apt, as root).
 ## Without them those tests skip on the embedded run; CI (.ci/run) installs them and requires them.
 browser:
-	@if command -v chromium >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; }; then \
-		echo "chromium and nginx are installed"; \
+	@if command -v chromium >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } && command -v redis-server >/dev/null 2>&1; then \
+		echo "chromium, nginx and redis-server are installed"; \
 	else \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium nginx; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium nginx redis-server; \
 	fi
 
 ## make bench-load: Locust for bench/load_fault.py (not needed by the tests)

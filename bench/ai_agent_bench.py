@@ -3,8 +3,11 @@ answers in time, with the circuit closed (every call waits for the timeout and i
 versus open (the breaker refuses at once), and against a healthy server as the baseline.
 
     .venv/bin/python bench/ai_agent_bench.py [--port 19699]
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/ai_agent_bench.py  # shared state
 
-Prints the median and p95 per call and the ratios. Loopback only; runs in about ten seconds."""
+Prints where the circuit's state lives (process memory, or Redis with ``REDIS_URL``: what the
+sharing costs per call), the median and p95 per call and the ratios. Loopback only (the server
+uses ``--port`` and the port below it); runs in about ten seconds."""
 
 from __future__ import annotations
 
@@ -28,8 +31,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from apps.ai_assistant.agent_client import AgentClient, AgentConfig, reset_breakers  # noqa: E402
+from apps.ai_assistant.agent_client import AgentClient, AgentConfig  # noqa: E402
 from apps.ai_assistant.agent_errors import AgentError  # noqa: E402
+from apps.ai_assistant.circuit import breaker_for, reset_breakers, shared  # noqa: E402
 
 REPLY = json.dumps(
     {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
@@ -83,18 +87,22 @@ def main() -> int:
     healthy = serve(port, 0.0)
     dead = serve(port - 1, 5.0)
     base: dict[str, Any] = {"model": "bench", "timeout": 0.2, "retries": 1, "backoff": 0.05}
+    where = "shared in Redis" if shared() else "process memory"
+    print(f"circuit state: {where}\n")
     print("| agent | calls | median ms | p95 ms |\n|---|---:|---:|---:|")
     ok = line("healthy", timed(AgentClient(AgentConfig(f"http://127.0.0.1:{port}", **base)), 50))
-    reset_breakers()
     config = AgentConfig(
         f"http://127.0.0.1:{port - 1}", circuit_failures=3, circuit_reset=60.0, **base
     )
+    breaker_for(config)
+    reset_breakers()  # a closed circuit to start from (in Redis too, whatever a last run left)
     closed = line("dead, circuit closed (timeout + 1 retry)", timed(AgentClient(config), 3))
     opened = line("dead, circuit open", timed(AgentClient(config), 200))
     print(
         f"\nopen circuit vs closed: {closed / opened:,.0f}x faster; vs a healthy agent's "
         f"round trip: {opened / ok:.3f}x"
     )
+    reset_breakers()
     healthy.shutdown()
     dead.shutdown()
     return 0

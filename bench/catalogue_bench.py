@@ -24,7 +24,11 @@ Usage (PostgreSQL required; REDIS_URL optional — without it the cache is local
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gb_iss16 REDIS_URL=redis://127.0.0.1:6379/7 \
         .venv/bin/python bench/catalogue_bench.py [--servers uvicorn] [--clients 1,8,32] \
-        [--duration 5] [--kinds baseline,graphql,graphql-cached,graphql-304]
+        [--duration 5] [--repeat 3] [--kinds baseline,graphql,graphql-cached,graphql-304]
+
+``--repeat N`` runs N rounds of every cell, interleaving the kinds within each round, and the
+table reports medians; the ratios are the median of each round's ratio to the bare view of the
+same round (the machine is shared: a load spike then hits both sides of a ratio).
 
 The database is seeded once with ``--offers`` generated offers (deterministic) and reused.
 Requests rotate over ten pages of the same search (available offers, cheapest first); the offer
@@ -330,6 +334,7 @@ class Result:
     p50_ms: float
     p95_ms: float
     errors: int = 0
+    round: int = 0
 
     @property
     def rps(self) -> float:
@@ -475,6 +480,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--offers", type=int, default=50_000)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds per cell (medians are reported)"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "18510")))
     parser.add_argument("--servers", default="uvicorn")
     parser.add_argument("--clients", default="1,8,32")
@@ -504,55 +512,68 @@ def main() -> None:
                 try:
                     check_same_rows(base, phase_kinds)
                     for n in clients:
-                        for kind in phase_kinds:
-                            if args.load == "wrk":
-                                result = load_wrk(server, base, kind, n, args.duration)
-                            else:
-                                result = asyncio.run(
-                                    load_python(server, base, kind, n, args.duration)
+                        # Rounds interleave the kinds, so a load spike on the shared machine
+                        # hits every kind alike; the table reports medians over the rounds.
+                        for round_ in range(args.repeat):
+                            for kind in phase_kinds:
+                                if args.load == "wrk":
+                                    result = load_wrk(server, base, kind, n, args.duration)
+                                else:
+                                    result = asyncio.run(
+                                        load_python(server, base, kind, n, args.duration)
+                                    )
+                                result.round = round_
+                                results.append((offer_cache_label, result))
+                                print(
+                                    f"offer cache {offer_cache_label:3} {server:8} {kind:14} "
+                                    f"{n:2} clients, round {round_ + 1}: {result.rps:7.1f} req/s"
+                                    f"  p50 {result.p50_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms"
+                                    + (f"  ERRORS {result.errors}" if result.errors else ""),
+                                    flush=True,
                                 )
-                            results.append((offer_cache_label, result))
-                            print(
-                                f"offer cache {offer_cache_label:3} {server:8} {kind:14} "
-                                f"{n:2} clients: {result.rps:7.1f} req/s  p50 "
-                                f"{result.p50_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms"
-                                + (f"  ERRORS {result.errors}" if result.errors else ""),
-                                flush=True,
-                            )
                 finally:
                     stop_server(process)
     print_table(results, args)
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def print_table(results: list[tuple[str, Result]], args: argparse.Namespace) -> None:
+    """Medians over the rounds; the ratios are medians of each round's ratio to the bare view
+    measured in the same round (paired, so a load spike during one round cancels out)."""
     print()
     print(
         f"page of {PAGE_SIZE} offers out of {args.offers}; one server process pinned to core "
-        f"{SERVER_CORE}, load ({args.load}) on core {CLIENT_CORE}; {args.duration:g} s per cell"
+        f"{SERVER_CORE}, load ({args.load}) on core {CLIENT_CORE}; {args.duration:g} s per cell, "
+        f"{args.repeat} round(s), medians; load average {os.getloadavg()[0]:.1f}"
     )
     print(
         "| offer cache | server | endpoint | clients | req/s | p50 ms | p95 ms "
         "| req/s ÷ bare | p95 ÷ bare |"
     )
     print("|" + "---|" * 9)
+    cells: dict[tuple[str, str, str, int], list[Result]] = {}
     for cache, r in results:
-        base = next(
-            (
-                b
-                for c, b in results
-                if c == cache
-                and b.server == r.server
-                and b.kind == "baseline"
-                and b.clients == r.clients
-            ),
-            None,
+        cells.setdefault((cache, r.server, r.kind, r.clients), []).append(r)
+    for (cache, server, kind, clients), runs in cells.items():
+        bases = {b.round: b for b in cells.get((cache, server, "baseline", clients), [])}
+        paired = [(r, bases[r.round]) for r in runs if r.round in bases]
+        ratio = f"{_median([r.rps / b.rps for r, b in paired]):.2f}" if paired else "-"
+        p95 = (
+            f"{_median([r.p95_ms / b.p95_ms for r, b in paired if b.p95_ms]):.2f}"
+            if paired
+            else "-"
         )
-        ratio = f"{r.rps / base.rps:.2f}" if base else "-"
-        p95 = f"{r.p95_ms / base.p95_ms:.2f}" if base and base.p95_ms else "-"
-        errors = f" ({r.errors} errors)" if r.errors else ""
+        errors = sum(r.errors for r in runs)
+        note = f" ({errors} errors)" if errors else ""
         print(
-            f"| {cache} | {r.server} | {r.kind}{errors} | {r.clients} | {r.rps:.1f} | "
-            f"{r.p50_ms:.1f} | {r.p95_ms:.1f} | {ratio} | {p95} |"
+            f"| {cache} | {server} | {kind}{note} | {clients} "
+            f"| {_median([r.rps for r in runs]):.1f} | {_median([r.p50_ms for r in runs]):.1f} "
+            f"| {_median([r.p95_ms for r in runs]):.1f} | {ratio} | {p95} |"
         )
 
 

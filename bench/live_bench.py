@@ -67,7 +67,7 @@ def prepare_database(env: dict[str, str]) -> str:
     django.setup()
     from decimal import Decimal
 
-    from apps.auth_app.models import Tenant, User
+    from apps.auth_app.models import PLAN_LIMITS, Plan, Tenant, User
     from apps.auth_app.services import issue_tokens
     from apps.providers.models import GPUOffer, Provider
 
@@ -88,8 +88,17 @@ def prepare_database(env: dict[str, str]) -> str:
             price_per_hour=Decimal("2.0000"),
             region="US-TX-3",
         )
+    # An enterprise tenant at its plan's request rate (every ``subscribe`` counts against it, as
+    # over HTTP: apps/websocket_gateway/admission.py), allowed enough open connections. Before
+    # this was set the tenant kept the default 10 requests/s: ~80 % of the subscribes were
+    # refused (RATE_LIMITED) and the bench counted their deliveries as lost.
     tenant, _ = Tenant.objects.update_or_create(
-        name="Bench tenant", defaults={"plan": "enterprise", "ws_limit": MAX_SUBSCRIBERS + 10}
+        name="Bench tenant",
+        defaults={
+            "plan": Plan.ENTERPRISE,
+            "rate_limit_rps": PLAN_LIMITS[Plan.ENTERPRISE][0],
+            "ws_limit": MAX_SUBSCRIBERS + 10,
+        },
     )
     user = User.objects.filter(email="bench@gpubroker.example").first() or User.objects.create_user(
         email="bench@gpubroker.example", password=None, full_name="Bench", tenant=tenant
@@ -131,6 +140,11 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             str(port),
             "-v",
             "0",
+            # daphne refuses (HTTP 403) a WebSocket the application has not accepted within
+            # --websocket_connect_timeout (5 s by default): on a loaded machine, 50 connecting at
+            # once can take longer. uvicorn has no such limit; give daphne as long as the bench's
+            # own open timeout so both are compared on fan-out, not on handshakes.
+            *(["--websocket_connect_timeout", "30"] if SERVER == "daphne" else []),
             "gpubroker.asgi:application",
         ],
         cwd=BASE_DIR,
@@ -138,7 +152,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine can take a minute to import
     while time.monotonic() < deadline:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -159,8 +173,22 @@ class Subscriber:
         self.latencies: list[float] = []
         self.keys: set[tuple[str, str]] = set()
         self.ready = asyncio.Event()
+        #: The first protocol message that was not a ``next`` (an ``error`` refusing the
+        #: subscription, a ``complete``), or the close/exception that ended the connection.
+        self.failure: str | None = None
+        self.retries = 0  # subscribes refused with RATE_LIMITED and sent again
+        self.settled = asyncio.Event()  # cleared while a refused subscribe waits to be resent
+        self.subscribed_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        except Exception as error:  # a refused or dropped connection is reported, not hidden
+            self.failure = self.failure or f"{type(error).__name__}: {error}"[:300]
+            self.ready.set()
+            raise
+
+    async def _run(self, stop: asyncio.Event) -> None:
         from websockets.asyncio.client import connect
         from websockets.typing import Subprotocol
 
@@ -179,31 +207,59 @@ class Subscriber:
                 )
             )
             assert json.loads(await ws.recv())["type"] == "connection_ack"
-            variables = {"filter": {"gpuModel": self.gpu_model}} if self.gpu_model else {}
-            await ws.send(
-                json.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {"query": QUERIES[self.mode], "variables": variables},
-                    }
-                )
-            )
+            await self._subscribe(ws)
             self.ready.set()
             closer = asyncio.create_task(self._close_when(stop, ws))
             async for raw in ws:
                 now = time.time()
-                data = json.loads(raw)["payload"]["data"][self.mode]
+                message = json.loads(raw)
+                retry_after = _rate_limited(message)
+                if retry_after is not None and self.retries < 20:
+                    # What a well-behaved client does with RATE_LIMITED: wait, subscribe again.
+                    self.retries += 1
+                    self.settled.clear()
+                    await asyncio.sleep(retry_after)
+                    await self._subscribe(ws)
+                    continue
+                if message.get("type") != "next" or "data" not in message.get("payload", {}):
+                    self.failure = self.failure or json.dumps(message)[:300]
+                    continue
+                data = message["payload"]["data"][self.mode]
                 for update in data.get("updates", [data]):
                     published = datetime.fromisoformat(update["publishedAt"]).timestamp()
                     self.latencies.append(now - published)
                     self.keys.add((update["offerId"], update["newPricePerHour"]))
             await closer
 
+    async def _subscribe(self, ws: Any) -> None:
+        variables = {"filter": {"gpuModel": self.gpu_model}} if self.gpu_model else {}
+        await ws.send(
+            json.dumps(
+                {
+                    "id": str(self.retries + 1),
+                    "type": "subscribe",
+                    "payload": {"query": QUERIES[self.mode], "variables": variables},
+                }
+            )
+        )
+        self.subscribed_at = time.monotonic()
+        self.settled.set()
+
     @staticmethod
     async def _close_when(stop: asyncio.Event, ws: Any) -> None:
         await stop.wait()
         await ws.close()
+
+
+def _rate_limited(message: dict[str, Any]) -> float | None:
+    """``retryAfter`` seconds of a RATE_LIMITED ``error`` message, else None."""
+    if message.get("type") != "error":
+        return None
+    for error in message.get("payload") or []:
+        extensions = error.get("extensions") or {}
+        if extensions.get("code") == "RATE_LIMITED":
+            return float(extensions.get("retryAfter") or 1)
+    return None
 
 
 async def group_members(redis_url: str, groups: list[str]) -> int:
@@ -251,7 +307,17 @@ async def run_round(
         if time.monotonic() > deadline:
             raise RuntimeError("subscribers did not all join their groups")
         await asyncio.sleep(0.1)
-    await asyncio.sleep(2)  # the last subscribe messages are registered by now
+    # Every subscribe sent (refused ones resent) and none refused for 2 s: an admission refusal
+    # comes back within milliseconds of the subscribe, so the subscriptions are all running.
+    while True:
+        await asyncio.gather(*(s.settled.wait() for s in subscribers if not s.failure))
+        last = max(s.subscribed_at for s in subscribers)
+        waiting = [s for s in subscribers if not s.failure and not s.settled.is_set()]
+        if time.monotonic() - last >= 2 and not waiting:
+            break
+        if time.monotonic() > deadline + 120:
+            raise RuntimeError("subscribes were still being refused after two minutes")
+        await asyncio.sleep(0.2)
 
     cpu_before = [cpu_seconds(pid) for pid in pids]
     client_cpu_before = time.process_time()
@@ -288,6 +354,9 @@ async def run_round(
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = sorted(x for s in subscribers for x in s.latencies)
     received = len(latencies)
+    failed = [s.failure for s in subscribers if s.failure]
+    if failed:
+        print(f"{len(failed)} of {n} subscribers failed; first: {failed[0]}", file=sys.stderr)
     return {
         "subscribers": n,
         "mode": mode,
@@ -295,6 +364,8 @@ async def run_round(
         "expected": expected,
         "received": received,
         "lost": expected - received,
+        "failed": len(failed),
+        "retried": sum(s.retries for s in subscribers),
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p95_ms": 1000 * latencies[int(0.95 * (received - 1))] if latencies else float("nan"),
         "max_ms": 1000 * latencies[-1] if latencies else float("nan"),
@@ -327,9 +398,11 @@ def main() -> None:
         for n in counts:
             # Fresh server processes per round: a round never inherits another's garbage.
             ports = free_ports(2)
-            servers = [start_server(port, env) for port in ports]
+            servers: list[subprocess.Popen[bytes]] = []
             urls = [f"ws://127.0.0.1:{port}/graphql/" for port in ports]
             try:
+                for port in ports:  # inside try: a server that fails to start stops the other
+                    servers.append(start_server(port, env))
                 pids = [server.pid for server in servers]
                 rows.append(asyncio.run(run_round(n, mode, urls, token, args, env, pids)))
             finally:
@@ -345,17 +418,22 @@ def main() -> None:
         f"changes every {args.interval}s; half the subscribers unfiltered, half by GPU model"
     )
     print(
-        "| subscription | subscribers | changes | deliveries expected | received | lost "
+        "| subscription | subscribers | failed | subscribes retried | changes "
+        "| deliveries expected | received | lost "
         "| p50 ms | p95 ms | max ms | server CPU % (A / B) | bench clients CPU % |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         print(
-            f"| {r['mode']} | {r['subscribers']} | {r['changes']} | {r['expected']} | "
-            f"{r['received']} | "
+            f"| {r['mode']} | {r['subscribers']} | {r['failed']} | {r['retried']} | "
+            f"{r['changes']} | {r['expected']} | {r['received']} | "
             f"{r['lost']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['max_ms']:.1f} | "
             f"{r['cpu'][0]:.0f} / {r['cpu'][1]:.0f} | {r['client_cpu']:.0f} |"
         )
+    # A failed subscriber or a lost delivery fails the run (exit status 1), so CI or a script
+    # running the bench cannot mistake a broken fan-out for a slow one.
+    if any(r["lost"] or r["failed"] for r in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ stopped by this script:
   when started as root), a Redis of its own, two servers (the redacting entry point, production
   settings), Debian's nginx with deploy/nginx.conf (upstreams and port replaced), and a provider
   stub that accepts connections and never answers;
+* CPUs: with ``taskset`` and two or more CPUs, the stack runs on all but the last CPU and
+  Locust on the last (``--no-pin``: anywhere), so the generator does not take the servers' core;
+* the mix (``MIX`` below, ``bench/locustfile.py``) is printed with the load average of each phase;
 * **saturation**: Locust users without wait time → the throughput the stack sustains;
 * **load at 50 % of saturation** (``constant_throughput``): p50/p95/p99 and the error rate;
 * **faults during load** at that rate: Redis killed and restarted, PostgreSQL stopped with
@@ -14,10 +17,11 @@ stopped by this script:
   For each: what requests got (statuses, error codes) while it lasted, how long until
   ``/health`` answered 200 again and until each kind of request (and a subscriber update)
   succeeded again;
-* **data intact**: counts of stored rows before and after, every successful
-  ``recordInteraction`` a stored row, and ``verify_audit_chain``.
+* **data intact**: counts of stored rows before and after, every acknowledged write (the id
+  each ``recordInteraction`` and ``createInvitation`` answered) a stored row, every
+  acknowledged invitation in the audit log, and ``verify_audit_chain``.
 
-    .venv/bin/python bench/load_fault.py [--quick] [--base-port 19880]
+    .venv/bin/python bench/load_fault.py [--quick] [--base-port 19750]
 
 Requires ``make bench-load`` (Locust) and ``make browser`` (nginx); prints a report. Bounded:
 about four minutes (``--quick``: about two).
@@ -49,6 +53,21 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOCUST = str(Path(PYTHON).with_name("locust"))
+
+
+#: CPU pinning (``taskset``): the stack (PostgreSQL, Redis, nginx, both servers) on every CPU but
+#: the last, Locust on the last one, so the load generator does not take the servers' core.
+#: Empty lists: no pinning (``--no-pin``, or one CPU, or no taskset).
+STACK_CPUS: list[str] = []
+LOCUST_CPUS: list[str] = []
+
+
+def pinned(command: list[str], cpus: list[str]) -> list[str]:
+    return ["taskset", "-c", ",".join(cpus), *command] if cpus else command
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def log(message: str) -> None:
@@ -86,7 +105,7 @@ class Postgres:
         self.as_postgres = os.geteuid() == 0
 
     def _run(self, *argv: str) -> None:
-        command = list(argv)
+        command = pinned(list(argv), STACK_CPUS)
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True)
@@ -151,17 +170,20 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
+            pinned(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                STACK_CPUS,
+            ),
             stdout=subprocess.DEVNULL,
         )
         wait_port(self.port)
@@ -182,17 +204,20 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "apps.websocket_gateway.serve",
-                    "--proxy-headers",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "gpubroker.asgi:application",
-                ],
+                pinned(
+                    [
+                        PYTHON,
+                        "-m",
+                        "apps.websocket_gateway.serve",
+                        "--proxy-headers",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(self.port),
+                        "gpubroker.asgi:application",
+                    ],
+                    STACK_CPUS,
+                ),
                 cwd=BASE_DIR,
                 env=self.env,
                 stdout=out,
@@ -256,6 +281,114 @@ class HangingProvider:
         self.sock.close()
         for connection in self.held:
             connection.close()
+
+
+# --- where the time goes -------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _cpu_seconds(root: int, tree: dict[int, list[int]]) -> float:
+    """User + system CPU seconds of ``root`` and its live descendants (threads included)."""
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        todo.extend(tree.get(pid, []))
+    return total
+
+
+def component_pids(stack: Stack) -> dict[str, int]:
+    pids = {
+        f"web{i}": server.process.pid
+        for i, server in enumerate(stack.servers, 1)
+        if server.process is not None
+    }
+    if stack.nginx is not None:
+        pids["nginx"] = stack.nginx.pid
+    if stack.redis.process is not None:
+        pids["redis"] = stack.redis.process.pid
+    with contextlib.suppress(OSError, ValueError):
+        pids["postgres"] = int((stack.pg.data / "postmaster.pid").read_text().split()[0])
+    return pids
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    tree = _children()
+    return {name: _cpu_seconds(pid, tree) for name, pid in pids.items()}
+
+
+def py_spy(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes] | None:
+    spy = Path(PYTHON).with_name("py-spy")
+    if not spy.exists():
+        return None
+    return subprocess.Popen(
+        pinned(
+            [
+                *(str(spy), "record", "--pid", str(pid), "--duration", str(seconds)),
+                *("--rate", "50", "--format", "raw", "--nonblocking", "--output", str(output)),
+            ],
+            LOCUST_CPUS,  # the sampler stays off the stack's CPU, like the load generator
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def print_profile(title: str, raw: Path, top: int = 14) -> None:
+    """Inclusive share of samples per function of ours (apps/, schema/, gpubroker/) and per
+    library package, from py-spy's collapsed stacks."""
+    if not raw.exists():
+        return
+    ours: dict[str, int] = {}
+    packages: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        seen_ours: set[str] = set()
+        seen_packages: set[str] = set()
+        for frame in stack_text.split(";"):
+            match = re.match(r"(.+) \((.+):\d+\)", frame)
+            if not match:
+                continue
+            function, path = match.groups()
+            path = path.split("site-packages/", 1)[-1].split(str(BASE_DIR) + "/", 1)[-1]
+            if path.startswith(("apps/", "schema/", "gpubroker/")):
+                seen_ours.add(f"{path}:{function}")
+            else:  # py-spy names library files from their package: django/db/...
+                seen_packages.add(path.split("/", 1)[0] if "/" in path else "stdlib")
+        for key in seen_ours:
+            ours[key] = ours.get(key, 0) + count
+        for key in seen_packages:
+            packages[key] = packages.get(key, 0) + count
+    if not total:
+        return
+    print(f"\n### {title}: {total} samples")
+    print(
+        "library packages (inclusive): "
+        + ", ".join(
+            f"{name} {n / total:.0%}"
+            for name, n in sorted(packages.items(), key=lambda x: -x[1])[:10]
+        )
+    )
+    for name, n in sorted(ours.items(), key=lambda x: -x[1])[:top]:
+        print(f"{n / total:>6.1%}  {name}")
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -370,7 +503,7 @@ def build_stack(base_port: int) -> Stack:
         "t = Tenant.objects.create(name='load', plan='enterprise', rate_limit_rps=100000,"
         " ws_limit=1000)\n"
         "u = User.objects.create_user(email='load@bench.example', password='a long bench pw',"
-        " full_name='Load', organization='load', tenant=t)\n"
+        " full_name='Load', organization='load', tenant=t, role='tenant_admin')\n"
         "print(issue_tokens(u)['access_token'])\n"
         "print(','.join(str(i) for i in GPUOffer.objects.values_list('id', flat=True)[:50]))\n"
     )
@@ -390,7 +523,9 @@ def build_stack(base_port: int) -> Stack:
         server.start()
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     conf = nginx_config(root, [ports["web1"], ports["web2"]], ports["nginx"])
-    stack.nginx = subprocess.Popen([nginx, "-p", str(root), "-c", str(conf), "-g", "daemon off;"])
+    stack.nginx = subprocess.Popen(
+        pinned([nginx, "-p", str(root), "-c", str(conf), "-g", "daemon off;"], STACK_CPUS)
+    )
     wait_port(ports["nginx"])
     # the first request starts the ticker on web1
     for port in (ports["web1"], ports["web2"]):
@@ -417,6 +552,7 @@ class LoadResult:
     rate: float
     rows: dict[str, dict[str, str]]
     events: list[dict[str, Any]]
+    acked: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> dict[str, str]:
@@ -428,6 +564,8 @@ def run_locust(
 ) -> LoadResult:
     prefix = stack.root / f"locust-{tag}"
     events_file = stack.root / f"events-{tag}.jsonl"
+    acked_file = stack.root / f"acked-{tag}.jsonl"
+    acked_file.touch()
     env = {
         **os.environ,
         "LOAD_TOKEN": stack.token,
@@ -435,28 +573,32 @@ def run_locust(
         "LOAD_USER_RATE": str(user_rate),
         "LOAD_SUBSCRIBERS": str(subscribers),
         "LOAD_EVENTS": str(events_file),
+        "LOAD_ACKED": str(acked_file),
     }
-    command = [
-        LOCUST,
-        "-f",
-        str(BASE_DIR / "bench" / "locustfile.py"),
-        "--headless",
-        "-u",
-        str(users + subscribers),
-        "-r",
-        str(max(5, users + subscribers)),
-        "-t",
-        f"{seconds}s",
-        "--host",
-        stack.url,
-        "--csv",
-        str(prefix),
-        "--only-summary",
-        "--stop-timeout",
-        "3",
-        "--loglevel",
-        "WARNING",
-    ]
+    command = pinned(
+        [
+            LOCUST,
+            "-f",
+            str(BASE_DIR / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(users + subscribers),
+            "-r",
+            str(max(5, users + subscribers)),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            stack.url,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "3",
+            "--loglevel",
+            "WARNING",
+        ],
+        LOCUST_CPUS,
+    )
     subprocess.run(
         command,
         cwd=BASE_DIR,
@@ -469,7 +611,8 @@ def run_locust(
     with open(f"{prefix}_stats.csv") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line]
-    return LoadResult(users, seconds, user_rate, rows, events)
+    acked = [json.loads(line) for line in acked_file.read_text().splitlines() if line]
+    return LoadResult(users, seconds, user_rate, rows, events, acked)
 
 
 def percentiles(events: list[dict[str, Any]]) -> tuple[float, float, float]:
@@ -511,13 +654,34 @@ class Fault:
     notes: list[str] = field(default_factory=list)
 
 
+def health_of(port: int) -> str:
+    """One server's ``/health`` (directly, not through nginx): status and failing parts."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+            return str(answer.status)
+    except urllib.error.HTTPError as error:
+        try:
+            return f"{error.code} {','.join(json.loads(error.read())['failing'])}"
+        except (ValueError, KeyError):
+            return str(error.code)
+    except (urllib.error.URLError, OSError) as error:
+        return f"no answer ({type(error).__name__})"
+
+
 def health_recovery(stack: Stack, since: float, limit: float = 60) -> float | None:
+    """Seconds from ``since`` until both servers' ``/health`` answer 200 (each polled directly,
+    5 s timeout), or None after ``limit``."""
     deadline = time.time() + limit
+    ports = [stack.ports["web1"], stack.ports["web2"]]
     while time.time() < deadline:
-        if http_status(f"{stack.url}/health", timeout=2) == 200:
+        if all(health_of(port) == "200" for port in ports):
             return time.time() - since
         time.sleep(0.2)
     return None
+
+
+def outage_health(stack: Stack) -> str:
+    return "; ".join(f"web{i} {health_of(stack.ports[f'web{i}'])}" for i in (1, 2))
 
 
 def fault_schedule(stack: Stack, faults: list[Fault], outage: float, gap: float) -> None:
@@ -526,7 +690,7 @@ def fault_schedule(stack: Stack, faults: list[Fault], outage: float, gap: float)
     redis.started = time.time()
     stack.redis.kill()
     time.sleep(outage)
-    redis.notes.append(f"/health during the outage: {http_status(stack.url + '/health')}")
+    redis.notes.append(f"/health during the outage: {outage_health(stack)}")
     stack.redis.start()
     redis.ended = time.time()
     redis.healthy_after = health_recovery(stack, redis.ended)
@@ -537,7 +701,7 @@ def fault_schedule(stack: Stack, faults: list[Fault], outage: float, gap: float)
     pg.started = time.time()
     stack.pg.crash()
     time.sleep(outage)
-    pg.notes.append(f"/health during the outage: {http_status(stack.url + '/health')}")
+    pg.notes.append(f"/health during the outage: {outage_health(stack)}")
     stack.pg.start()
     pg.ended = time.time()
     pg.healthy_after = health_recovery(stack, pg.ended)
@@ -596,40 +760,85 @@ def print_faults(result: LoadResult, faults: list[Fault]) -> None:
             print(f"- /health 200 again {fault.healthy_after:.1f} s after the restart")
         elif fault.name.startswith(("Redis", "PostgreSQL")):
             print("- /health did NOT recover within 60 s")
+        # Until the next fault starts (or the run ends)
+        later = [f.started for f in faults if f.started > fault.ended]
+        until = min(later) if later else float("inf")
+        since = "the restart" if fault.name.startswith(("Redis", "PostgreSQL")) else "it ended"
         for name in sorted({e["name"] for e in events}):
-            after = [e for e in events if e["name"] == name and e["t"] > fault.ended and e["ok"]]
-            failed_after = [
-                e for e in events if e["name"] == name and e["t"] > fault.ended + 5 and not e["ok"]
-            ]
+            mine = [e for e in events if e["name"] == name and fault.ended < e["t"] < until]
+            after = [e for e in mine if e["ok"]]
+            failed_after = [e for e in mine if e["t"] > fault.ended + 5 and not e["ok"]]
             if after:
                 first = after[0]["t"] - fault.ended
                 print(
-                    f"- {name}: first success {first:.1f} s after the restart; "
-                    f"failures from 5 s after it on: {len(failed_after)}"
+                    f"- {name}: first success {first:.1f} s after {since}; "
+                    f"failures from 5 s after it until the next fault: {len(failed_after)}"
+                    f" of {sum(1 for e in mine if e['t'] > fault.ended + 5)}"
                 )
             else:
-                print(f"- {name}: no success after the restart")
+                print(f"- {name}: no success after {since}")
 
 
 def data_counts(stack: Stack) -> dict[str, int]:
     out = stack.shell(
         "import json\n"
-        "from apps.auth_app.models import AuditLog, User\n"
+        "from apps.auth_app.models import AuditLog, Invitation, User\n"
         "from apps.math_core.models import OfferInteraction\n"
         "from apps.providers.models import GPUOffer, PriceHistory, Provider\n"
         "print(json.dumps({'providers': Provider.objects.count(),"
         " 'offers': GPUOffer.objects.count(),"
         " 'price_history': PriceHistory.objects.count(), 'users': User.objects.count(),"
+        " 'invitations': Invitation.objects.count(),"
         " 'audit_log': AuditLog.objects.count(),"
         " 'interactions': OfferInteraction.objects.count()}))\n"
     )
     return json.loads(out.strip().splitlines()[-1])
 
 
+def missing_acknowledged(stack: Stack, acked: list[dict[str, str]]) -> dict[str, int]:
+    """How many acknowledged writes (ids the clients were given) are not stored, per kind; and
+    how many acknowledged invitations have no ``invitation.created`` audit entry."""
+    path = stack.root / "acked-all.json"
+    path.write_text(json.dumps(acked))
+    out = stack.shell(
+        "import json\n"
+        "from apps.auth_app.models import AuditLog, Invitation\n"
+        "from apps.math_core.models import OfferInteraction\n"
+        f"acked = json.load(open({str(path)!r}))\n"
+        "ids = lambda name: {a['id'] for a in acked if a['name'] == name}\n"
+        "i, v = ids('recordInteraction'), ids('createInvitation')\n"
+        "stored_i = {str(x) for x in OfferInteraction.objects.filter(pk__in=i)"
+        ".values_list('pk', flat=True)}\n"
+        "stored_v = {str(x) for x in Invitation.objects.filter(pk__in=v)"
+        ".values_list('pk', flat=True)}\n"
+        "audited = {str(x) for x in AuditLog.objects.filter(action='invitation.created',"
+        " resource_id__in=v).values_list('resource_id', flat=True)}\n"
+        "print(json.dumps({'interactions': len(i - stored_i), 'invitations': len(v - stored_v),"
+        " 'invitation audit entries': len(v - audited)}))\n"
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+MIX = (
+    "mix per 19 requests: 8 GraphQL offer searches (5 GPU filters), 6 REST offer listings"
+    " (5 GPU filters), 2 REST benchmark reads, 2 recordInteraction and 1 createInvitation"
+    " mutations (writes; the invitation is audited); the demo ticker on web1 moves 3 prices a"
+    " second (each move publishes to the subscribers and makes every cached page and response"
+    " unreachable, so the caches mostly miss)"
+)
+
+
 def main() -> int:
+    global STACK_CPUS, LOCUST_CPUS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (about two minutes)")
-    parser.add_argument("--base-port", type=int, default=19880)
+    parser.add_argument("--base-port", type=int, default=19750)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy both servers during the 50 %% run"
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin the stack and Locust to separate CPUs"
+    )
     args = parser.parse_args()
     for tool in ("initdb", "pg_ctl", "psql", "redis-server"):
         if shutil.which(tool) is None:
@@ -638,23 +847,37 @@ def main() -> int:
         sys.exit("nginx is not installed: make browser")
     if not Path(LOCUST).exists():
         sys.exit("Locust is not installed: make bench-load")
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.no_pin and len(cpus) >= 2 and shutil.which("taskset"):
+        STACK_CPUS, LOCUST_CPUS = [str(c) for c in cpus[:-1]], [str(cpus[-1])]
     saturation_s, load_s = (12, 20) if args.quick else (20, 30)
     outage, gap = (6, 8) if args.quick else (10, 12)
     users, subscribers = 16, 20
+    print(MIX)
+    print(
+        f"CPUs: stack on {','.join(STACK_CPUS) or 'any'},"
+        f" Locust on {','.join(LOCUST_CPUS) or 'any'} (of {len(cpus)}); {load_average()}"
+    )
 
     stack = build_stack(args.base_port)
     try:
         before = data_counts(stack)
-        log(f"saturation: {users} users without wait, {saturation_s} s")
+        log(f"saturation: {users} users without wait, {saturation_s} s; {load_average()}")
         saturation = run_locust(
             stack, users=users, seconds=saturation_s, user_rate=0, subscribers=0, tag="saturation"
         )
         measured = len(http_events(saturation)) / saturation_s
-        print_load(f"Saturation: {users} users, no wait time", saturation)
+        print_load(f"Saturation: {users} users, no wait time ({load_average()})", saturation)
         target = measured / 2
         log(
             f"load at 50 % of {measured:.0f} req/s = {target:.0f} req/s, +{subscribers} subscribers"
         )
+        pids = component_pids(stack)
+        spies = [
+            py_spy(pids[name], load_s - 4, stack.root / f"spy-{name}.txt") if args.profile else None
+            for name in ("web1", "web2")
+        ]
+        cpu_before, wall_before = cpu_snapshot(pids), time.time()
         load = run_locust(
             stack,
             users=users,
@@ -663,11 +886,25 @@ def main() -> int:
             subscribers=subscribers,
             tag="half",
         )
+        cpu_after, wall = cpu_snapshot(pids), time.time() - wall_before
+        for spy in spies:
+            if spy is not None:
+                spy.wait(30)
         print_load(
-            f"Load at 50 % of saturation ({target:.0f} req/s offered) with {subscribers}"
-            " live subscribers",
+            f"Load at 50 % of saturation ({target:.1f} req/s offered) with {subscribers}"
+            f" live subscribers ({load_average()})",
             load,
         )
+        served = len(http_events(load))
+        print(f"\nCPU during that run ({wall:.0f} s wall, {served} HTTP requests):")
+        for name in pids:
+            used = cpu_after[name] - cpu_before[name]
+            print(
+                f"  {name:<9} {used:6.1f} CPU s  {used / wall:5.0%} of a CPU"
+                f"  {1000 * used / max(served, 1):6.1f} ms per request"
+            )
+        for name in ("web1", "web2"):
+            print_profile(f"py-spy, {name}", stack.root / f"spy-{name}.txt")
 
         faults: list[Fault] = []
         fault_seconds = int(3 * (outage + gap) + gap + 25)
@@ -683,24 +920,31 @@ def main() -> int:
             tag="faults",
         )
         scheduler.join()
-        print_load("Load during the faults (whole run)", faulty)
+        print_load(f"Load during the faults (whole run; {load_average()})", faulty)
         print_faults(faulty, faults)
 
         after = data_counts(stack)
-        recorded = sum(
-            1
-            for run in (saturation, load, faulty)
-            for e in run.events
-            if e["name"] == "graphql:recordInteraction" and e["ok"]
-        )
+        runs = (saturation, load, faulty)
+        acked = [a for run in runs for a in run.acked]
         print("\n## Data intact")
         print(f"{'rows':<16} {'before':>8} {'after':>8}")
         for key in before:
             print(f"{key:<16} {before[key]:>8} {after[key]:>8}")
-        stored = after["interactions"] - before["interactions"]
+        for name, table in (
+            ("recordInteraction", "interactions"),
+            ("createInvitation", "invitations"),
+        ):
+            count = sum(1 for a in acked if a["name"] == name)
+            print(f"acknowledged {name}: {count}; new {table} rows: {after[table] - before[table]}")
+        missing = missing_acknowledged(stack, acked)
         print(
-            f"successful recordInteraction mutations: {recorded}; new stored rows: {stored} "
-            f"({'every acknowledged write is stored' if stored >= recorded else 'WRITES LOST'})"
+            "acknowledged writes not stored: "
+            + ", ".join(f"{k} {v}" for k, v in missing.items())
+            + (
+                " — every acknowledged write is stored"
+                if not any(missing.values())
+                else " — WRITES LOST"
+            )
         )
         audit = subprocess.run(
             [PYTHON, "manage.py", "verify_audit_chain"],

@@ -1,9 +1,14 @@
 """Locust users for bench/load_fault.py (run headless by it; not on its own).
 
-* ``ApiUser``: GraphQL queries (offer search), REST calls (the offer listing, a benchmark), a
-  GraphQL mutation that writes (``recordInteraction``: every success must be a stored row), all
-  with the bench user's bearer token. ``LOAD_USER_RATE`` > 0 paces each user
-  (``constant_throughput``); 0 means no wait (the saturation run).
+* ``ApiUser``: GraphQL queries (offer search), REST calls (the offer listing, a benchmark), two
+  GraphQL mutations that write (``recordInteraction``: every success must be a stored row;
+  ``createInvitation``: every success a stored invitation and an entry in the tenant's
+  hash-chained audit log), all with the bench user's bearer token. The mix (task weights, per
+  19 requests): 8 GraphQL offer searches, 6 REST offer listings, 2 REST benchmarks, 2
+  ``recordInteraction``, 1 ``createInvitation``.
+  ``LOAD_USER_RATE`` > 0 paces each user (``constant_throughput``); 0 means no wait (the
+  saturation run). Every request gives up after ``REQUEST_TIMEOUT`` seconds (a failure), so a
+  stalled server shows as failures, not as users stuck for the rest of the run.
 * ``Subscriber``: a live GraphQL subscriber over ``graphql-transport-ws`` (token in
   ``connection_init``); each price update is reported as a ``WS`` request whose response time
   is the delivery latency (receive time − ``publishedAt``). A dropped connection is a failure,
@@ -19,6 +24,7 @@ import json
 import os
 import random
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -40,8 +46,14 @@ OFFERS_QUERY = """query Offers($gpu: [String!]) {
 RECORD = """mutation Record($offer: ID!) {
   recordInteraction(input: {offerId: $offer, kind: VIEW}) { interaction { id } errors { code } }
 }"""
+INVITE = """mutation Invite($email: String!) {
+  createInvitation(email: $email) { invitation { id } errors { code } }
+}"""
 SUBSCRIPTION = "subscription Live { priceUpdates { offerId newPricePerHour publishedAt } }"
 GPUS = ["H100", "A100", "RTX 4090", "L40S", "RTX A6000"]
+REQUEST_TIMEOUT = 10.0
+#: What one successful write mutation was acknowledged with, for the driver's data check.
+ACKED = os.environ.get("LOAD_ACKED")
 
 
 @events.request.add_listener
@@ -62,6 +74,14 @@ def _log(request_type: str, name: str, response_time: float, exception: Any, **k
         )
         + "\n"
     )
+
+
+_acked_file = open(ACKED, "a", buffering=1) if ACKED else None  # noqa: SIM115 - the whole run
+
+
+def _acked(name: str, ident: str) -> None:
+    if _acked_file is not None:
+        _acked_file.write(json.dumps({"name": name, "id": ident}) + "\n")
 
 
 def _error_code(body: Any) -> str | None:
@@ -90,11 +110,20 @@ class ApiUser(HttpUser):
         if response.status_code != 200 or code:
             response.failure(f"{response.status_code} {code or 'no JSON envelope'}")
         elif isinstance(body, dict) and "data" in body:
-            record = (body["data"] or {}).get("recordInteraction")
-            if record is not None and record["errors"]:
-                response.failure(f"mutation errors {record['errors']}")
+            for name in ("recordInteraction", "createInvitation"):
+                payload = (body["data"] or {}).get(name)
+                if payload is None:
+                    continue
+                if payload["errors"]:
+                    response.failure(f"mutation errors {payload['errors']}")
+                    return
+                kind = "interaction" if name == "recordInteraction" else "invitation"
+                if payload[kind] is None:
+                    response.failure(f"{name} acknowledged nothing")
+                    return
+                _acked(name, payload[kind]["id"])
 
-    @task(4)
+    @task(8)
     def graphql_offers(self) -> None:
         payload = {
             "query": OFFERS_QUERY,
@@ -102,28 +131,36 @@ class ApiUser(HttpUser):
             "operationName": "Offers",
         }
         with self.client.post(
-            "/graphql/", json=payload, name="graphql:Offers", catch_response=True
+            "/graphql/",
+            json=payload,
+            name="graphql:Offers",
+            catch_response=True,
+            timeout=REQUEST_TIMEOUT,
         ) as response:
             self._check(response)
 
-    @task(3)
+    @task(6)
     def rest_offers(self) -> None:
         gpu = random.choice(GPUS)
         with self.client.get(
             f"/api/v2/providers?gpu_type={gpu}&per_page=20",
             name="rest:providers",
             catch_response=True,
+            timeout=REQUEST_TIMEOUT,
         ) as response:
             self._check(response)
 
-    @task(1)
+    @task(2)
     def rest_benchmark(self) -> None:
         with self.client.get(
-            "/api/v2/math/benchmarks/H100_SXM5", name="rest:benchmark", catch_response=True
+            "/api/v2/math/benchmarks/H100_SXM5",
+            name="rest:benchmark",
+            catch_response=True,
+            timeout=REQUEST_TIMEOUT,
         ) as response:
             self._check(response)
 
-    @task(1)
+    @task(2)
     def graphql_mutation(self) -> None:
         payload = {
             "query": RECORD,
@@ -131,7 +168,27 @@ class ApiUser(HttpUser):
             "operationName": "Record",
         }
         with self.client.post(
-            "/graphql/", json=payload, name="graphql:recordInteraction", catch_response=True
+            "/graphql/",
+            json=payload,
+            name="graphql:recordInteraction",
+            catch_response=True,
+            timeout=REQUEST_TIMEOUT,
+        ) as response:
+            self._check(response)
+
+    @task(1)
+    def graphql_invitation(self) -> None:
+        payload = {
+            "query": INVITE,
+            "variables": {"email": f"invitee-{uuid.uuid4().hex}@bench.example"},
+            "operationName": "Invite",
+        }
+        with self.client.post(
+            "/graphql/",
+            json=payload,
+            name="graphql:createInvitation",
+            catch_response=True,
+            timeout=REQUEST_TIMEOUT,
         ) as response:
             self._check(response)
 

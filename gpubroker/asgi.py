@@ -23,6 +23,7 @@ from django.core.cache import caches  # noqa: E402
 
 from apps.websocket_gateway.routing import websocket_urlpatterns  # noqa: E402
 from schema import schema  # noqa: E402
+from schema.live_admission import websocket_operation_checks  # noqa: E402
 
 # Build the cache and channel-layer backends now, in one thread: left to the first requests, the
 # health check imports redis from a worker thread and from the event loop at once, and that
@@ -34,7 +35,9 @@ get_channel_layer()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns(schema)),
+        "websocket": URLRouter(
+            websocket_urlpatterns(schema, operation_checks=websocket_operation_checks(schema))
+        ),
     }
 )
 

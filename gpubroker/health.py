@@ -1,5 +1,17 @@
 """``GET /health``: checks the database, the cache and the channel layer; 200 when all answer,
-503 naming the failing part otherwise. No internal error text is returned, only the part's name."""
+503 naming the failing part otherwise. No internal error text is returned, only the part's name.
+
+Each check answers for its dependency only, promptly and without state left from an earlier
+failure, so ``/health`` is 200 again as soon as the dependency is back:
+
+* the database check runs in a thread of its own with its own (pooled) connection, closed
+  after, not behind the requests queued for the process's request thread (under load it
+  would otherwise time out there and report a healthy database as failing);
+* the channel-layer check sends to and receives from a channel of its own *without* a
+  process-local name: channels-redis serves every process-local channel (``new_channel()``)
+  through one shared receive loop that the live consumers also use, so a probe waiting there
+  measured that loop, not Redis, and one probe cancelled by its timeout while Redis was down
+  left the next ones waiting behind it after Redis had come back."""
 
 from __future__ import annotations
 
@@ -21,10 +33,13 @@ CHECK_TIMEOUT_SECONDS = 3.0
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        if cursor.fetchone() != (1,):
-            raise RuntimeError("unexpected answer")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            if cursor.fetchone() != (1,):
+                raise RuntimeError("unexpected answer")
+    finally:
+        connection.close()  # this worker thread's connection: back to the pool (or closed)
 
 
 def _check_cache() -> None:
@@ -40,7 +55,7 @@ async def _check_channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("health.")
+    channel = f"health.{uuid.uuid4().hex}"
     await layer.send(channel, {"type": "health.ping"})
     message = await layer.receive(channel)
     if message.get("type") != "health.ping":
@@ -60,7 +75,7 @@ async def _timed(name: str, check: Callable[[], Awaitable[None]]) -> tuple[str, 
 
 async def health(request: HttpRequest) -> JsonResponse:
     results = await asyncio.gather(
-        _timed("database", sync_to_async(_check_database, thread_sensitive=True)),
+        _timed("database", sync_to_async(_check_database, thread_sensitive=False)),
         _timed("cache", sync_to_async(_check_cache, thread_sensitive=False)),
         _timed("channel_layer", _check_channel_layer),
     )

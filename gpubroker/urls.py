@@ -29,3 +29,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# An exception no edge answered (a middleware's database lookup, say): JSON, 503 for a dependency.
+handler500 = "gpubroker.web.errors.server_error"

@@ -215,6 +215,10 @@ class AiHealth:
     circuit: JSON | None
     tools: int
     max_tool_rounds: int
+    probed_at: datetime | None = strawberry.field(description="When the agent probe ran.")
+    probe_age_seconds: float | None = strawberry.field(
+        description="Age of the reported probe (reused for AI_HEALTH_PROBE_CACHE_SECONDS)."
+    )
 
 
 @strawberry.input

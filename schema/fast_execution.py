@@ -39,11 +39,7 @@ compares the serialised responses byte for byte.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
-from decimal import Decimal
-from math import isfinite
 from typing import Any
 
 from django.conf import settings
@@ -53,23 +49,19 @@ from django.db.models.fields.related_descriptors import ForwardManyToOneDescript
 from django.db.models.manager import BaseManager
 from django.db.models.query_utils import DeferredAttribute
 from graphql.pyutils import Path, gather_with_cancel
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql import (
-    GraphQLBoolean,
-    GraphQLFloat,
-    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLString,
     OperationType,
     Undefined,
     is_leaf_type,
 )
 
+from . import fast_rows
+from .field_readers import PLAIN_VALUES, is_basic_getter, leaf_coercer, model_attribute
 from .live_execution import SharedEventExecutionContext
 
 #: Middleware whose ``resolve`` returns a plain (non-queryset) value unchanged.
@@ -85,26 +77,6 @@ Step = tuple[int, str, Any, Any, Any, Any, Any]
 
 def enabled() -> bool:
     return bool(getattr(settings, "GRAPHQL_FAST_EXECUTION", True))
-
-
-def _is_basic_getter(resolve: Any) -> bool:
-    """Strawberry compiles a field without resolver, arguments, extensions or permissions to
-    ``_get_basic_result``, a getter that ignores ``info`` (``tests/catalogue/test_fast_execution``
-    fails if a strawberry upgrade renames it, instead of the page silently slowing down)."""
-    return getattr(resolve, "__name__", None) == "_get_basic_result"
-
-
-def _model_attribute(field_def: Any) -> str | None:
-    """The attribute a strawberry-django field without resolver, arguments, extensions or
-    permissions reads (its full resolver chain then returns exactly the attribute's value)."""
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(field, StrawberryDjangoField) or field_def.args:
-        return None
-    if field.base_resolver or field.extensions or field.permission_classes or field.arguments:
-        return None
-    if field.is_async or field.is_list or field.is_connection or field.is_paginated:
-        return None
-    return field.django_name or field.python_name
 
 
 def _reader(model: type, attname: str) -> Callable[[Any], Any]:
@@ -152,7 +124,7 @@ def _reader(model: type, attname: str) -> Callable[[Any], Any]:
 _readers: dict[tuple[type, str], Callable[[Any], Any]] = {}
 
 
-def read_model_attribute(source: Any, attname: str) -> Any:
+def readmodel_attribute(source: Any, attname: str) -> Any:
     """What strawberry-django's ``get_result`` returns for a field without resolver on a loaded
     row — or ``Undefined`` where it would do more (load a deferred column or an unjoined
     relation, call a queryset hook, unwrap a file): the general path handles those."""
@@ -161,27 +133,6 @@ def read_model_attribute(source: Any, attname: str) -> Any:
     if reader is None:
         reader = _readers[key] = _reader(key[0], attname)
     return reader(source)
-
-
-#: Values that are never awaitable (the common column types): no awaitable check for them.
-_PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, datetime, date, uuid.UUID})
-_INT_RANGE = range(-(2**31), 2**31)
-
-
-def leaf_coercer(named: Any) -> Callable[[Any], Any]:
-    """The leaf type's ``coerce_output_value`` (what ``complete_leaf_value`` calls), answered
-    directly for the values graphql-core returns unchanged: a ``str`` for String, a ``bool``
-    for Boolean, an ``int`` in range for Int, a finite ``float`` for Float."""
-    coerce = named.coerce_output_value
-    if named is GraphQLString:
-        return lambda value: value if type(value) is str else coerce(value)
-    if named is GraphQLBoolean:
-        return lambda value: value if type(value) is bool else coerce(value)
-    if named is GraphQLInt:
-        return lambda value: value if type(value) is int and value in _INT_RANGE else coerce(value)
-    if named is GraphQLFloat:
-        return lambda value: value if type(value) is float and isfinite(value) else coerce(value)
-    return coerce  # type: ignore[no-any-return]
 
 
 class FastFieldsExecutionContext(SharedEventExecutionContext):
@@ -198,6 +149,27 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         # id(grouped field set) → (grouped field set kept alive, its plan); graphql-core memoises
         # the grouped sets per (type, field group), so each plan is compiled once per execution.
         self._plans: dict[int, tuple[Any, list[Step]]] = {}
+        # Row plans (schema/fast_rows.py): list pages built from database rows.
+        self._rows = self._fast and fast_rows.enabled_for(self)
+
+    # --- fields with a row plan -----------------------------------------------------------------
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self._rows:
+            plan = fast_rows.plan_for(self, parent_type, field_details_list)
+            if plan is not None:
+                value = fast_rows.execute(self, plan, parent_type, source, field_details_list, path)
+                if value is not fast_rows.FALLBACK:
+                    return value
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
 
     # --- compile ------------------------------------------------------------------------------
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Step]:
@@ -224,10 +196,10 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         return_type: GraphQLOutputType = field_def.type
         non_null = isinstance(return_type, GraphQLNonNull)
         named: Any = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        attname = _model_attribute(field_def)
+        attname = model_attribute(field_def)
         if attname is not None:
             reader: tuple[int, Any] = (_MODEL_ATTRIBUTE, attname)
-        elif _is_basic_getter(field_def.resolve):
+        elif is_basic_getter(field_def.resolve):
             reader = (_GETTER, field_def.resolve)
         else:
             return slow
@@ -280,7 +252,7 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
                     if reader is None:
                         reader = readers[(model, a[1])] = _reader(model, a[1])
                     value = reader(source_value)
-                    if type(value) not in _PLAIN_VALUES and value is not None:
+                    if type(value) not in PLAIN_VALUES and value is not None:
                         value = self._checked(value)
                 else:
                     value = self._read(a, source_value)
@@ -323,7 +295,7 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         general path."""
         how, what = reader
         if how == _MODEL_ATTRIBUTE:
-            value = read_model_attribute(source, what)
+            value = readmodel_attribute(source, what)
         else:
             try:
                 value = what(source, None)
@@ -334,7 +306,7 @@ class FastFieldsExecutionContext(SharedEventExecutionContext):
         return self._checked(value)
 
     def _checked(self, value: Any) -> Any:
-        if type(value) not in _PLAIN_VALUES and self.is_awaitable(value):
+        if type(value) not in PLAIN_VALUES and self.is_awaitable(value):
             return Undefined
         return value
 

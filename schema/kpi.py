@@ -3,7 +3,8 @@
 functions REST calls too). Every field here is **public catalogue data** (the same for every
 caller), so a shared cache may store it.
 
-Types mirror the engine's result dataclasses field by field (resolved by attribute); money is
+Types mirror the engine's result dataclasses (``schema/derived.py``: their fields and types come
+from ``apps/kpi/results.py``, resolved by attribute); money is
 ``Decimal`` (4 dp) and undefined statistics are null. Unknown GPU / provider names return
 ``NotFoundError``; a bad date range returns ``KpiError`` naming ``from``/``to``; windows, tiers
 and buckets are enums, so GraphQL validation rejects anything else.
@@ -12,7 +13,6 @@ and buckets are enums, so GraphQL validation rejects anything else.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
 
@@ -26,8 +26,9 @@ from apps.kpi.models import Granularity
 from apps.math_core.algorithms.gpu_names import FAMILIES, MODELS
 
 from . import cost
+from .derived import mirrors
 from .errors import NotFoundError
-from .kpi_flags import AnomalyCode, OfferFlag
+from .kpi_flags import AnomalyCode
 from .offer_links import linked_offer, register_offers
 from .privacy import PUBLIC
 from .providers import GPUOfferType
@@ -74,39 +75,21 @@ class KpiError:
         return cls(field=exc.field, message=exc.message, code=reason)
 
 
-def _dataclass_type(kind: type) -> Any:
-    """``is_type_of`` for a union member backed by an engine dataclass."""
-    return classmethod(lambda cls, obj, info: isinstance(obj, kind))
-
-
 @strawberry.type(
     description="Per-GPU-hour price distribution (USD; numpy linear percentiles).",
     directives=[PUBLIC],
 )
+@mirrors(results.PriceStats)
 class PriceStats:
-    count: int
-    min: Decimal | None
-    p25: Decimal | None
-    median: Decimal | None
-    p75: Decimal | None
-    max: Decimal | None
-    mean: Decimal | None
+    pass
 
 
 @strawberry.type(
     description="An offer as a KPI saw it, with a link to the live offer.", directives=[PUBLIC]
 )
+@mirrors(results.OfferRef)
 class KpiOffer:
     offer_id: strawberry.ID
-    provider: str
-    gpu_model: str
-    gpu_count: int
-    price_per_hour: Decimal
-    price_per_gpu_hour: Decimal
-    region: str
-    country: str
-    is_spot: bool
-    availability_status: str
 
     @strawberry.field(description="The catalogue offer (null when it no longer exists).")
     def offer(self, info: Info) -> GPUOfferType | None:
@@ -114,229 +97,146 @@ class KpiOffer:
 
 
 @strawberry.type(description="A provider's last successful sync and its age.", directives=[PUBLIC])
+@mirrors(results.ProviderFreshness)
 class ProviderFreshness:
-    provider: str
-    display_name: str
-    last_sync_at: datetime | None
-    age_seconds: float | None
-    stale: bool
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.GpuOverview)
 class GpuModelOverview:
-    gpu_model: str
-    offer_count: int
-    available_count: int
-    min_price_per_gpu_hour: Decimal | None
-    median_price_per_gpu_hour: Decimal | None
-    change_24h_percent: float | None
-    cheapest_available: KpiOffer | None
+    pass
 
 
 @strawberry.type(description="The market at a glance.", directives=[PUBLIC])
+@mirrors(results.Overview)
 class KpiOverview:
-    as_of: datetime
-    offers_total: int
-    offers_available: int
-    active_providers: int
-    gpu_model_count: int
-    gpu_models: list[GpuModelOverview] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
-    freshness: list[ProviderFreshness] = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
-    stale_after_seconds: float
+    gpu_models = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    freshness = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.GroupPriceStats)
 class GroupPriceStats:
-    key: str
-    price: PriceStats
+    pass
 
 
 @strawberry.type(
     description="Change of the median and of the chained index over a window.", directives=[PUBLIC]
 )
+@mirrors(results.Trend)
 class PriceTrend:
-    window: str
-    median_then: Decimal | None
-    median_now: Decimal | None
-    change_percent: float | None
-    index_change_percent: float | None
-    volatility_percent: float | None
+    pass
 
 
 @strawberry.type(description="One chart point: a stored index period.", directives=[PUBLIC])
+@mirrors(results.SeriesPoint)
 class SeriesPoint:
-    period_start: datetime
-    median: Decimal | None
-    min: Decimal | None
-    max: Decimal | None
-    offer_count: int
-    index_value: float
+    pass
 
 
 @strawberry.type(description="KPIs of one GPU model.", directives=[PUBLIC])
+@mirrors(results.GpuMetrics, union_member=True)
 class GpuKpis:
-    gpu_model: str = strawberry.field(description="The model, or the family asked for.")
-    variants: list[str] = strawberry.field(
+    gpu_model = strawberry.field(description="The model, or the family asked for.")
+    variants = strawberry.field(
         description="Canonical models covered.", metadata=cost.list_size(MAX_VARIANTS)
     )
-    tier: str | None
-    as_of: datetime
-    offer_count: int
-    listed_count: int
-    available_count: int
-    excluded_anomalies: int
-    price: PriceStats
-    by_provider: list[GroupPriceStats] = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
-    by_region: list[GroupPriceStats] = strawberry.field(metadata=cost.list_size(MAX_REGIONS))
-    availability_ratio: float | None
-    spot_discount_percent: float | None
-    cost_per_million_tokens: Decimal | None
-    cost_per_tflop_hour: Decimal | None
-    trends: list[PriceTrend] = strawberry.field(metadata=cost.list_size(len(services.WINDOWS)))
-    series_bucket: str
-    series: list[SeriesPoint] = strawberry.field(
-        metadata=cost.list_size(max(services.SERIES_PERIODS.values()))
-    )
-    is_type_of = _dataclass_type(results.GpuMetrics)
+    by_provider = strawberry.field(metadata=cost.list_size(MAX_PROVIDERS))
+    by_region = strawberry.field(metadata=cost.list_size(MAX_REGIONS))
+    trends = strawberry.field(metadata=cost.list_size(len(services.WINDOWS)))
+    series = strawberry.field(metadata=cost.list_size(max(services.SERIES_PERIODS.values())))
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.ModelPriceRatio)
 class ModelPriceRatio:
-    gpu_model: str
-    tier: str
-    offers: int
-    provider_median: Decimal | None
-    market_median: Decimal | None
-    ratio: float | None
+    pass
 
 
 @strawberry.type(description="One provider against the market.", directives=[PUBLIC])
+@mirrors(results.ProviderKpis, union_member=True)
 class ProviderKpis:
-    name: str
-    display_name: str
-    as_of: datetime
-    offer_count: int
-    listed_count: int
-    available_count: int
-    gpu_models: list[str] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
-    price_index_vs_market: float | None
-    models: list[ModelPriceRatio] = strawberry.field(metadata=cost.list_size(2 * MAX_MODELS))
-    reliability_score: float
-    error_count: int
-    sync_window_days: float
-    syncs_in_window: int
-    sync_success_rate: float | None
-    last_sync_at: datetime | None
-    stale: bool
-    availability_ratio: float | None
-    is_type_of = _dataclass_type(results.ProviderKpis)
+    gpu_models = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    models = strawberry.field(metadata=cost.list_size(2 * MAX_MODELS))
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.PriceMove)
 class PriceMove:
-    offer: KpiOffer
-    old_price_per_gpu_hour: Decimal
-    new_price_per_gpu_hour: Decimal
-    change_percent: float
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.ValueOffer)
 class ValueOffer:
-    offer: KpiOffer
-    value: Decimal
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.SupplyChange)
 class SupplyChange:
-    gpu_model: str
-    appeared: int
-    vanished: int
-    net: int
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.CheapestRegion)
 class CheapestRegion:
-    gpu_model: str
-    region: str
-    median_price_per_gpu_hour: Decimal | None
-    offer: KpiOffer
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.AnomalyOut)
 class OfferAnomaly:
-    offer: KpiOffer
-    flags: list[OfferFlag] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
+    flags = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(results.CodeCount)
 class CodeCount:
-    code: str
-    count: int
+    pass
 
 
 @strawberry.type(description="What moved in the market over a window.", directives=[PUBLIC])
+@mirrors(results.MarketInsights)
 class MarketInsights:
-    window: str
-    as_of: datetime
-    since: datetime
-    price_drops: list[PriceMove] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
-    price_rises: list[PriceMove] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
-    best_value_tokens: list[ValueOffer] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
-    best_value_tflops: list[ValueOffer] = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
-    supply_changes: list[SupplyChange] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
-    cheapest_regions: list[CheapestRegion] = strawberry.field(metadata=cost.list_size(MAX_MODELS))
-    anomalies: list[OfferAnomaly] = strawberry.field(
+    price_drops = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    price_rises = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    best_value_tokens = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    best_value_tflops = strawberry.field(metadata=cost.list_size(INSIGHT_ROWS))
+    supply_changes = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    cheapest_regions = strawberry.field(metadata=cost.list_size(MAX_MODELS))
+    anomalies = strawberry.field(
         metadata=cost.list_size(INSIGHT_ROWS * services.ANOMALY_ROWS_PER_LIMIT)
     )
-    anomaly_counts: list[CodeCount] = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
+    anomaly_counts = strawberry.field(metadata=cost.list_size(len(AnomalyCode)))
 
 
 @strawberry.type(
     description="Offers left out of one index period, by reason code.", directives=[PUBLIC]
 )
+@mirrors(results.ExclusionCounts)
 class ExclusionCounts:
-    price_outlier_high: int
-    price_outlier_low: int
-    likely_per_node_as_per_gpu: int
-    likely_cents_as_dollars: int
-    new_offer: int = strawberry.field(description="Listed in this period only: not matched.")
-    gone_offer: int = strawberry.field(description="Listed in the previous period only.")
+    new_offer = strawberry.field(description="Listed in this period only: not matched.")
+    gone_offer = strawberry.field(description="Listed in the previous period only.")
 
 
 @strawberry.type(
     description="One stored, immutable period of the chained price index.", directives=[PUBLIC]
 )
+@mirrors(results.IndexPoint)
 class PriceIndexPoint:
-    period_start: datetime
-    period_end: datetime
-    index_value: float
-    relative: float | None
-    imputed: bool
-    price_level: Decimal | None
-    price_min: Decimal | None
-    price_max: Decimal | None
-    offer_count: int
-    matched_offers: int
-    provider_count: int
-    exclusions: ExclusionCounts
-    input_hash: str
+    pass
 
 
 @strawberry.type(
     description="The chained Jevons GPU-hour price index of a model and tier.", directives=[PUBLIC]
 )
+@mirrors(results.PriceIndexSeries, union_member=True)
 class PriceIndexSeries:
-    gpu_model: str
-    tier: str
-    bucket: str
-    methodology: str
-    methodology_version: int
-    start: datetime
-    end: datetime
-    points: list[PriceIndexPoint] = strawberry.field(
+    points = strawberry.field(
         metadata=cost.list_size(services.MAX_INDEX_RANGE[Granularity.DAY].days)
     )
-    is_type_of = _dataclass_type(results.PriceIndexSeries)
 
 
 GpuKpisResult = Annotated[GpuKpis | NotFoundError, strawberry.union("GpuKpisResult")]

@@ -3,7 +3,6 @@ market insights (``schema/kpi.py``). Public catalogue data."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -13,6 +12,7 @@ from strawberry.types import Info
 from apps.kpi import services
 from apps.kpi.results import FlagOut
 
+from .derived import mirrors
 from .privacy import PUBLIC
 
 _CONTEXT_KEY = "_gpubroker_kpi_flags"
@@ -28,13 +28,13 @@ class AnomalyCode(Enum):
 
 
 @strawberry.type(description="An anomaly flag with its reason code.", directives=[PUBLIC])
+@mirrors(FlagOut)
 class OfferFlag:
-    score: float | None = strawberry.field(description="Robust z-score (null for STALE).")
-    peer_median: Decimal | None = strawberry.field(
+    score = strawberry.field(description="Robust z-score (null for STALE).")
+    peer_median = strawberry.field(
         description="Median USD/GPU-hour of the offer's peers (model × tier)."
     )
-    ratio: float | None = strawberry.field(description="Price / peer median.")
-    detail: str
+    ratio = strawberry.field(description="Price / peer median.")
 
     @strawberry.field
     def code(self) -> AnomalyCode:

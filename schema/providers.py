@@ -18,10 +18,9 @@ from typing import Annotated, Any
 import strawberry
 import strawberry_django
 from django.db.models import Prefetch, QuerySet
-from graphql.execution.values import VariableValues, get_argument_values
 from strawberry import auto, relay
 from strawberry.types import Info
-from strawberry.types.nodes import get_variable_values
+from strawberry.types.nodes import SelectedField
 from strawberry_django.optimizer import optimizer
 
 from apps.math_core.algorithms.gpu_names import gpu_family
@@ -32,6 +31,7 @@ from apps.providers.offer_filters import OfferFilters
 from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorPage
 
 from . import cost
+from .derived import mirrors
 from .django_fields import ColumnField
 from .errors import NotFoundError
 from .kpi_flags import AnomalyCode, OfferFlag, flags_of
@@ -126,13 +126,18 @@ class PriceHistoryType:
 
 
 def _history_prefetch(info: Info) -> Prefetch:
-    """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch."""
-    raw = info._raw_info
-    definition = raw.parent_type.fields[raw.field_name]
-    variables = VariableValues(sources={}, coerced=get_variable_values(raw))
-    args = get_argument_values(definition, raw.field_nodes[0], variables)
-    first = args.get("first", selectors.DEFAULT_HISTORY_ROWS)
-    return _history_window(first, args.get("since")).prefetch()
+    """Optimizer hint: this selection's ``first``/``since`` as one windowed prefetch.
+
+    Read through Strawberry's public ``info.selected_fields``: a variable arrives coerced, a
+    literal as its source text (GraphQL validation has already checked it), so both are parsed
+    here the way the scalars parse them."""
+    (selection,) = (s for s in info.selected_fields if isinstance(s, SelectedField))
+    arguments = selection.arguments
+    first = int(arguments.get("first", selectors.DEFAULT_HISTORY_ROWS))
+    since = arguments.get("since")
+    if isinstance(since, str):
+        since = datetime.fromisoformat(since)
+    return _history_window(first, since).prefetch()
 
 
 def _history_window(first: int, since: datetime | None) -> selectors.HistoryWindow:
@@ -353,48 +358,13 @@ class OfferConnection(relay.Connection[GPUOfferType]):  # type: ignore[type-var]
 
 
 @strawberry.input(name="OfferFilter", description="Offer filters; all given ones must match.")
+@mirrors(OfferFilters, inputs=True)
 class OfferFilterInput:
-    gpu_model: list[str] | None = strawberry.field(
-        default=None,
-        description=(
-            "GPU models, any spelling the normaliser knows. A family name (H100, A100, RTX 4090) "
-            "matches every variant of the family; a variant (H100 PCIe, A100 40GB) only itself."
-        ),
-    )
-    gpu_family: list[str] | None = strawberry.field(
-        default=None, description="GPU family names (see gpuFamilies); any variant matches."
-    )
-    gpu_type: str | None = strawberry.field(default=None, description="Substring search.")
-    vendor: Vendor | None = None
-    vram_gb_min: int | None = strawberry.field(default=None, description="Per GPU.")
-    vram_gb_max: int | None = None
-    total_vram_gb_min: int | None = strawberry.field(default=None, description="All GPUs.")
-    total_vram_gb_max: int | None = None
-    gpu_count_min: int | None = None
-    gpu_count_max: int | None = None
-    provider_name: list[str] | None = None
-    region: list[str] | None = None
-    country: list[str] | None = strawberry.field(default=None, description="ISO alpha-2.")
-    macro_region: list[str] | None = strawberry.field(
-        default=None,
-        description=(
-            "north-america, south-america, europe, middle-east, africa, asia-pacific, oceania."
-        ),
-    )
-    price_min: Decimal | None = strawberry.field(default=None, description="USD/hour, offer.")
-    price_max: Decimal | None = None
-    price_per_gpu_hour_min: Decimal | None = None
-    price_per_gpu_hour_max: Decimal | None = None
-    availability: list[Availability] | None = None
-    is_spot: bool | None = strawberry.field(default=None, description="Null: both kinds.")
-    datacenter_only: bool | None = None
-    compliance_tags: list[str] | None = strawberry.field(
-        default=None, description="Offer must carry all."
-    )
-    reliability_min: float | None = None
-    cpu_cores_min: int | None = None
-    ram_gb_min: int | None = None
-    storage_gb_min: int | None = None
+    """Generated from ``apps.providers.offer_filters.OfferFilters`` (every field, optional, with
+    its description); only the enums GraphQL validates are declared here."""
+
+    vendor: Vendor | None
+    availability: list[Availability] | None
 
 
 def offer_filters(value: OfferFilterInput | None) -> OfferFilters:

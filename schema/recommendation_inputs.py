@@ -12,6 +12,9 @@ import strawberry
 from apps.math_core import models as math_models
 from apps.math_core import offer_criteria
 from apps.math_core.algorithms import gpu_spec
+from apps.math_core.workload_requests import WorkloadRequest
+
+from .derived import mirrors
 
 if TYPE_CHECKING:
     from .providers import OfferFilterInput
@@ -104,49 +107,12 @@ class CostPerGflopInput:
 
 
 @strawberry.input(description="A job to size and price. Give tokens or requests.")
+@mirrors(WorkloadRequest, inputs=True)
 class WorkloadInput:
+    """Generated from ``apps.math_core.workload_requests.WorkloadRequest``."""
+
     workload_type: WorkloadType
-    model: str | None = strawberry.field(
-        default=None,
-        description="A catalogue model (any alias: HF repo id, Ollama tag, common spelling); "
-        "its published architecture sizes the job, explicit shape fields still win.",
-    )
-    params_billion: float | None = strawberry.field(
-        default=None, description="Required without a model."
-    )
-    precision: Precision | None = strawberry.field(
-        default=None,
-        description="Default: the model's native dtype, else fp16 (listed in assumptions).",
-    )
-    quantization: str | None = strawberry.field(
-        default=None,
-        description="Weight format: fp32, fp16, bf16, fp8, int8, int4, awq, gptq or a GGUF type "
-        "(q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, ...).",
-    )
-    kv_cache_dtype: str | None = strawberry.field(
-        default=None, description="fp16, bf16, fp8 or fp32."
-    )
-    gpu_memory_utilization: float | None = strawberry.field(
-        default=None, description="Share of GPU memory the serving engine may use (0.9)."
-    )
-    runtime_overhead_gb: float | None = strawberry.field(
-        default=None, description="Per-GPU runtime memory (CUDA context, graphs); default none."
-    )
-    context_length: int | None = None
-    batch_size: int | None = None
-    tokens: float | None = None
-    requests: float | None = None
-    output_tokens_per_request: int | None = None
-    deadline_hours: float | None = None
-    budget_usd: float | None = None
-    num_layers: int | None = None
-    hidden_size: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    lora_rank: int | None = None
-    image_resolution: int | None = None
-    diffusion_steps: int | None = None
-    activation_checkpointing: bool | None = None
+    precision: Precision | None
 
 
 @strawberry.input

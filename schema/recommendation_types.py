@@ -1,23 +1,34 @@
 """GraphQL types of the math core's calculators, workload estimation and recommenders.
 
-Plain ``strawberry.type``s mirroring the services' result dataclasses (resolvers return those
-dataclasses as they are). Offers appear as ``offerId`` plus the few fields a recommendation
-needs, and ``offer`` links the catalogue's ``GPUOffer`` (``schema/providers.py``), bulk-loaded
-through ``schema/offer_links.py`` (the resolvers register the result's offer ids)."""
+Types whose fields the services' result dataclasses declare (``schema/derived.py``; resolvers
+return those dataclasses as they are). Offers appear as ``offerId`` plus the few fields a
+recommendation needs, and ``offer`` links the catalogue's ``GPUOffer`` (``schema/providers.py``),
+bulk-loaded through ``schema/offer_links.py`` (the resolvers register the result's offer ids)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from apps.math_core import runs, workloads
+from apps.math_core import (
+    calculators,
+    explanations,
+    gpu_estimates,
+    limits,
+    offer_criteria,
+    offer_summaries,
+    rankings,
+    recommendations,
+    workloads,
+)
+from apps.math_core.algorithms.costs import TokenCostResult
 from apps.math_core.errors import RecommendationErrorCode
 
 from . import cost, offer_links
+from .derived import mirrors
 from .mutations import payload_error
 from .privacy import PRIVATE, PUBLIC
 from .recommendation_inputs import Normalization, OfferCriterion, Precision
@@ -52,162 +63,79 @@ def catalogue_offer_field() -> Any:
 
 
 # --- Results ----------------------------------------------------------------------------------
+# Fields and types come from the services' dataclasses (schema/derived.py); the bodies say only
+# what GraphQL adds: enums and ids, query-cost list sizes, links and typed forms of dicts.
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(TokenCostResult)
 class TokenCost:
-    cost_per_million_tokens: Decimal
-    price_per_hour: Decimal
-    tokens_per_second: float
-    is_estimate: bool = strawberry.field(description="True when the rate is not measured.")
-    basis: str
-    gpu_model: str | None
-    gpu_count: int
-    gpus_per_replica: int
-    replicas: int
-    model_params_billion: float | None
     precision: Precision | None
     offer_id: strawberry.ID | None
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(calculators.FlopCostResult)
 class FlopCost:
-    cost_per_gflop: Decimal
-    cost_per_tflop_hour: Decimal
-    price_per_hour: Decimal
-    tflops_per_gpu: float
-    total_tflops: float
     precision: Precision | None
-    gpu_model: str | None
-    gpu_count: int
     offer_id: strawberry.ID | None
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(workloads.MemorySummary)
 class MemoryBreakdown:
-    weights_gb: float
-    kv_cache_gb: float
-    activations_gb: float
-    gradients_gb: float
-    optimizer_states_gb: float
-    per_gpu_working_gb: float
-    total_gb: float
-    kv_bytes_per_token: float = strawberry.field(
-        description="KV bytes one token adds with every layer holding it (0: no KV cache)."
-    )
-    usable_vram_fraction: float = strawberry.field(
-        description="Share of each GPU's memory the job may plan on (serving reservation)."
-    )
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(gpu_estimates.GpuModelEstimate)
 class GpuModelEstimate:
-    gpu_model: str
-    vram_gb: int
-    min_gpus: int | None = strawberry.field(description="Null: no number of these GPUs fits.")
-    throughput: float | None
-    duration_hours: float | None
-    memory_bound: bool
-    single_stream_tokens_per_second: float | None = strawberry.field(
-        description="Decode tokens/s of one sequence on minGpus GPUs (estimate)."
-    )
-    batched_tokens_per_second: float | None = strawberry.field(
-        description="Decode tokens/s of the workload's whole batch on minGpus GPUs (estimate)."
-    )
-    prefill_tokens_per_second: float | None = strawberry.field(
-        description="Compute-bound prompt tokens/s on minGpus GPUs (estimate)."
-    )
-    throughput_note: str = strawberry.field(
-        description="What the rates are, or why they are unknown (no published figure)."
-    )
+    pass
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(workloads.OfferEstimate)
 class OfferEstimate:
     offer_id: strawberry.ID
-    provider: str
-    gpu_type: str
-    gpu_count: int
-    vram_gb: int
-    price_per_hour: Decimal
-    region: str
-    is_spot: bool
-    feasible: bool
-    reasons: list[str] = strawberry.field(
-        description="no_benchmark, insufficient_memory, unknown_throughput, deadline, budget.",
-        metadata=cost.list_size(5),
-    )
-    min_gpus: int | None
-    replicas: int
-    throughput: float | None
-    duration_hours: float | None
-    total_cost: Decimal | None
+    reasons = strawberry.field(metadata=cost.list_size(5))
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(workloads.WorkloadEstimate, omit=("workload",))
 class WorkloadEstimate:
-    feasible: bool
-    reason: str | None = strawberry.field(description="Why no offer can run it, when none can.")
-    memory: MemoryBreakdown
-    total_flops: float
-    units: float
-    unit: str
-    assumptions: list[str] = strawberry.field(metadata=cost.list_size(25))
-    gpu_models: list[GpuModelEstimate] = strawberry.field(metadata=cost.list_size(30))
-    offers: list[OfferEstimate] = strawberry.field(
-        metadata=cost.list_size(20, argument="limit", maximum=workloads.MAX_RESULTS)
-    )
-    candidate_count: int
-    feasible_count: int
-    truncated: bool
-    model: str | None = strawberry.field(
-        default=None, description="The catalogue model row the estimate used."
-    )
-    model_source: str | None = strawberry.field(
-        default=None, description="The published config that row cites."
+    assumptions = strawberry.field(metadata=cost.list_size(25))
+    gpu_models = strawberry.field(metadata=cost.list_size(30))
+    offers = strawberry.field(
+        metadata=cost.list_size(20, argument="limit", maximum=limits.MAX_ESTIMATED_OFFERS)
     )
 
 
 @strawberry.type(directives=[PUBLIC])
+@mirrors(rankings.TopsisOutput)
 class TopsisScores:
-    scores: list[float] = strawberry.field(
-        description="Closeness per row, in input order.", metadata=cost.list_size(1000)
-    )
-    ranking: list[int] = strawberry.field(
-        description="Row indices, best first.", metadata=cost.list_size(1000)
-    )
-    ranks: list[int] = strawberry.field(
-        description="1-based rank per row; ties share a rank.", metadata=cost.list_size(1000)
-    )
+    scores = strawberry.field(metadata=cost.list_size(1000))
+    ranking = strawberry.field(metadata=cost.list_size(1000))
+    ranks = strawberry.field(metadata=cost.list_size(1000))
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(offer_criteria.AppliedCriterion)
 class AppliedCriterion:
-    criterion: str
-    weight: float
-    type: str
+    pass
 
 
 @strawberry.type(
     description="An offer as the recommenders show it (offerId links the catalogue).",
     directives=[PUBLIC],
 )
+@mirrors(offer_summaries.OfferSummary)
 class OfferSummary:
     offer_id: strawberry.ID
-    provider: str
-    gpu_type: str
-    gpu_count: int
-    vram_gb: int
-    price_per_hour: Decimal
-    region: str
-    country: str
-    is_spot: bool
-    reliability: float
     offer: LinkedOffer | None = catalogue_offer_field()
 
 
-ExclusionReason = runs.ExclusionReason
+ExclusionReason = offer_criteria.ExclusionReason
 strawberry.enum(
     ExclusionReason, name="ExclusionReason", description="Why candidates were left out."
 )
@@ -226,6 +154,14 @@ def _exclusions(root: Any) -> list[Exclusion]:
     ]
 
 
+def exclusions_field() -> Any:
+    return strawberry.field(
+        resolver=_exclusions,
+        description="Candidates left out, by reason.",
+        metadata=cost.list_size(len(ExclusionReason)),
+    )
+
+
 @strawberry.type(description="An offer's value on one ranking criterion.", directives=[PRIVATE])
 class CriterionValue:
     criterion: OfferCriterion
@@ -240,10 +176,8 @@ def _criteria_values(root: Any) -> list[CriterionValue]:
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(rankings.RankedOffer)
 class RankedOffer:
-    offer: OfferSummary
-    rank: int
-    score: float
     criteria_values: list[CriterionValue] = strawberry.field(
         resolver=_criteria_values,
         description="The offer's value on each ranking criterion.",
@@ -252,21 +186,15 @@ class RankedOffer:
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(rankings.OfferRanking)
 class OfferRanking:
     run_id: strawberry.ID
-    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
+    criteria = strawberry.field(metadata=cost.list_size(10))
     normalization: Normalization
-    offers: list[RankedOffer] = strawberry.field(
-        metadata=cost.list_size(20, argument="input.offers.limit", maximum=runs.MAX_RESULTS)
+    offers = strawberry.field(
+        metadata=cost.list_size(20, argument="input.offers.limit", maximum=limits.MAX_RANKED_OFFERS)
     )
-    candidate_count: int
-    ranked_count: int
-    excluded: list[Exclusion] = strawberry.field(
-        resolver=_exclusions,
-        description="Candidates left out, by reason.",
-        metadata=cost.list_size(len(ExclusionReason)),
-    )
-    truncated: bool
+    excluded: list[Exclusion] = exclusions_field()
 
 
 @strawberry.type(directives=[PRIVATE])
@@ -279,45 +207,30 @@ class TopsisPayload:
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(explanations.ComponentScore)
 class ComponentScore:
-    name: str
-    raw_score: float
-    normalized_score: float
-    weight: float
-    contribution: float
-    note: str
+    pass
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(explanations.DecidingCriterion)
 class DecidingCriterion:
-    source: str
-    criterion: str
-    effect: str
-    value: float | None
-    detail: str
+    pass
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(explanations.Explanation)
 class Explanation:
-    components: list[ComponentScore] = strawberry.field(metadata=cost.list_size(3))
-    deciding_criteria: list[DecidingCriterion] = strawberry.field(metadata=cost.list_size(10))
-    summary: str
+    components = strawberry.field(metadata=cost.list_size(3))
+    deciding_criteria = strawberry.field(metadata=cost.list_size(10))
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(recommendations.Recommendation)
 class RecommendedOffer:
-    offer: OfferSummary
-    rank: int
-    score: float
-    total_cost: Decimal | None
-    duration_hours: float | None
-    throughput: float | None
-    throughput_unit: str | None
-    explanation: Explanation
-
     @strawberry.field(description="The catalogue offer's id.")
     def offer_id(self) -> strawberry.ID:
-        return strawberry.ID(self.offer.offer_id)
+        return strawberry.ID(self.offer.offer_id)  # type: ignore[attr-defined]
 
 
 @strawberry.type(directives=[PRIVATE])
@@ -336,31 +249,13 @@ def _effective_weights(root: Any) -> ComponentWeights:
 
 
 @strawberry.type(directives=[PRIVATE])
+@mirrors(recommendations.EnsembleResult)
 class Recommendations:
     run_id: strawberry.ID
-    feasible: bool
-    reason: str | None
-    recommendations: list[RecommendedOffer] = strawberry.field(
-        metadata=cost.list_size(10, argument="input.limit", maximum=runs.MAX_RESULTS)
+    recommendations = strawberry.field(
+        metadata=cost.list_size(10, argument="input.limit", maximum=limits.MAX_RANKED_OFFERS)
     )
-    candidate_count: int
-    ranked_count: int
-    excluded: list[Exclusion] = strawberry.field(
-        resolver=_exclusions,
-        description="Candidates left out, by reason.",
-        metadata=cost.list_size(len(ExclusionReason)),
-    )
-    collaborative_source: str
-    criteria: list[AppliedCriterion] = strawberry.field(metadata=cost.list_size(10))
-    truncated: bool
-    model: str | None = strawberry.field(
-        default=None, description="The catalogue model row the workload was sized with."
-    )
-    assumptions: list[str] = strawberry.field(
-        default_factory=list,
-        description="Every assumption and default of the workload plan.",
-        metadata=cost.list_size(25),
-    )
+    excluded: list[Exclusion] = exclusions_field()
     requested_weights: ComponentWeights = strawberry.field(
         resolver=_requested_weights, description="The request's weights, normalised."
     )
@@ -368,6 +263,8 @@ class Recommendations:
         resolver=_effective_weights,
         description="The weights applied: a component without signal gives its weight away.",
     )
+    criteria = strawberry.field(metadata=cost.list_size(10))
+    assumptions = strawberry.field(metadata=cost.list_size(25))
 
 
 @strawberry.type(directives=[PRIVATE])

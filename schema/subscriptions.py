@@ -29,7 +29,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 from apps.providers import selectors
 from apps.providers.models import GPUOffer
 from apps.websocket_gateway.filters import PriceFilter
-from apps.websocket_gateway.streams import price_change_batches, price_changes
+from apps.websocket_gateway.streams import LiveStatus, price_change_batches, price_changes
 
 from . import cost
 from .context import Info
@@ -129,12 +129,14 @@ class PriceUpdateBatch(SharedEvent):
 #: (keyed by the identity of the hub's change messages, which the entry keeps alive), so
 #: ``SharedEventExecutionContext`` executes each once per operation. Cleared when it grows past
 #: the bound: a miss only rebuilds the event.
-_shared: dict[tuple[int, ...], tuple[Any, Any]] = {}
+_shared: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 _SHARED_MAX = 4096
 
 
 def _shared_event(changes: list[dict[str, Any]], published_at: float, build: Any) -> Any:
-    key = (*map(id, changes), hash(published_at))
+    # Keyed by the builder too: a batch whose one matching change is a ``priceUpdates`` event's
+    # change must still get a PriceUpdateBatch, not that subscriber's PriceUpdate.
+    key = (build, *map(id, changes), hash(published_at))
     hit = _shared.get(key)
     if (
         hit is not None
@@ -191,7 +193,11 @@ class Subscription:
         price_filter = _price_filter(filter)
         consumer = getattr(info.context, "ws", None)
         load = _offer_loader(info, "offer")
-        async for change, published_at in price_changes(consumer, price_filter):
+        async for item in price_changes(consumer, price_filter):
+            if isinstance(item, LiveStatus):
+                yield _notice(item)
+                continue
+            change, published_at = item
             if load is None:
                 yield _shared_event([change], published_at, _single)
                 continue
@@ -208,12 +214,24 @@ class Subscription:
         price_filter = _price_filter(filter)
         consumer = getattr(info.context, "ws", None)
         load = _offer_loader(info, "updates", "offer")
-        async for changes, published_at in price_change_batches(consumer, price_filter):
+        async for batch in price_change_batches(consumer, price_filter):
+            if isinstance(batch, LiveStatus):
+                yield _notice(batch)
+                continue
+            changes, published_at = batch
             if load is None:
                 yield _shared_event(changes, published_at, _batch)
                 continue
             offers = await load([change["offer_id"] for change in changes])
             yield _batch(changes, published_at, offers)
+
+
+def _notice(status: LiveStatus) -> Any:
+    """The hub's degraded/recovered notice as the subscription's next event: an exception
+    object, which graphql-core turns into a ``next`` message whose ``errors`` carry it (code
+    ``LIVE_UPDATES_DEGRADED`` or ``LIVE_UPDATES_RESUMED``, ``data: null``); the subscription
+    stays open."""
+    return status.as_error()
 
 
 def _single(

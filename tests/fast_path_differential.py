@@ -8,11 +8,14 @@ that runs it, hypothesis-generated ones included) is executed **twice inside tha
    value every *root* field's resolver returned (or the exception it raised);
 2. with the fast path **on**, the root resolvers *replayed* from the recording instead of called.
 
-The fast path never touches root fields (it replaces the execution of an object's
+The fast field path never touches root fields (it replaces the execution of an object's
 sub-selection), so replaying them changes nothing it is responsible for, while it makes
 mutations safe to run twice (no second sign-up, no second token) and gives both runs the same
-tokens, ids and clocks. Extensions that change state per execution (the cost budget's charge,
-``schema/cost.py``) run in the reference only. What execution produces — ``data`` and
+tokens, ids and clocks. A root field with a **row plan** (``schema/fast_rows.py``: a catalogue
+list page, a query) is the exception: the plan loads the rows through the resolver, so in the
+fast run that resolver runs again, for real (a read: both runs see the same rows).
+Extensions that change state per execution (the cost budget's charge, ``schema/cost.py``) run
+in the reference only. What execution produces — ``data`` and
 ``errors`` — is serialised for both and must be **byte-identical**; the reference is what the
 client receives. A request refused before execution (no root field ran) has nothing to compare.
 
@@ -35,7 +38,7 @@ from django.test import override_settings
 from strawberry.extensions import SchemaExtension
 from strawberry.http import process_result
 
-from schema import fast_execution
+from schema import fast_execution, fast_rows
 from schema import schema as product_schema
 from schema.cost import CostExtension
 
@@ -54,6 +57,9 @@ class _RootReplay(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         key = info.path.key
         if self.mode == "replay":
+            if fast_rows.loading_rows():
+                # A row plan (schema/fast_rows.py) loads the rows itself: the resolver runs.
+                return _next(root, info, *args, **kwargs)
             value = self.recorded.get(key, _MISSING)
             if value is _MISSING:
                 raise AssertionError(f"root field {key} was not executed by the reference run")

@@ -4,8 +4,9 @@
 * Timeouts on connect and read; retries with exponential backoff (``RetryPolicy`` of the
   provider client, jittered) on 429, 5xx, timeouts and refused connections, honouring
   ``Retry-After`` up to ``AI_AGENT_MAX_RETRY_AFTER_SECONDS``.
-* A circuit breaker (pybreaker) per agent: after ``AI_CIRCUIT_FAILURES`` failed calls in a row
-  it opens and every call fails at once (``AgentUnavailable``) until ``AI_CIRCUIT_RESET_SECONDS``
+* A circuit breaker (pybreaker) per agent (``circuit``: its state in Redis, shared by every
+  process, when ``REDIS_URL`` is set): after ``AI_CIRCUIT_FAILURES`` failed calls in a row it
+  opens and every call fails at once (``AgentUnavailable``) until ``AI_CIRCUIT_RESET_SECONDS``
   have passed; then one trial call closes it again or re-opens it. A dead agent costs
   microseconds per request, not a timeout.
 * Replies are normalised across dialects (``dialects.normalise_reply``): ``arguments`` as a
@@ -19,7 +20,6 @@ from __future__ import annotations
 import functools
 import random
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +34,7 @@ from django.conf import settings
 from apps.providers.adapters.http import RetryPolicy, parse_retry_after
 
 from .agent_errors import AgentError, AgentUnavailable
+from .circuit import breaker_for
 from .dialects import AgentReply, normalise_reply
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -84,43 +85,6 @@ def tls_context() -> ssl.SSLContext:
     """One TLS context per process (httpx's default trust store, certifi): building it per
     request cost ~300 ms on a loaded machine (``bench/ai_agent_bench.py``)."""
     return ssl.create_default_context(cafile=certifi.where())
-
-
-_breakers: dict[tuple[str, int, float], pybreaker.CircuitBreaker] = {}
-_breakers_lock = threading.Lock()
-
-
-def breaker_for(config: AgentConfig) -> pybreaker.CircuitBreaker:
-    """One breaker per agent and breaker settings, shared by every request of this process."""
-    key = (config.base_url, config.circuit_failures, config.circuit_reset)
-    with _breakers_lock:
-        breaker = _breakers.get(key)
-        if breaker is None:
-            breaker = pybreaker.CircuitBreaker(
-                fail_max=max(1, config.circuit_failures),
-                reset_timeout=config.circuit_reset,
-                throw_new_error_on_trip=False,
-                name=config.base_url,
-            )
-            _breakers[key] = breaker
-        return breaker
-
-
-def reset_breakers() -> None:
-    """Forget every breaker's state (tests)."""
-    with _breakers_lock:
-        _breakers.clear()
-
-
-def circuit_state(config: AgentConfig) -> dict[str, Any]:
-    breaker = breaker_for(config)
-    state = breaker.current_state
-    info: dict[str, Any] = {"state": state, "failures": breaker.fail_counter}
-    opened_at = getattr(breaker._state_storage, "opened_at", None)
-    if state == "open" and opened_at is not None:
-        elapsed = time.time() - opened_at.timestamp()
-        info["retry_in_seconds"] = round(max(0.0, config.circuit_reset - elapsed), 2)
-    return info
 
 
 class AgentClient:

@@ -17,6 +17,7 @@ from typing import Any
 from .citations import OfferCitation, money_text
 from .grounding import ground, mentioned_offers
 from .tools import ToolContext, ToolRun, execute
+from .trend_answer import trend_text
 from .workload_parser import ParsedWorkload, parse_workload_text
 
 CAPABILITIES = (
@@ -284,38 +285,9 @@ class LocalAssistant:
         return text
 
     def _trend(self, gpu: str) -> str:
-        run = self.tool("price_trend", {"gpu": gpu, "days": 30})
-        if not run.ok:
-            return f"I could not read the price history: {run.error}."
-        d = run.data
-        if d["direction"] == "unknown":
-            return (
-                f"I cannot tell: the catalogue has fewer than two recorded prices for every "
-                f"{gpu} offer in the last {d['days']} days ({d['offers_considered']} offers)."
-            )
-        verdict = {
-            "cheaper": f"Yes, the {gpu} is getting cheaper",
-            "more expensive": f"No, the {gpu} is getting more expensive",
-            "flat": f"The {gpu} price is flat",
-        }[d["direction"]]
-        by_id = {o.offer_id: o for o in run.offers}
-        lines = (
-            f"{e['gpu_model']} at {e['provider']} "
-            f"{money_text(Decimal(e['from_price_per_gpu_hour']))} → "
-            f"{money_text(Decimal(e['to_price_per_gpu_hour']))} per GPU-hour"
-            for e in d["examples"]
-            if e["offer_id"] in by_id
-        )
-        examples = list(dict.fromkeys(lines))[:3]
-        text = (
-            f"{verdict}: over the recorded history ({d['history_from'][:16]} to "
-            f"{d['history_to'][:16]} UTC) the median offer moved {d['median_change_pct']:+.2f} % "
-            f"per GPU-hour; {d['down']} offers went down, {d['up']} up, {d['unchanged']} "
-            f"unchanged, of {d['offers_considered']} {gpu} offers."
-        )
-        if examples:
-            text += " Largest drops: " + "; ".join(examples) + "."
-        return text
+        kpis = self.tool("gpu_kpis", {"gpu_model": gpu})
+        history = self.tool("price_trend", {"gpu": gpu, "days": 30})
+        return trend_text(gpu, kpis, history)
 
     def _fits(self, parsed: ParsedWorkload) -> str:
         vram = parsed.filters["vram_gb_min"]
@@ -368,15 +340,32 @@ TASK_NAMES = {
 }
 
 
+#: Tasks written with a direct object ("serving a 13B model", not "serving of").
+DIRECT_OBJECT_TASKS = frozenset({"llm_inference", "llm_training"})
+
+
 def _describe(workload: dict[str, Any]) -> str:
-    task = TASK_NAMES.get(str(workload.get("workload_type")), "the job")
-    size = workload.get("params_billion")
-    what = f"{task} of a {size:g}B model" if size else task
+    kind = str(workload.get("workload_type"))
+    task = TASK_NAMES.get(kind, "the job")
+    joiner = " " if kind in DIRECT_OBJECT_TASKS else " of "
+    size, model = workload.get("params_billion"), workload.get("model")
+    if model:
+        what = f"{task}{joiner}{model}"
+    elif size:
+        what = f"{task}{joiner}{_article(size)} {size:g}B model"
+    else:
+        what = task
     if workload.get("tokens"):
         what += f" on {workload['tokens']:,.0f} tokens"
     elif workload.get("requests"):
         what += f" for {workload['requests']:,.0f} requests"
     return what
+
+
+def _article(number: float) -> str:
+    """ "an 8B", "an 11B", "an 80B" (eight, eleven, eighteen, eighty), "a 7B"."""
+    digits = f"{number:g}"
+    return "an" if digits.startswith("8") or digits.split(".")[0] in ("11", "18") else "a"
 
 
 def _sentence(text: str) -> str:

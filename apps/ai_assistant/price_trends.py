@@ -88,7 +88,18 @@ class PriceTrend:
         return min(m.first_recorded_at for m in moving), max(m.last_recorded_at for m in moving)
 
     def examples(self) -> list[OfferMove]:
-        return sorted(self.moving, key=lambda m: m.change)[:MAX_EXAMPLES]
+        """The largest drops, one offer per distinct move (provider, GPU, from, to): a provider
+        listing the same machine in several sizes moves them all alike."""
+        distinct: dict[tuple[str, str, Decimal, Decimal], OfferMove] = {}
+        for move in sorted(self.moving, key=lambda m: (m.change, m.offer_id)):
+            key = (
+                move.provider,
+                move.gpu_model,
+                move.first_price_per_gpu_hour,
+                move.last_price_per_gpu_hour,
+            )
+            distinct.setdefault(key, move)
+        return list(distinct.values())[:MAX_EXAMPLES]
 
     def offer_ids(self) -> list[str]:
         return [m.offer_id for m in self.examples()]

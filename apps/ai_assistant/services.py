@@ -29,8 +29,10 @@ from apps.auth_app import ratelimit
 from apps.auth_app.models import Plan, User
 from apps.core.errors import Conflict, ValidationFailed
 
-from .agent_client import AgentClient, AgentConfig, circuit_state
+from . import agent_probe
+from .agent_client import AgentClient, AgentConfig
 from .agent_errors import AgentError
+from .circuit import circuit_state
 from .citations import OfferCitation
 from .errors import AssistantErrorCode
 from .local_assistant import answer_locally
@@ -299,22 +301,29 @@ class Health:
     circuit: dict[str, Any] | None
     tools: int
     max_tool_rounds: int
+    probed_at: datetime | None = None
+    probe_age_seconds: float | None = None
 
 
 def health(*, probe: bool = True) -> Health:
+    """Mode, tools and rounds; in remote mode the agent's model and host, the circuit's state
+    (read live) and the agent probe (reused for ``AI_HEALTH_PROBE_CACHE_SECONDS``, its time and
+    age reported; ``probe=False`` skips it)."""
     config = AgentConfig.from_settings()
     rounds = settings.AI_TOOL_ROUNDS
     if config is None:
         return Health(MODE_LOCAL, None, None, None, None, None, None, len(TOOLS), rounds)
-    reachable, latency, error = AgentClient(config).probe() if probe else (None, None, None)
+    found = agent_probe.probe(config) if probe else None
     return Health(
         MODE_REMOTE,
         config.model,
         config.host,
-        reachable,
-        None if latency is None else round(latency, 2),
-        error,
+        found.reachable if found else None,
+        found.latency_ms if found else None,
+        found.error if found else None,
         circuit_state(config),
         len(TOOLS),
         rounds,
+        found.probed_at if found else None,
+        found.age_seconds() if found else None,
     )

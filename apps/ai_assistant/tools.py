@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from apps.auth_app.models import User
 from apps.core.errors import DomainError, RateLimited
 
+from . import kpi_tool
 from . import tool_handlers as handlers
 from .citations import OfferCitation, cite
 
@@ -131,6 +132,16 @@ TOOLS: dict[str, Tool] = {
             "heads, KV-cache bytes per token, maximum context, native dtype, and the source.",
             handlers.LookupModelArgs,
             handlers.lookup_model,
+        ),
+        Tool(
+            "gpu_kpis",
+            "Market KPIs of a GPU model or family from the KPI engine: per-GPU-hour price "
+            "distribution of the listed offers (price anomalies left out), availability, spot "
+            "discount, cost per million tokens and per TFLOP-hour at the median, the trends "
+            "over 24 h, 7 d and 30 d (median then and now, change, the price index's change and "
+            "volatility where the index exists), the cheapest providers and offers.",
+            kpi_tool.GpuKpisArgs,
+            kpi_tool.gpu_kpis,
         ),
         Tool(
             "price_trend",

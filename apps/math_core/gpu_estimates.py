@@ -4,7 +4,7 @@ or why a rate is unknown (no published peak for the job's compute precision)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,14 +30,31 @@ class GpuModelEstimate:
 
     gpu_model: str
     vram_gb: int
-    min_gpus: int | None
+    min_gpus: int | None = field(metadata={"description": "Null: no number of these GPUs fits."})
     throughput: float | None
     duration_hours: float | None
     memory_bound: bool
-    single_stream_tokens_per_second: float | None = None
-    batched_tokens_per_second: float | None = None
-    prefill_tokens_per_second: float | None = None
-    throughput_note: str = ""
+    single_stream_tokens_per_second: float | None = field(
+        default=None,
+        metadata={"description": "Decode tokens/s of one sequence on minGpus GPUs (estimate)."},
+    )
+    batched_tokens_per_second: float | None = field(
+        default=None,
+        metadata={
+            "description": "Decode tokens/s of the workload's whole batch on minGpus GPUs "
+            "(estimate)."
+        },
+    )
+    prefill_tokens_per_second: float | None = field(
+        default=None,
+        metadata={"description": "Compute-bound prompt tokens/s on minGpus GPUs (estimate)."},
+    )
+    throughput_note: str = field(
+        default="",
+        metadata={
+            "description": "What the rates are, or why they are unknown (no published figure)."
+        },
+    )
 
 
 def _rate_note(plan: WorkloadPlan, gpu: str, known: bool, fits: bool) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.inputs import check_limit
 
 from .algorithms.architecture import (
     SLIDING_RULES,
@@ -39,11 +40,11 @@ from .algorithms.architecture import (
     kv_bytes_per_token,
     sliding_layers,
 )
+from .limits import MAX_LISTED_MODELS
 from .models import ModelArchitecture
 
 DATASET = Path(__file__).resolve().parent / "data" / "models.json"
 MAX_QUERY_LENGTH = 200
-MAX_RESULTS = 500
 MAX_SUGGESTIONS = 5
 
 _TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
@@ -131,8 +132,8 @@ def search_models(
     if kind is not None and kind not in {k.value for k in ModelKind}:
         allowed = ", ".join(k.value for k in ModelKind)
         raise ValidationFailed(f"kind must be one of {allowed}; got {kind!r}", field="kind")
-    if limit is not None and not 1 <= limit <= MAX_RESULTS:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
+    if limit is not None:
+        check_limit(limit, maximum=MAX_LISTED_MODELS)
     found = [
         row
         for row in _rows()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -188,3 +189,36 @@ def criteria_matrix(
         for c in choice.criteria
     ]
     return np.column_stack(columns) if columns else np.zeros((len(table), 0))
+
+
+class ExclusionReason(StrEnum):
+    """Why candidate offers were left out of a ranking: the keys of a result's ``excluded``."""
+
+    MISSING_DATA = "missing_data"
+    NO_BENCHMARK = "no_benchmark"
+    INSUFFICIENT_MEMORY = "insufficient_memory"
+    DEADLINE = "deadline"
+    BUDGET = "budget"
+
+
+def rankable(values: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Rows that can be ranked: usable, with a finite, non-negative value on every criterion."""
+    return usable & np.isfinite(values).all(axis=1) & (values >= 0).all(axis=1)
+
+
+@dataclass(frozen=True)
+class AppliedCriterion:
+    criterion: str
+    weight: float  # normalised
+    type: str  # benefit | cost
+
+
+def applied_criteria(
+    criteria: tuple[Any, ...], weights: tuple[float, ...], types: list[str]
+) -> list[AppliedCriterion]:
+    """The criteria a ranking used, with their weights normalised to sum to 1."""
+    total = sum(weights)
+    return [
+        AppliedCriterion(str(getattr(c, "value", c)), w / total, t)
+        for c, w, t in zip(criteria, weights, types, strict=True)
+    ]

@@ -4,29 +4,31 @@ offers selected by a filter (stored as a ``RecommendationRun``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from apps.core.errors import ValidationFailed
+from apps.core.inputs import check_limit
 from apps.providers.offer_filters import OfferFilters
 
 from .algorithms.gpu_spec import Precision
 from .algorithms.topsis import topsis
 from .candidates import candidate_filters, candidate_offers, offer_table
-from .errors import invalid_input_as_validation_error
+from .errors import RecommendationErrorCode, invalid_input_as_validation_error
+from .limits import MAX_RANKED_OFFERS
 from .models import RecommendationKind
-from .offer_criteria import choose_criteria, criteria_matrix
-from .runs import (
+from .offer_criteria import (
     AppliedCriterion,
-    OfferSummary,
+    ExclusionReason,
     applied_criteria,
-    check_limit,
-    offer_summary,
+    choose_criteria,
+    criteria_matrix,
     rankable,
-    store_run,
 )
+from .offer_summaries import OfferSummary, offer_summary
+from .run_store import store_run
 
 MAX_ALTERNATIVES = 10_000
 MAX_CRITERIA = 64
@@ -37,9 +39,9 @@ MAX_CRITERIA = 64
 
 @dataclass(frozen=True)
 class TopsisOutput:
-    scores: list[float]
-    ranking: list[int]
-    ranks: list[int]
+    scores: list[float] = field(metadata={"description": "Closeness per row, in input order."})
+    ranking: list[int] = field(metadata={"description": "Row indices, best first."})
+    ranks: list[int] = field(metadata={"description": "1-based rank per row; ties share a rank."})
 
 
 def topsis_calculator(
@@ -90,7 +92,7 @@ def topsis_offers(
     limit: int = 20,
 ) -> OfferRanking:
     """Rank the offers a filter selects on the chosen criteria (TOPSIS)."""
-    check_limit(limit)
+    check_limit(limit, maximum=MAX_RANKED_OFFERS, reason=RecommendationErrorCode.LIMIT_OUT_OF_RANGE)
     choice = choose_criteria(criteria, with_workload=False)
     with invalid_input_as_validation_error():
         chosen_precision = Precision.parse(precision)
@@ -114,7 +116,7 @@ def topsis_offers(
             )
     elif normalization not in ("vector", "minmax"):
         raise ValidationFailed("normalization must be 'vector' or 'minmax'", field="normalization")
-    excluded = {"missing_data": int(len(table) - keep.size)}
+    excluded: dict[str, int] = {ExclusionReason.MISSING_DATA: int(len(table) - keep.size)}
     criteria_out = applied_criteria(choice.criteria, choice.weights, choice.types)
     run = store_run(
         kind=RecommendationKind.TOPSIS_OFFERS,

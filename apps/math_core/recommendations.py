@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.inputs import check_limit
 from apps.providers.offer_filters import OfferFilters
 
 from .algorithms.amounts import finite, money
@@ -22,21 +23,22 @@ from .algorithms.topsis import topsis
 from .algorithms.workload_costing import Estimates
 from .algorithms.workload_mapper import Workload, WorkloadPlan, plan_workload
 from .candidates import OfferTable, candidate_filters, candidate_offers, offer_table
-from .errors import invalid_input_as_validation_error
+from .errors import RecommendationErrorCode, invalid_input_as_validation_error
 from .explanations import Explanation, explain
 from .interactions import collaborative_signal, record_interaction
+from .limits import MAX_RANKED_OFFERS
 from .models import RecommendationKind
-from .offer_criteria import choose_criteria, criteria_matrix
-from .rankings import OfferRanking, TopsisOutput, topsis_calculator, topsis_offers
-from .runs import (
+from .offer_criteria import (
     AppliedCriterion,
-    OfferSummary,
+    ExclusionReason,
     applied_criteria,
-    check_limit,
-    offer_summary,
+    choose_criteria,
+    criteria_matrix,
     rankable,
-    store_run,
 )
+from .offer_summaries import OfferSummary, offer_summary
+from .rankings import OfferRanking, TopsisOutput, topsis_calculator, topsis_offers
+from .run_store import store_run
 from .workloads import assess_offers, no_feasible_reason, workload_as_dict
 
 __all__ = [
@@ -115,9 +117,14 @@ class EnsembleResult:
     collaborative_source: str
     criteria: list[AppliedCriterion] = field(default_factory=list)
     truncated: bool = False
-    #: The catalogue model row the workload was sized with, and the plan's assumptions.
-    model: str | None = None
-    assumptions: list[str] = field(default_factory=list)
+    model: str | None = field(
+        default=None,
+        metadata={"description": "The catalogue model row the workload was sized with."},
+    )
+    assumptions: list[str] = field(
+        default_factory=list,
+        metadata={"description": "Every assumption and default of the workload plan."},
+    )
 
 
 def requirement_profile(
@@ -160,7 +167,7 @@ def ensemble_recommend(
     """Rank candidate offers by a weighted blend of TOPSIS, collaborative filtering and
     content-based fit. With a workload only offers that can run it (memory, deadline, budget)
     are ranked, and an impossible workload is answered with the reason, not an error."""
-    check_limit(limit)
+    check_limit(limit, maximum=MAX_RANKED_OFFERS, reason=RecommendationErrorCode.LIMIT_OUT_OF_RANGE)
     prefs = preferences or Preferences()
     requested = dict(weights or {})
     with invalid_input_as_validation_error():
@@ -172,15 +179,15 @@ def ensemble_recommend(
     f = candidate_filters(offer_filter)
     table = offer_table(candidate_offers(f))
     usable = table.has_benchmark.copy()
-    excluded = {"no_benchmark": int((~usable).sum())}
+    excluded: dict[str, int] = {ExclusionReason.NO_BENCHMARK: int((~usable).sum())}
     estimates = None
     reason = None
     if plan is not None:
         assessment = assess_offers(plan, table)
         estimates = assessment.estimates
-        excluded["insufficient_memory"] = int(assessment.insufficient_memory.sum())
-        excluded["deadline"] = int(assessment.misses_deadline.sum())
-        excluded["budget"] = int(assessment.over_budget.sum())
+        excluded[ExclusionReason.INSUFFICIENT_MEMORY] = int(assessment.insufficient_memory.sum())
+        excluded[ExclusionReason.DEADLINE] = int(assessment.misses_deadline.sum())
+        excluded[ExclusionReason.BUDGET] = int(assessment.over_budget.sum())
         usable &= estimates.feasible
         if not usable.any():
             reason = no_feasible_reason(plan, table, assessment)

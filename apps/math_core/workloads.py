@@ -3,13 +3,14 @@ it costs on every candidate offer, feasible offers first, with a clear answer wh
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from apps.core.errors import ValidationFailed
+from apps.core.inputs import check_limit
 from apps.providers.offer_filters import OfferFilters
 
 from .algorithms.amounts import finite, money
@@ -26,9 +27,12 @@ from .algorithms.workload_mapper import (
 from .candidates import OfferTable, candidate_offers, offer_table
 from .errors import invalid_input_as_validation_error
 from .gpu_estimates import GpuModelEstimate, gpu_model_estimates
+
+# MAX_RESULTS: the name apps.ai_assistant.tool_handlers (issue 15's) still reads.
+from .limits import MAX_ESTIMATED_OFFERS
+from .limits import MAX_ESTIMATED_OFFERS as MAX_RESULTS  # noqa: F401
 from .model_catalogue import architecture, find_model
 
-MAX_RESULTS = 200
 DEFAULT_RESULTS = 20
 
 REASON_NO_BENCHMARK = "no_benchmark"
@@ -255,7 +259,12 @@ class OfferEstimate:
     region: str
     is_spot: bool
     feasible: bool
-    reasons: list[str]
+    reasons: list[str] = field(
+        metadata={
+            "description": "no_benchmark, insufficient_memory, unknown_throughput, deadline, "
+            "budget."
+        }
+    )
     min_gpus: int | None
     replicas: int
     throughput: float | None
@@ -295,13 +304,25 @@ class MemorySummary:
     optimizer_states_gb: float
     per_gpu_working_gb: float
     total_gb: float
-    kv_bytes_per_token: float = 0.0
-    usable_vram_fraction: float = 0.9
+    kv_bytes_per_token: float = field(
+        default=0.0,
+        metadata={
+            "description": "KV bytes one token adds with every layer holding it (0: no KV cache)."
+        },
+    )
+    usable_vram_fraction: float = field(
+        default=0.9,
+        metadata={
+            "description": "Share of each GPU's memory the job may plan on (serving reservation)."
+        },
+    )
 
 
 @dataclass(frozen=True)
 class WorkloadEstimate:
     workload: dict[str, Any]
+    feasible: bool
+    reason: str | None = field(metadata={"description": "Why no offer can run it, when none can."})
     memory: MemorySummary
     total_flops: float
     units: float
@@ -311,12 +332,14 @@ class WorkloadEstimate:
     offers: list[OfferEstimate]
     candidate_count: int
     feasible_count: int
-    feasible: bool
-    reason: str | None
     truncated: bool
     #: The catalogue row the estimate used (None: sized from params_billion alone).
-    model: str | None = None
-    model_source: str | None = None
+    model: str | None = field(
+        default=None, metadata={"description": "The catalogue model row the estimate used."}
+    )
+    model_source: str | None = field(
+        default=None, metadata={"description": "The published config that row cites."}
+    )
 
 
 def memory_summary(plan: WorkloadPlan) -> MemorySummary:
@@ -346,8 +369,7 @@ def offer_order(assessment: OfferAssessment) -> np.ndarray:
 def estimate_workload(
     *, workload: Workload, offer_filter: OfferFilters | None = None, limit: int = DEFAULT_RESULTS
 ) -> WorkloadEstimate:
-    if not 1 <= limit <= MAX_RESULTS:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
+    check_limit(limit, maximum=MAX_ESTIMATED_OFFERS)
     with invalid_input_as_validation_error():
         plan = plan_workload(workload)
     table = offer_table(candidate_offers(offer_filter))

@@ -75,28 +75,50 @@ RANGE_PAIRS = (
 
 @dataclass(frozen=True)
 class OfferFilters:
-    gpu_model: list[str] | None = None
-    gpu_family: list[str] | None = None
-    gpu_type: str | None = None
+    """Every filter the catalogue knows, once (each field's ``description`` metadata is its
+    documentation on both facades): the facades' filter fields are generated from
+    this field list (``schema/providers.py``, ``gpubroker/api/v2/providers.py``)."""
+
+    gpu_model: list[str] | None = field(
+        default=None,
+        metadata={
+            "description": "GPU models, any spelling the normaliser knows. A family name "
+            "(H100, A100, RTX 4090) matches every variant of the family; a variant (H100 PCIe, "
+            "A100 40GB) only itself."
+        },
+    )
+    gpu_family: list[str] | None = field(
+        default=None,
+        metadata={"description": "GPU family names (see gpuFamilies); any variant matches."},
+    )
+    gpu_type: str | None = field(default=None, metadata={"description": "Substring search."})
     vendor: str | None = None
-    vram_gb_min: int | None = None
+    vram_gb_min: int | None = field(default=None, metadata={"description": "Per GPU."})
     vram_gb_max: int | None = None
-    total_vram_gb_min: int | None = None
+    total_vram_gb_min: int | None = field(default=None, metadata={"description": "All GPUs."})
     total_vram_gb_max: int | None = None
     gpu_count_min: int | None = None
     gpu_count_max: int | None = None
     provider_name: list[str] | None = None
     region: list[str] | None = None
-    country: list[str] | None = None
-    macro_region: list[str] | None = None
-    price_min: Decimal | None = None
+    country: list[str] | None = field(default=None, metadata={"description": "ISO alpha-2."})
+    macro_region: list[str] | None = field(
+        default=None,
+        metadata={
+            "description": "north-america, south-america, europe, middle-east, africa, "
+            "asia-pacific, oceania."
+        },
+    )
+    price_min: Decimal | None = field(default=None, metadata={"description": "USD/hour, offer."})
     price_max: Decimal | None = None
     price_per_gpu_hour_min: Decimal | None = None
     price_per_gpu_hour_max: Decimal | None = None
     availability: list[str] | None = None
-    is_spot: bool | None = None
+    is_spot: bool | None = field(default=None, metadata={"description": "Null: both kinds."})
     datacenter_only: bool = False
-    compliance_tags: list[str] | None = field(default=None)
+    compliance_tags: list[str] | None = field(
+        default=None, metadata={"description": "Offer must carry all."}
+    )
     reliability_min: float | None = None
     cpu_cores_min: int | None = None
     ram_gb_min: int | None = None

@@ -48,6 +48,10 @@ from .offer_metrics import (
 )
 from .offer_pages import PageRequest, encode_cursor
 
+#: Shapes the row query. The rows it yields are opaque here: ``search_offers`` reads only their
+#: ``pk`` and hands them to the caller unchanged — model instances (REST, the GraphQL optimizer)
+#: or ``values_list(..., named=True)`` rows with a ``pk`` column (GraphQL row plans,
+#: ``schema/fast_rows.py``).
 Loader = Callable[[QuerySet[GPUOffer]], QuerySet[GPUOffer]]
 MAX_HISTORY_ROWS = 100
 DEFAULT_HISTORY_ROWS = 20
@@ -230,7 +234,8 @@ def search_offers(
     page: PageRequest,
     load: Loader = rest_shape,
 ) -> OfferPage:
-    """One page of the offers matching ``filters`` in ``ordering``, with the total count."""
+    """One page of the offers matching ``filters`` in ``ordering``, with the total count (the
+    page's rows are whatever ``load`` makes of the query; only their ``pk`` is read)."""
     filters = filters.validated()
     search = {"filters": filters.cache_parts(), "order": ordering.cache_parts()}
     search["page"] = page.cache_parts()

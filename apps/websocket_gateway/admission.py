@@ -1,7 +1,9 @@
 """Admission of one GraphQL operation sent over the WebSocket (``subscribe``), before it runs:
-the same request rate limit as HTTP (``apps/auth_app/ratelimit.py``), the trusted-documents mode
-and the per-operation cost cap (``schema/cost.py``; subscriptions are costed here, queries and
-mutations again — and charged to the budget — by the schema's ``CostExtension``).
+the same request rate limit as HTTP (``apps/auth_app/ratelimit.py``), then the operation checks
+the project wiring hands in (``gpubroker/asgi.py`` builds them in ``schema/live_admission.py``:
+the trusted-documents mode and the per-operation cost cap, which need the schema — apps never
+import it). Subscriptions are costed here, queries and mutations again — and charged to the
+budget — by the schema's ``CostExtension``.
 
 Returns the GraphQL error (formatted) to send back as the operation's ``error`` message, or None.
 Sync (storage and settings I/O): the consumer calls it through ``sync_to_async``.
@@ -9,17 +11,42 @@ Sync (storage and settings I/O): the consumer calls it through ``sync_to_async``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from graphql.language import DocumentNode
 
 from apps.auth_app import ratelimit
 from apps.core.errors import RateLimited
 from gpubroker.observability import current_trace_id
-from schema import trusted_documents
-from schema.cost import LIMIT_EXCEEDED, operation_cost
-from schema.permissions import WS_USER_SCOPE_KEY
+
+#: Where the consumer keeps the connection's authenticated user (``schema.permissions`` reads the
+#: same key as ``WS_USER_SCOPE_KEY``; a test checks they agree).
+USER_SCOPE_KEY = "gpubroker_user"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an operation may not run: a message, the error code, extra extensions."""
+
+    message: str
+    code: str
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One ``subscribe`` payload, parsed."""
+
+    document: DocumentNode
+    query: str
+    operation_name: str | None
+    variables: Mapping[str, Any] | None
+
+
+#: A check of one operation (sync; may do I/O): a :class:`Refusal`, or None to let it run.
+OperationCheck = Callable[[Operation], Refusal | None]
 
 
 def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -43,9 +70,9 @@ def admit(
     document: DocumentNode,
     query: str,
     payload: dict[str, Any],
-    graphql_schema: Any,
+    checks: Sequence[OperationCheck] = (),
 ) -> dict[str, Any] | None:
-    user = scope.get(WS_USER_SCOPE_KEY)
+    user = scope.get(USER_SCOPE_KEY)
     client = scope.get("client")
     ip = str(client[0]) if client else "unknown"
     try:
@@ -53,21 +80,15 @@ def admit(
     except RateLimited as limited:
         return _error(limited.message, limited.code, retryAfter=limited.retry_after)
     name = payload.get("operationName")
-    if not trusted_documents.check_document(query, name if isinstance(name, str) else None):
-        return _error("Only trusted documents are accepted.", "TRUSTED_DOCUMENT_REQUIRED")
-    maximum = settings.GRAPHQL_COST_MAX_PER_OPERATION
-    requested = operation_cost(
-        graphql_schema,
-        document,
-        name if isinstance(name, str) else None,
-        payload.get("variables"),
-        maximum,
+    variables = payload.get("variables")
+    operation = Operation(
+        document=document,
+        query=query,
+        operation_name=name if isinstance(name, str) else None,
+        variables=variables if isinstance(variables, Mapping) else None,
     )
-    if requested > maximum:
-        return _error(
-            f"The operation costs {requested} points; at most {maximum} are allowed.",
-            LIMIT_EXCEEDED,
-            requested=requested,
-            maximum=maximum,
-        )
+    for check in checks:
+        refusal = check(operation)
+        if refusal is not None:
+            return _error(refusal.message, refusal.code, **refusal.extensions)
     return None

@@ -21,6 +21,7 @@ from django.conf import settings
 from apps.core.errors import PermissionDenied, Unauthenticated
 from gpubroker import metrics
 
+from .admission import USER_SCOPE_KEY
 from .presence import registry
 
 logger = logging.getLogger("gpubroker.live")
@@ -87,6 +88,14 @@ def identify(token: str | None, client_ip: str | None) -> ConnectionIdentity:
     return ConnectionIdentity(user, f"user:{user.pk}", PLAN_LIMITS[Plan.FREE][1])
 
 
+#: A channel-layer alias that is not configured: Channels then gives the consumer no channel of
+#: its own (``channel_layer`` is None). Price events reach consumers through the process's hub
+#: (``hub.py``), never through a per-connection channel; with one, every consumer also awaited
+#: ``channel_layer.receive`` and an unreachable Redis crashed every open connection (closed
+#: without a close frame) instead of letting the hub tell subscribers and recover.
+NO_CONSUMER_CHANNEL = "gpubroker.no-consumer-channel"
+
+
 class LiveConnection:
     """Mixin for both WebSocket consumers: admission, the slot's keep-alive, release.
 
@@ -94,6 +103,7 @@ class LiveConnection:
     between a task refreshes the connection's slot (every ``WS_PRESENCE_TTL_SECONDS / 3``)."""
 
     scope: dict[str, Any]
+    channel_layer_alias = NO_CONSUMER_CHANNEL
 
     connection_id: str = ""
     identity: ConnectionIdentity | None = None
@@ -114,7 +124,7 @@ class LiveConnection:
             )
         self.identity = identity
         metrics.WEBSOCKET_CONNECTIONS.labels(metrics.endpoint_label(self.scope.get("path"))).inc()
-        self.scope["gpubroker_user"] = identity.user
+        self.scope[USER_SCOPE_KEY] = identity.user
         self._keepalive_task = asyncio.create_task(self._keep_alive())
         return identity
 

@@ -19,6 +19,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 #: The channel-layer message type of a batch of price changes.
 PRICE_BATCH_TYPE = "price.batch"
+#: A process-local message from the hub to its subscribers: price events cannot be delivered
+#: (``status: "degraded"``) or flow again (``status: "recovered"``).
+LIVE_STATUS_TYPE = "live.status"
 
 
 def gpu_model_group(gpu_model: str) -> str:

@@ -7,6 +7,13 @@ a group send then costs one Redis entry and one read per *process*, not per subs
 membership in Redis is one entry per process (refreshed against ``group_expiry``).
 
 The hub belongs to the event loop that created it (daphne has one; each test has its own).
+
+**Degradation.** When the channel layer (Redis) cannot be read, or a group cannot be joined, no
+price event can reach this process: the hub puts one ``live.status`` message with
+``status: "degraded"`` into every local subscriber's queue (and into the queue of any subscriber
+that joins while it lasts), keeps retrying every second, and once it has joined its groups again
+sends ``status: "recovered"``. The endpoints turn these into client messages (README, "Live
+prices when Redis is down"). Changes published while the hub was cut off are not replayed.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.layers import get_channel_layer
 
-from .groups import PRICE_BATCH_TYPE
+from .groups import LIVE_STATUS_TYPE, PRICE_BATCH_TYPE
 
 logger = logging.getLogger("gpubroker.live")
 
@@ -38,6 +46,8 @@ class PriceHub:
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
+        #: When the channel layer was lost (epoch seconds); None while events flow.
+        self.degraded_since: float | None = None
 
     def subscriber_count(self, group: str) -> int:
         return len(self.queues.get(group, ()))
@@ -53,8 +63,16 @@ class PriceHub:
                 self.channel = await self.layer.new_channel()
             first = group not in self.queues
             self.queues.setdefault(group, set()).add(queue)
-            if first:
-                await self.layer.group_add(group, self.channel)
+            if self.degraded_since is not None:
+                # Cut off already: this subscriber learns it at once; the reader rejoins every
+                # group in self.queues (this one included) when the layer is back.
+                queue.put_nowait(self._status_message("degraded"))
+            elif first:
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except Exception:
+                    logger.exception("live price hub could not join %s", group)
+                    self._degrade()
             self._start_tasks()
         try:
             yield queue
@@ -74,24 +92,50 @@ class PriceHub:
         if self._refresher is None or self._refresher.done():
             self._refresher = asyncio.create_task(self._refresh_groups())
 
+    def _status_message(self, status: str) -> dict[str, Any]:
+        return {
+            "type": LIVE_STATUS_TYPE,
+            "status": status,
+            "since": self.degraded_since if status == "degraded" else None,
+            "at": time.time(),
+        }
+
+    def _broadcast(self, message: dict[str, Any]) -> None:
+        for members in list(self.queues.values()):
+            for queue in list(members):
+                queue.put_nowait(message)
+
+    def _degrade(self) -> None:
+        """Lost the channel layer: tell every local subscriber, once per outage."""
+        if self.degraded_since is None:
+            self.degraded_since = time.time()
+            self._broadcast(self._status_message("degraded"))
+
+    def _recover(self) -> None:
+        if self.degraded_since is not None:
+            logger.warning(
+                "live price hub reconnected to the channel layer",
+                extra={"outage_seconds": round(time.time() - self.degraded_since, 3)},
+            )
+            self._broadcast(self._status_message("recovered"))
+            self.degraded_since = None
+
     async def _read(self) -> None:
         assert self.channel is not None
-        lost = False
         while True:
             try:
-                if lost:
+                if self.degraded_since is not None:
                     # A channel layer that failed may have come back empty (a restarted Redis
                     # keeps no group memberships): join the groups again before reading.
                     await self._rejoin_groups()
-                    lost = False
-                    logger.warning("live price hub reconnected to the channel layer")
+                    self._recover()
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if not lost:
+                if self.degraded_since is None:
                     logger.exception("live price hub could not read from the channel layer")
-                lost = True
+                self._degrade()
                 await asyncio.sleep(_RETRY_SECONDS)
                 continue
             if message.get("type") != PRICE_BATCH_TYPE:

@@ -77,8 +77,16 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-            "timeout": 10,
+            # A request waiting for a connection holds its process's request thread: while the
+            # database is down, answer 503 after this long instead of queueing everything behind.
+            "timeout": env_float("DB_POOL_TIMEOUT", 3),
+            # After a database restart: give up a reconnection attempt after this long so the
+            # next request starts a fresh one (psycopg's doubling backoff would otherwise wait up
+            # to the outage's length again) ...
+            "reconnect_timeout": env_float("DB_POOL_RECONNECT_TIMEOUT", 3),
         }
+        # ... and hand out only pooled connections that answer (psycopg's check_connection).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -357,6 +365,10 @@ AI_AGENT_MAX_RETRY_AFTER_SECONDS = env_float("AI_AGENT_MAX_RETRY_AFTER_SECONDS",
 AI_TOOL_ROUNDS = env_int("AI_TOOL_ROUNDS", 5)  # agent <-> tools round trips per chat message
 AI_CIRCUIT_FAILURES = env_int("AI_CIRCUIT_FAILURES", 3)  # consecutive failures that open it
 AI_CIRCUIT_RESET_SECONDS = env_float("AI_CIRCUIT_RESET_SECONDS", 30.0)  # open -> half-open
+#: Keep the circuit's state in Redis (shared by every process) when REDIS_URL is set.
+AI_CIRCUIT_SHARED = env_bool("AI_CIRCUIT_SHARED", True)
+#: Seconds one /ai/health agent probe is reused (0: probe on every call).
+AI_HEALTH_PROBE_CACHE_SECONDS = env_float("AI_HEALTH_PROBE_CACHE_SECONDS", 10.0)
 AI_TOOL_MAX_RESULTS = env_int("AI_TOOL_MAX_RESULTS", 10)  # offers one tool call may return
 AI_TOOL_MAX_CALLS = env_int("AI_TOOL_MAX_CALLS", 8)  # tool calls executed per chat message
 AI_MAX_CITED_OFFERS = env_int("AI_MAX_CITED_OFFERS", 10)  # offers one answer lists

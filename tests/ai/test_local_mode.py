@@ -4,27 +4,26 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from apps.math_core import workloads
 from apps.providers.models import GPUOffer
-from apps.providers.offer_filters import OfferFilters
+
+from .grounding_checks import MONEY, _shown, assert_grounded, catalogue_figures
 
 pytestmark = pytest.mark.django_db
 
 QUESTIONS = {
-    "cheapest H100 right now": "search_offers",
-    "compare L40S and A100 80GB for serving a 13B model": "compare_gpus",
-    "what would fine-tuning Llama 3 8B with LoRA on 50M tokens cost": "estimate_workload",
-    "is the H100 getting cheaper": "price_trend",
-    "what fits on 24 GB": "fits_in_vram",
-    "recommend offers for serving Llama 3 70B in 4-bit for 2M tokens a day": "recommend_offers",
-    "cheapest offer for Llama 3 70B": "estimate_workload",
+    "cheapest H100 right now": ["search_offers"],
+    "compare L40S and A100 80GB for serving a 13B model": ["compare_gpus"],
+    "what would fine-tuning Llama 3 8B with LoRA on 50M tokens cost": ["estimate_workload"],
+    "is the H100 getting cheaper": ["gpu_kpis", "price_trend"],
+    "what fits on 24 GB": ["fits_in_vram"],
+    "recommend offers for serving Llama 3 70B in 4-bit for 2M tokens a day": ["recommend_offers"],
+    "cheapest offer for Llama 3 70B": ["estimate_workload"],
 }
-MONEY = re.compile(r"\$(\d+(?:\.\d+)?)")
 
 
 def chat(client, auth_header, message: str) -> dict[str, Any]:
@@ -35,57 +34,11 @@ def chat(client, auth_header, message: str) -> dict[str, Any]:
     return response.json()
 
 
-def _shown(value: Decimal, figure: str) -> bool:
-    decimals = len(figure.split(".")[1]) if "." in figure else 0
-    step = Decimal(1).scaleb(-decimals)
-    return value.quantize(step, rounding=ROUND_HALF_UP) == Decimal(figure)
-
-
-def catalogue_figures(answer: dict[str, Any]) -> set[Decimal]:
-    """Every money amount the answer may state, recomputed here from the database and the
-    services (independently of the assistant's own grounding code): the cited offers' prices
-    as stored, the total costs the estimate service gives for the recorded tool arguments,
-    and the price-history rows of the GPU for trends."""
-    from apps.providers.models import PriceHistory
-
-    allowed: set[Decimal] = set()
-    for offer in answer["offers"]:
-        row = GPUOffer.objects.get(pk=offer["offer_id"])
-        assert Decimal(offer["price_per_hour"]) == row.price_per_hour
-        allowed.update((row.price_per_hour, row.price_per_gpu_hour))
-    for call in answer["tool_calls"]:
-        assert call["ok"], call
-        args = call["arguments"]
-        if call["name"] in ("estimate_workload", "compare_gpus", "recommend_offers"):
-            workload = args.get("workload")
-            if workload is None:
-                continue
-            names = args.get("gpu_models")
-            filters = OfferFilters(
-                **(args.get("filter") or {}), availability=["available", "limited"]
-            )
-            if names:
-                filters = OfferFilters(
-                    gpu_model=names or None, availability=["available", "limited"]
-                )
-            estimate = workloads.estimate_workload(
-                workload=workloads.build_workload(**workload),
-                offer_filter=filters,
-                limit=workloads.MAX_RESULTS,
-            )
-            allowed.update(o.total_cost for o in estimate.offers if o.total_cost is not None)
-        if call["name"] == "price_trend":
-            history = PriceHistory.objects.filter(offer__gpu_type__startswith=args["gpu"])
-            for change in history.select_related("offer"):
-                allowed.add(change.price_per_hour / change.offer.gpu_count)
-    return allowed
-
-
 def test_done_when_questions_are_answered_from_the_catalogue(client, auth_header, demo_catalogue):
-    for question, tool in QUESTIONS.items():
+    for question, tools in QUESTIONS.items():
         answer = chat(client, auth_header, question)
         assert answer["mode"] == "local", question
-        assert [c["name"] for c in answer["tool_calls"]] == [tool], question
+        assert [c["name"] for c in answer["tool_calls"]] == tools, question
         assert answer["offers"], (question, answer["text"])
         allowed = catalogue_figures(answer)
         figures = MONEY.findall(answer["text"])
@@ -144,3 +97,44 @@ def test_what_fits_lists_catalogue_models_by_their_architecture(
     [call] = answer["tool_calls"]
     assert call["name"] == "fits_in_vram"
     assert "Llama 3 70B" not in answer["text"]  # 140 GB of weights at fp16
+
+
+def test_trend_answer_uses_the_kpi_engine(client, auth_header, h100_history):
+    from apps.kpi import services as kpi
+
+    answer = chat(client, auth_header, "is the H100 getting cheaper")
+    text = answer["text"]
+    assert [c["name"] for c in answer["tool_calls"]] == ["gpu_kpis", "price_trend"]
+    assert text.startswith("Yes, the H100 is getting cheaper (over 30 days, per the KPI engine)")
+    metrics = kpi.gpu_metrics("H100")
+    by_window = {t.window: t for t in metrics.trends}
+    for window, name in (("24h", "24 h"), ("7d", "7 days"), ("30d", "30 days")):
+        trend = by_window[window]
+        assert trend.change_percent is not None and trend.change_percent < 0, trend
+        assert f"over {name}: median" in text
+        assert f"({trend.change_percent:+.2f} %)" in text
+    assert by_window["30d"].index_change_percent is not None
+    assert f"price index {by_window['30d'].index_change_percent:+.2f} %" in text
+    assert "daily price index has" in text
+    cheapest = min(
+        o.price_per_gpu_hour for o in h100_history if o.availability_status != "unavailable"
+    )
+    assert Decimal(answer["offers"][0]["price_per_gpu_hour"]) == cheapest
+    assert_grounded(answer)
+
+
+def test_trend_answer_without_kpi_history_says_so(client, auth_header, demo_catalogue):
+    answer = chat(client, auth_header, "is the H100 getting cheaper")
+    assert "not enough history yet for 24 h, 7 days, 30 days" in answer["text"]
+    assert "(the KPI windows need more history)" in answer["text"]
+
+
+def test_answers_name_the_job_as_asked(client, auth_header, demo_catalogue):
+    lora = chat(
+        client, auth_header, "what would fine-tuning Llama 3 8B with LoRA on 50M tokens cost"
+    )
+    assert lora["text"].startswith("LoRA fine-tuning of Llama 3 8B on 50,000,000 tokens needs")
+    compare = chat(client, auth_header, "compare L40S and A100 80GB for serving a 13B model")
+    assert compare["text"].startswith("For serving a 13B model on 1,000,000 tokens: ")
+    eight = chat(client, auth_header, "cheapest offer for an 8b model at 4-bit")
+    assert "an 8B model" in eight["text"], eight["text"]

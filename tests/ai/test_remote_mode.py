@@ -12,6 +12,7 @@ import pytest
 from apps.ai_assistant.tools import definitions
 from apps.providers.models import GPUOffer
 
+from .grounding_checks import assert_grounded
 from .stub_agent import Call, StubAgent, _json
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +244,8 @@ def test_length_and_content_filter_finish_reasons(client, auth_header, demo_cata
 
 
 def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, settings):
-    from apps.ai_assistant.agent_client import AgentConfig, breaker_for
+    from apps.ai_assistant.agent_client import AgentConfig
+    from apps.ai_assistant.circuit import breaker_for
 
     settings.AI_CIRCUIT_FAILURES = 2
     settings.AI_CIRCUIT_RESET_SECONDS = 30.0
@@ -269,6 +271,62 @@ def test_circuit_opens_and_closes(client, auth_header, demo_catalogue, agent, se
     assert client.get("/api/v2/ai/health").json()["circuit"]["state"] == "closed"
 
 
+def _another_process() -> None:
+    """What a second server process has: no breaker object of its own yet (the shared state, if
+    any, is where it was)."""
+    from apps.ai_assistant import circuit
+
+    circuit._breakers.clear()
+
+
+def _open_the_circuit(client, auth_header, agent, settings) -> None:
+    settings.AI_CIRCUIT_FAILURES = 2
+    settings.AI_AGENT_RETRIES = 0
+    agent.reset(behaviour=failing(503))
+    for _ in range(2):
+        assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "HTTP 503")
+    assert len(agent.chat_requests) == 2
+
+
+def test_circuit_state_is_shared_through_redis(
+    client, auth_header, demo_catalogue, agent, settings
+):
+    """With REDIS_URL another process finds the circuit open and does not call the dead agent."""
+    from tests.conftest import services_required
+
+    if not settings.REDIS_URL:
+        if services_required():
+            pytest.fail("REQUIRE_SERVICES=1 needs REDIS_URL (the circuit is shared in Redis)")
+        pytest.skip("the circuit is shared through Redis: set REDIS_URL")
+    _open_the_circuit(client, auth_header, agent, settings)
+    _another_process()
+    health = client.get("/api/v2/ai/health").json()["circuit"]
+    assert health["shared"] is True and health["state"] == "open" and health["failures"] >= 2
+    assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "circuit is open")
+    assert len(agent.chat_requests) == 2  # the other process did not call the agent
+
+    agent.reset()  # the agent recovers; one process's trial call closes it for every process
+    from apps.ai_assistant.agent_client import AgentConfig
+    from apps.ai_assistant.circuit import breaker_for
+
+    config = AgentConfig.from_settings()
+    assert config is not None
+    breaker_for(config).half_open()
+    assert chat(client, auth_header, "cheapest H100 right now")["mode"] == "remote"
+    _another_process()
+    assert client.get("/api/v2/ai/health").json()["circuit"]["state"] == "closed"
+
+
+def test_circuit_per_process_when_not_shared(client, auth_header, demo_catalogue, agent, settings):
+    settings.AI_CIRCUIT_SHARED = False
+    _open_the_circuit(client, auth_header, agent, settings)
+    _another_process()
+    health = client.get("/api/v2/ai/health").json()["circuit"]
+    assert health == {"state": "closed", "failures": 0, "shared": False}
+    assert_fallback(chat(client, auth_header, "cheapest H100 right now"), "HTTP 503")
+    assert len(agent.chat_requests) == 3  # this process had to find out for itself
+
+
 def test_unreachable_agent_falls_back(client, auth_header, demo_catalogue, settings):
     from tests.realtime.live_servers import free_port
 
@@ -289,6 +347,28 @@ def test_health_reports_the_agent(client, agent):
     assert health["reachable"] is True and health["latency_ms"] >= 0
     assert health["circuit"]["state"] == "closed"
     assert "sk-test-key" not in json.dumps(health)
+
+
+def test_health_reuses_its_probe_for_the_configured_time(client, agent, settings):
+    settings.AI_HEALTH_PROBE_CACHE_SECONDS = 3600.0
+    probes = lambda: [r for r in agent.requests if r["path"].endswith("/models")]  # noqa: E731
+    first = client.get("/api/v2/ai/health").json()
+    second = client.get("/api/v2/ai/health").json()
+    graphql = client.post(
+        "/graphql/",
+        {"query": "{ aiHealth { reachable probedAt probeAgeSeconds } }"},
+        content_type="application/json",
+    ).json()["data"]["aiHealth"]
+    assert len(probes()) == 1  # one probe served all three
+    assert first["probed_at"] == second["probed_at"] and first["reachable"] is True
+    assert 0 <= first["probe_age_seconds"] <= second["probe_age_seconds"]
+    assert graphql["reachable"] is True and graphql["probeAgeSeconds"] >= 0
+    assert graphql["probedAt"].replace("+00:00", "Z")[:19] == first["probed_at"][:19]
+
+    settings.AI_HEALTH_PROBE_CACHE_SECONDS = 0
+    client.get("/api/v2/ai/health")
+    client.get("/api/v2/ai/health")
+    assert len(probes()) == 3  # 0: probed on every call
 
 
 def test_history_is_sent_to_the_agent(client, auth_header, demo_catalogue, agent):
@@ -316,3 +396,57 @@ def test_tool_call_budget_per_message(client, auth_header, demo_catalogue, agent
     tool_messages = [m for m in agent.chat_requests[1]["json"]["messages"] if m["role"] == "tool"]
     assert [m["tool_call_id"] for m in tool_messages] == ["c0", "c1", "c2", "c3", "c4"]
     assert "budget of 3 used up" in tool_messages[-1]["content"]
+
+
+def test_gpu_kpis_round_trip_is_grounded(client, auth_header, h100_history, agent):
+    """The agent asks the KPI engine, quotes its figures and the cheapest offer it cites, and
+    adds a forecast of its own: the engine's figures stay, the invented one is removed."""
+
+    def analyst(stub: StubAgent, body: dict[str, Any]):
+        messages = body["messages"]
+        if messages[-1]["role"] != "tool":
+            return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "H100", "tier": None})])
+        kpis = json.loads(messages[-1]["content"])
+        month = next(t for t in kpis["trends"] if t["window"] == "30d")
+        best = kpis["cheapest_offers"][0]
+        return stub.text_reply(
+            f"The H100 median went from ${month['median_price_then']} to "
+            f"${month['median_price_now']} per GPU-hour over 30 days "
+            f"({month['change_percent']} %, index {month['index_change_percent']} %). "
+            f"Cheapest now: {best['provider']} at ${best['price_per_gpu_hour']} per GPU-hour. "
+            "Expect $0.42 next month."
+        )
+
+    agent.reset(behaviour=analyst)
+    answer = chat(client, auth_header, "is the H100 getting cheaper")
+    assert answer["mode"] == "remote"
+    [call] = answer["tool_calls"]
+    assert call["name"] == "gpu_kpis" and call["ok"] and call["offer_ids"]
+    assert "$0.42" not in answer["text"] and "[unverified figure removed]" in answer["text"]
+    assert answer["text"].count("$") == 3  # the engine's two medians and the cited offer
+    assert answer["offers"] and answer["offers"][0]["offer_id"] == call["offer_ids"][0]
+    assert_cited_from_catalogue(answer)
+    assert_grounded(answer)
+
+
+def test_gpu_kpis_unknown_gpu_is_a_tool_error(client, auth_header, demo_catalogue, agent):
+    def asks(stub: StubAgent, body: dict[str, Any]):
+        if body["messages"][-1]["role"] == "tool":
+            return stub.think(body)
+        return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "Quantum 9000", "bucket": "week"})])
+
+    agent.reset(behaviour=asks)
+    answer = chat(client, auth_header, "KPIs of the Quantum 9000")
+    [call] = answer["tool_calls"]
+    assert not call["ok"] and "bucket: Input should be 'hour' or 'day'" in call["error"]
+
+    def unknown(stub: StubAgent, body: dict[str, Any]):
+        if body["messages"][-1]["role"] == "tool":
+            return stub.think(body)
+        return stub.tool_reply([Call("gpu_kpis", {"gpu_model": "Quantum 9000"})])
+
+    agent.reset(behaviour=unknown)
+    answer = chat(client, auth_header, "KPIs of the Quantum 9000")
+    [call] = answer["tool_calls"]
+    assert not call["ok"] and "Unknown GPU 'Quantum 9000'" in call["error"]
+    assert answer["mode"] == "remote" and answer["offers"] == []

@@ -24,6 +24,7 @@ EXPECTED_TOOLS = {
     "compare_gpus",
     "fits_in_vram",
     "price_trend",
+    "gpu_kpis",
     "lookup_model",
 }
 
@@ -70,6 +71,30 @@ def test_tools_are_listed_with_schemas_of_the_service_inputs(client):
     assert tools["search_offers"]["parameters"]["properties"]["limit"]["maximum"] == 10
 
 
+@pytest.mark.django_db
+def test_gpu_kpis_schema_is_the_kpi_engines_signature(client):
+    """One definition: the KPI engine's parameters (less ``now``), its defaults, and its own
+    choices for tier and bucket."""
+    import inspect
+
+    from apps.kpi import services as kpi
+    from apps.kpi.models import Granularity, Tier
+
+    tools = {t["name"]: t for t in client.get("/api/v2/ai/tools").json()}
+    schema = tools["gpu_kpis"]["parameters"]
+    parameters = inspect.signature(kpi.gpu_metrics).parameters
+    assert set(schema["properties"]) == set(parameters) - {"now"}
+    assert schema["required"] == ["gpu_model"]
+    assert _kinds(schema["properties"]["tier"]) == [{"type": "string", "enum": Tier.values}]
+    assert schema["properties"]["tier"]["default"] is parameters["tier"].default
+    assert schema["properties"]["bucket"]["enum"] == Granularity.values
+    assert schema["properties"]["bucket"]["default"] == parameters["bucket"].default
+    graphql = client.post(
+        "/graphql/", {"query": "{ aiTools { name parameters } }"}, content_type="application/json"
+    ).json()["data"]["aiTools"]
+    assert {t["name"]: t["parameters"] for t in graphql}["gpu_kpis"] == schema
+
+
 def test_tool_definitions_are_the_openai_shape():
     for tool in TOOLS.values():
         definition = tool.definition()
@@ -87,8 +112,10 @@ def test_health_in_local_mode(client):
         "latency_ms": None,
         "error": None,
         "circuit": None,
-        "tools": 7,
+        "tools": 8,
         "max_tool_rounds": 5,
+        "probed_at": None,
+        "probe_age_seconds": None,
     }
 
 

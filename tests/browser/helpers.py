@@ -36,3 +36,24 @@ def run_and_read(page: Any, expect: str) -> dict[str, Any]:
         "() => document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
     )
     return json.loads(text)
+
+
+def backdated_hourly_index() -> None:
+    """Five hourly prices ending two hours ago for every demo offer, then the KPI engine's hourly
+    index over them (the demo data alone has only the current, incomplete hour)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.kpi.index_engine import update_price_index
+    from apps.providers.models import GPUOffer
+    from tests.catalogue_factories import make_history
+
+    end = timezone.now() - timedelta(hours=2)
+    for offer in GPUOffer.objects.all():
+        factors = ("1.06", "1.03", "1", "0.98", "1")
+        prices = [(offer.price_per_hour * Decimal(f)).quantize(Decimal("0.0001")) for f in factors]
+        make_history(offer, prices, start=end)
+    report = update_price_index(bucket="hour", backfill_days=1)
+    assert report.series

@@ -132,3 +132,14 @@ def catalogue(benchmarks) -> Catalogue:
     make_history(offers["h100_runpod"], ["2.9900", "2.7900", "2.6900"])
     make_history(offers["4090_runpod_spot"], ["0.4400", "0.3400"])
     return Catalogue(providers=providers, offers=offers)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_row_plans():
+    """Each test compiles its own row plans (schema/fast_rows.py): a plan switched off by one
+    test's mock must not outlive that test."""
+    from schema import fast_rows
+
+    fast_rows._plans.clear()
+    yield
+    fast_rows._plans.clear()

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +125,15 @@ def routed(transactional_db, tmp_path, make_user) -> Iterator[dict[str, Any]]:
             server.stop()
 
 
-def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+def get(url: str, **headers: str) -> tuple[int, Message, bytes]:
+    """Status, headers (case-insensitive, as HTTP header names are: uvicorn sends them in lower
+    case and nginx passes them on as they came) and body."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, dict(answer.headers), answer.read()
+            return answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 async def graphql_subscription(base: str, token: str) -> dict[str, Any]:
@@ -159,11 +162,15 @@ async def legacy_feed(base: str, token: str) -> dict[str, Any]:
 
 def test_rest_graphql_and_both_websockets_through_nginx(routed):
     base, token = routed["base"], routed["token"]
-    for _ in range(6):
-        status, headers, body = get(f"http://{base}/api/v2/providers?per_page=2")
-        assert status == 200 and json.loads(body)["total"] == 6
-        # nginx's $request_id becomes the trace id where the response carries one
-        assert re.match(r"^[0-9a-f]{32}$", headers.get("X-Trace-Id", "0" * 32))
+    trace_ids = []
+    for path in ("/api/v2/providers?per_page=2",) * 6 + ("/api/v2/nowhere", "/", "/health"):
+        status, headers, body = get(f"http://{base}{path}")
+        if path.startswith("/api/v2/providers"):
+            assert status == 200 and json.loads(body)["total"] == 6
+        # every response carries nginx's $request_id as its trace id (X-Request-ID upstream)
+        assert re.match(r"^[0-9a-f]{32}$", headers.get("X-Trace-Id", "")), headers.items()
+        trace_ids.append(headers["X-Trace-Id"])
+    assert len(set(trace_ids)) == len(trace_ids)
     request = urllib.request.Request(
         f"http://{base}/graphql/",
         data=json.dumps({"query": "{ me { email } }"}).encode(),
@@ -171,6 +178,8 @@ def test_rest_graphql_and_both_websockets_through_nginx(routed):
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert json.loads(answer.read())["data"]["me"]["email"] == "nginx@acme.example"
+        assert re.match(r"^[0-9a-f]{32}$", answer.headers.get("X-Trace-Id", ""))
+        trace_ids.append(answer.headers["X-Trace-Id"])
     assert get(f"http://{base}/metrics")[0] == 404
     assert get(f"http://{base}/")[0] == 200
 
@@ -185,3 +194,5 @@ def test_rest_graphql_and_both_websockets_through_nginx(routed):
     access = (routed["dir"] / "access.log").read_text()
     assert '"GET /ws/ HTTP/1.1" 101' in access and '"GET /graphql/ HTTP/1.1" 101' in access
     assert "token=" not in access and token not in access
+    # the id in the response is the one nginx logged for that request
+    assert all(f" {trace_id}\n" in access for trace_id in trace_ids)

@@ -5,7 +5,9 @@ hook it relies on, instead of the schema silently losing its fast path."""
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, timedelta
 
+import pytest
 from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
@@ -44,3 +46,45 @@ def test_the_optimizer_can_be_switched_off_per_context():
     assert DjangoOptimizerExtension.enabled.get() in (True, False)
     with DjangoOptimizerExtension.disabled():
         assert DjangoOptimizerExtension.enabled.get() is False
+
+
+@pytest.mark.django_db
+def test_history_window_hint_reads_literals_and_variables_alike(client, benchmarks):
+    """``priceHistory(first:, since:)`` becomes one windowed prefetch through the public
+    ``info.selected_fields`` (a literal arrives as source text, a variable coerced): both forms
+    select the same rows with the same queries, never one history query per offer."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from strawberry_django.optimizer import DjangoOptimizerExtension
+
+    from tests.catalogue_factories import make_history, make_offer, make_provider
+    from tests.graphql_client import execute
+
+    provider = make_provider("runpod")
+    start = timezone.now()
+    for n in range(5):
+        make_history(make_offer(provider), [f"{n + 1}.0{k}" for k in range(6)], start=start)
+    since = (start - timedelta(hours=3, minutes=30)).astimezone(UTC)
+    literal = f"""{{ offers(first: 5) {{ edges {{ node {{ id
+        priceHistory(first: 2, since: "{since.isoformat().replace("+00:00", "Z")}")
+        {{ pricePerHour recordedAt }} }} }} }} }}"""
+    variables_form = """query ($n: Int!, $since: DateTime) { offers(first: 5) { edges { node {
+        id priceHistory(first: $n, since: $since) { pricePerHour recordedAt } } } } }"""
+    answers, counts = [], []
+    for query, variables in (
+        (literal, None),
+        (variables_form, {"n": 2, "since": since.isoformat()}),
+    ):
+        cache.clear()  # the offer-search cache would skip the COUNT the second time
+        with CaptureQueriesContext(connection) as captured:
+            answers.append(execute(client, query, variables))
+        counts.append(len(captured))
+    assert "errors" not in answers[0], answers[0]
+    assert answers[0] == answers[1]
+    histories = [e["node"]["priceHistory"] for e in answers[0]["data"]["offers"]["edges"]]
+    assert len(histories) == 5 and all(len(rows) == 2 for rows in histories)
+    assert counts[0] == counts[1]
+    if DjangoOptimizerExtension.enabled.get():
+        assert counts[0] == 3  # COUNT, the page, every offer's window in one query

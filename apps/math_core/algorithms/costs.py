@@ -20,7 +20,7 @@ infinity in a response.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .errors import InvalidInput
@@ -207,7 +207,7 @@ class TokenCostResult:
     cost_per_million_tokens: Decimal
     price_per_hour: Decimal
     tokens_per_second: float
-    is_estimate: bool
+    is_estimate: bool = field(metadata={"description": "True when the rate is not measured."})
     basis: str
     gpu_model: str | None
     gpu_count: int

@@ -8,7 +8,8 @@ same JWT as over HTTP. Refusals close the socket with 4401 (no or bad token), 44
 ``WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`` operations at once.
 
 Every ``subscribe`` (query, mutation or subscription) counts against the caller's request rate
-limit and is costed (``apps/websocket_gateway/admission.py``), as over HTTP; queries and
+limit and is checked (``apps/websocket_gateway/admission.py``; the trusted-documents and cost
+checks are handed in by the wiring, ``schema/live_admission.py``), as over HTTP; queries and
 mutations are also charged to the cost budget by the schema's ``CostExtension``. A refusal is an
 ``error`` message for that id (``RATE_LIMITED``, ``COST_LIMIT_EXCEEDED``,
 ``TRUSTED_DOCUMENT_REQUIRED``). A result frame over ``WS_MAX_MESSAGE_BYTES`` becomes an ``error``
@@ -19,6 +20,7 @@ warning in the log, no traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -63,10 +65,6 @@ class LiveContext:
         return getattr(self, key, default)
 
 
-def schema_of(handler: Any) -> Any:
-    return handler.schema._schema
-
-
 class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
     """Closes with the refusal's own code (Strawberry maps every rejection to 4403), and answers
     a subscribe whose document does not parse with the protocol's 4400 close. (With the schema's
@@ -108,8 +106,9 @@ class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
                     reason=error.message.encode()[:120].decode(errors="ignore"),
                 )
                 return
+            consumer = self._consumer()
             refusal = await sync_to_async(admission.admit)(
-                self._consumer().scope, document, query, dict(payload), schema_of(self)
+                consumer.scope, document, query, dict(payload), consumer.operation_checks
             )
             if refusal is not None:
                 await self.send_message(
@@ -149,9 +148,17 @@ class AdmittingTransportWSHandler(BaseGraphQLTransportWSHandler):
 class GraphQLPriceConsumer(LiveConnection, GraphQLWSConsumer):
     graphql_transport_ws_handler_class = AdmittingTransportWSHandler
 
-    def __init__(self, *, schema: BaseSchema, **kwargs: Any) -> None:
-        # The schema comes from the project wiring (gpubroker/asgi.py): apps never import it.
+    def __init__(
+        self,
+        *,
+        schema: BaseSchema,
+        operation_checks: Sequence[admission.OperationCheck] = (),
+        **kwargs: Any,
+    ) -> None:
+        # The schema and the checks that need it (trusted documents, cost) come from the project
+        # wiring (gpubroker/asgi.py): apps never import the schema.
         # Settings are read per connection, so settings changes (and tests' overrides) apply.
+        self.operation_checks = tuple(operation_checks)
         super().__init__(
             schema=schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

@@ -9,7 +9,11 @@ Server → client messages (JSON text frames):
 ``{"type": "subscribed", "filter": {...}}`` once the feed is live;
 ``{"type": "price_update", "data": {offer change, "published_at": ISO time}}`` per change;
 ``{"type": "heartbeat", "timestamp": ISO time}`` every ``WS_HEARTBEAT_SECONDS``;
-``{"type": "pong"}`` in answer to ``{"type": "ping"}``.
+``{"type": "pong"}`` in answer to ``{"type": "ping"}``;
+``{"type": "status", "status": "degraded", "code": "LIVE_UPDATES_DEGRADED", "message": …,
+"since": ISO time, "timestamp": ISO time}`` when this server cannot reach the channel layer
+(Redis), and ``{"type": "status", "status": "recovered", "code": "LIVE_UPDATES_RESUMED", …}``
+when updates flow again (changes made in between are not replayed).
 Refusals close with 4400 (bad filter), 4401, 4403 or 4429, as on ``/graphql/``.
 """
 
@@ -36,8 +40,9 @@ from gpubroker import metrics
 
 from ..connections import CLOSE_BAD_REQUEST, ConnectionRefused, LiveConnection
 from ..filters import PriceFilter
-from ..groups import group_for
+from ..groups import LIVE_STATUS_TYPE, group_for
 from ..hub import price_hub
+from ..streams import LiveStatus
 
 logger = logging.getLogger("gpubroker.live")
 
@@ -130,6 +135,9 @@ class PriceFeedConsumer(LiveConnection, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "subscribed", "filter": _describe(price_filter)})
             while True:
                 batch = await batches.get()
+                if batch.get("type") == LIVE_STATUS_TYPE:
+                    await self.send_json(LiveStatus.from_message(batch).as_feed_message())
+                    continue
                 published_at = datetime.fromtimestamp(float(batch["published_at"]), UTC)
                 stamp = published_at.isoformat()
                 for change in batch["changes"]:

@@ -120,6 +120,10 @@ class HealthOut(Schema):
     circuit: dict[str, Any] | None
     tools: int
     max_tool_rounds: int
+    probed_at: datetime | None = Field(None, description="When the agent probe ran.")
+    probe_age_seconds: float | None = Field(
+        None, description="Age of the reported probe (reused for AI_HEALTH_PROBE_CACHE_SECONDS)."
+    )
 
 
 @router.post("/chat", response=ChatOut, auth=jwt_auth, summary="Chat with the assistant")

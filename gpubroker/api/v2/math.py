@@ -15,7 +15,14 @@ from ninja import Field, Query, Router, Schema, Status
 
 from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
-from apps.math_core import benchmarks, calculators, model_catalogue, recommendations, workloads
+from apps.math_core import (
+    benchmarks,
+    calculators,
+    limits,
+    model_catalogue,
+    recommendations,
+    workloads,
+)
 from apps.math_core.algorithms import gpu_names
 from apps.math_core.algorithms.workload_mapper import Workload
 from apps.providers.offer_filters import OfferFilters
@@ -161,7 +168,7 @@ class ModelOut(Schema):
 class ModelFilters(Schema):
     search: str | None = Field(None, max_length=model_catalogue.MAX_QUERY_LENGTH)
     kind: Literal["llm", "embedding", "diffusion"] | None = None
-    limit: int | None = Field(None, ge=1, le=model_catalogue.MAX_RESULTS)
+    limit: int | None = Field(None, ge=1, le=limits.MAX_LISTED_MODELS)
 
 
 @router.get("/models", response=list[ModelOut], summary="The model catalogue")

@@ -7,6 +7,7 @@ the parameter."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -16,12 +17,14 @@ from ninja import Field, Query, Router, Schema
 
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
-from apps.math_core.algorithms.gpu_names import gpu_family, gpu_family_list
+from apps.math_core.algorithms.gpu_names import VENDORS, gpu_family, gpu_family_list
 from apps.providers import offer_metrics, selectors
 from apps.providers.json_tags import string_elements
 from apps.providers.models import GPUOffer
-from apps.providers.offer_filters import OfferFilters
+from apps.providers.offer_filters import AVAILABILITY_VALUES, OfferFilters
 from apps.providers.offer_pages import DEFAULT_PAGE_SIZE, NumberedPage
+
+from .derived import schema_of
 
 router = Router()
 
@@ -38,44 +41,27 @@ OrderBy = Literal[
 ]
 
 
-class OfferFilterQuery(Schema):
-    """The catalogue's offer filters (``OfferFilters`` field names): the query parameters of
-    ``GET /api/v2/providers`` and the ``filter`` body of the math core's recommenders."""
+_FILTER_NAMES = frozenset(f.name for f in fields(OfferFilters))
 
-    gpu_type: str | None = None
-    gpu_model: list[str] | None = Field(
-        None,
-        description="A family name (H100) matches every variant; a variant (H100 PCIe) itself.",
-    )
-    gpu_family: list[str] | None = Field(None, description="GPU family names; any variant matches.")
-    vendor: Literal["NVIDIA", "AMD", "INTEL", "nvidia", "amd", "intel"] | None = None
-    vram_gb_min: int | None = None
-    vram_gb_max: int | None = None
-    total_vram_gb_min: int | None = None
-    total_vram_gb_max: int | None = None
-    gpu_count_min: int | None = None
-    gpu_count_max: int | None = None
-    provider_name: list[str] | None = None
-    region: list[str] | None = None
-    country: list[str] | None = None
-    macro_region: list[str] | None = Field(
-        None, description="north-america, south-america, europe, middle-east, africa, …"
-    )
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    price_per_gpu_hour_min: Decimal | None = None
-    price_per_gpu_hour_max: Decimal | None = None
-    availability: list[Literal["available", "limited", "unavailable"]] | None = None
-    is_spot: bool | None = None
-    datacenter_only: bool | None = None
-    compliance_tags: list[str] | None = None
-    reliability_min: float | None = None
-    cpu_cores_min: int | None = None
-    ram_gb_min: int | None = None
-    storage_gb_min: int | None = None
 
+class _OfferFilterSchema(Schema):
     def offer_filters(self) -> OfferFilters:
-        return OfferFilters.from_values(self.model_dump(include=set(OfferFilterQuery.model_fields)))
+        return OfferFilters.from_values(self.model_dump(include=set(_FILTER_NAMES)))
+
+
+#: The catalogue's offer filters: the query parameters of ``GET /api/v2/providers`` and the
+#: ``filter`` body of the math core's recommenders. Generated from ``OfferFilters`` (every field,
+#: optional, with its description); only the enums OpenAPI lists are given here.
+OfferFilterQuery: Any = schema_of(
+    OfferFilters,
+    name="OfferFilterQuery",
+    optional=True,
+    base=_OfferFilterSchema,
+    types_={
+        "vendor": Literal[(*VENDORS, *(v.lower() for v in VENDORS))],  # type: ignore[valid-type]
+        "availability": list[Literal[AVAILABILITY_VALUES]],  # type: ignore[valid-type]
+    },
+)
 
 
 class OfferQuery(OfferFilterQuery):

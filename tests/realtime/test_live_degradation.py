@@ -1,0 +1,276 @@
+"""Live subscribers are told when price events cannot reach them, and when they flow again.
+
+When a server process cannot reach the channel layer (Redis), its hub
+(``apps/websocket_gateway/hub.py``) sends every local subscriber a notice:
+
+* GraphQL ``priceUpdates`` / ``priceUpdateBatches``: a ``next`` message with ``data: null`` and one
+  error, code ``LIVE_UPDATES_DEGRADED``; then ``LIVE_UPDATES_RESUMED`` once the hub has joined its
+  groups again. The subscription stays open throughout.
+* ``/ws/``: ``{"type": "status", "status": "degraded" | "recovered", "code": …}``.
+
+In-process with a channel layer made to fail on demand, and against a real server process with a
+private ``redis-server`` (a port from ``LIVE_PORTS``) that the test kills and restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from apps.websocket_gateway import hub as hub_module
+from apps.websocket_gateway.groups import ALL_PRICES_GROUP
+from tests.conftest import services_required
+from tests.realtime.helpers import (
+    SUBSCRIBE_PRICES,
+    GraphQLTransportClient,
+    make_offers,
+    offer_change,
+    publish,
+    wait_for_group,
+)
+from tests.realtime.live_servers import DaphneServer, free_port, manage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BATCHES = "subscription { priceUpdateBatches { updates { offerId newPricePerHour } } }"
+
+
+class SwitchableLayer:
+    """The real channel layer, except that while ``down`` is set every call fails as an
+    unreachable Redis does (a pending ``receive`` is interrupted with ConnectionError)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.down = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.layer, name)
+
+    def _check(self) -> None:
+        if self.down.is_set():
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    async def group_add(self, group: str, channel: str) -> None:
+        self._check()
+        await self.layer.group_add(group, channel)
+
+    async def receive(self, channel: str) -> Any:
+        self._check()
+        reading = asyncio.ensure_future(self.layer.receive(channel))
+        failing = asyncio.ensure_future(self.down.wait())
+        done, _ = await asyncio.wait({reading, failing}, return_when=asyncio.FIRST_COMPLETED)
+        if reading in done:
+            failing.cancel()
+            return reading.result()
+        reading.cancel()
+        self._check()
+
+
+@pytest.fixture
+def switchable_layer(monkeypatch):
+    layer = SwitchableLayer(get_channel_layer())
+    monkeypatch.setattr(hub_module, "get_channel_layer", lambda: layer)
+    return layer
+
+
+def _error_code(message: dict[str, Any]) -> str:
+    assert message["type"] == "next", message
+    payload = message["payload"]
+    assert payload["data"] is None, payload
+    (error,) = payload["errors"]
+    return str(error["extensions"]["code"])
+
+
+async def _feed_status(feed: WebsocketCommunicator) -> dict[str, Any]:
+    while True:
+        message = await feed.receive_json_from(timeout=10)
+        if message["type"] == "status":
+            return message
+        assert message["type"] == "heartbeat", message
+
+
+async def test_subscribers_are_told_of_the_outage_and_of_the_recovery(switchable_layer, make_user):
+    from apps.auth_app.services import issue_tokens
+    from gpubroker.asgi import application
+
+    user = await sync_to_async(make_user)(tenant="Outage Acme")
+    token = (await sync_to_async(issue_tokens)(user))["access_token"]
+    single = GraphQLTransportClient()
+    assert await single.init({"Authorization": f"Bearer {token}"}) == {"type": "connection_ack"}
+    await single.subscribe("prices")
+    batches = GraphQLTransportClient()
+    assert await batches.init({"Authorization": f"Bearer {token}"}) == {"type": "connection_ack"}
+    await batches.subscribe("batches", query=BATCHES)
+    feed = WebsocketCommunicator(application, f"/ws/?token={token}")
+    assert (await feed.connect())[0]
+    assert (await feed.receive_json_from(timeout=5))["type"] == "subscribed"
+    await wait_for_group(ALL_PRICES_GROUP, 1)
+
+    switchable_layer.down.set()  # Redis gone
+    assert _error_code(await single.receive(timeout=10)) == "LIVE_UPDATES_DEGRADED"
+    assert _error_code(await batches.receive(timeout=10)) == "LIVE_UPDATES_DEGRADED"
+    degraded = await _feed_status(feed)
+    assert degraded["status"] == "degraded" and degraded["code"] == "LIVE_UPDATES_DEGRADED"
+    assert degraded["since"] <= degraded["timestamp"]
+    # Told once per outage, not once per retry.
+    await asyncio.sleep(2.5)
+    assert await single.nothing_more(timeout=0.2)
+    # Whoever subscribes during the outage learns it at once.
+    late = GraphQLTransportClient()
+    assert await late.init({"Authorization": f"Bearer {token}"}) == {"type": "connection_ack"}
+    await late.subscribe("late")
+    assert _error_code(await late.receive(timeout=5)) == "LIVE_UPDATES_DEGRADED"
+
+    switchable_layer.down.clear()  # Redis back (the hub rejoins its groups, then tells)
+    for client in (single, batches, late):
+        assert _error_code(await client.receive(timeout=10)) == "LIVE_UPDATES_RESUMED"
+    recovered = await _feed_status(feed)
+    assert recovered["status"] == "recovered" and recovered["code"] == "LIVE_UPDATES_RESUMED"
+    assert "since" not in recovered
+
+    # The subscriptions stayed open: the next change reaches all of them.
+    await publish(offer_change("after-outage", new="1.2345"))
+    for client in (single, late):
+        message = await client.receive(timeout=10)
+        assert message["payload"]["data"]["priceUpdates"]["offerId"] == "after-outage"
+    message = await batches.receive(timeout=10)
+    assert message["payload"]["data"]["priceUpdateBatches"]["updates"] == [
+        {"offerId": "after-outage", "newPricePerHour": "1.2345"}
+    ]
+    update = await feed.receive_json_from(timeout=10)
+    assert update["type"] == "price_update" and update["data"]["offer_id"] == "after-outage"
+    for client in (single, batches, late):
+        await client.close()
+    await feed.disconnect()
+
+
+# --- a real server and a real Redis, killed and restarted ------------------------------------
+
+
+class PrivateRedis:
+    """``redis-server`` on a private loopback port, no persistence (a restart comes back empty,
+    as a crashed cache does)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            check = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
+            )
+            if check.stdout.strip() == b"PONG":
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis():
+    if shutil.which("redis-server") is None:
+        if services_required():
+            pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
+        pytest.skip("redis-server is not installed")
+    redis = PrivateRedis().start()
+    yield redis
+    redis.kill()
+
+
+async def _next_message(ws: ClientConnection, timeout: float = 15) -> dict[str, Any]:
+    return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+
+
+async def _feed_status_remote(ws: ClientConnection) -> dict[str, Any]:
+    while True:
+        message = await _next_message(ws)
+        if message["type"] == "status":
+            return message
+
+
+def test_real_redis_killed_and_restarted_subscribers_told_both_ways(private_redis, make_user):
+    from apps.auth_app.services import issue_tokens
+
+    token = issue_tokens(make_user(tenant="Redis Outage Acme"))["access_token"]
+    offer = make_offers(3, sample=False)[0]
+    server = DaphneServer(
+        REDIS_URL=private_redis.url, DEMO_TICKER=0, WS_ALLOW_ANONYMOUS=0, LOG_LEVEL="WARNING"
+    ).start()
+    try:
+
+        async def scenario() -> None:
+            gql = await connect(
+                f"{server.url}/graphql/",
+                subprotocols=[Subprotocol("graphql-transport-ws")],
+                open_timeout=15,
+            )
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            await gql.send(json.dumps(init))
+            assert (await _next_message(gql))["type"] == "connection_ack"
+            subscribe = {"query": SUBSCRIBE_PRICES, "variables": {}}
+            await gql.send(json.dumps({"id": "p", "type": "subscribe", "payload": subscribe}))
+            feed = await connect(f"{server.url}/ws/?token={token}", open_timeout=15)
+            assert (await _next_message(feed))["type"] == "subscribed"
+
+            private_redis.kill()
+            assert _error_code(await _next_message(gql)) == "LIVE_UPDATES_DEGRADED"
+            assert (await _feed_status_remote(feed))["status"] == "degraded"
+
+            private_redis.start()  # the same port, empty: the hub must join its groups again
+            assert _error_code(await _next_message(gql)) == "LIVE_UPDATES_RESUMED"
+            assert (await _feed_status_remote(feed))["status"] == "recovered"
+
+            # Events flow again: a change committed by another process reaches both.
+            await asyncio.to_thread(
+                manage,
+                "publish_price_change",
+                "--offer",
+                str(offer.pk),
+                "--price",
+                "4.2424",
+                REDIS_URL=private_redis.url,
+            )
+            message = await _next_message(gql)
+            assert message["payload"]["data"]["priceUpdates"]["newPricePerHour"] == "4.2424"
+            while (update := await _next_message(feed))["type"] != "price_update":
+                pass
+            assert update["data"]["new_price_per_hour"] == "4.2424"
+            await gql.close()
+            await feed.close()
+
+        try:
+            asyncio.run(scenario())
+        except BaseException:
+            print(server.log_text()[-6000:])  # shown with the failure
+            raise
+    finally:
+        server.stop()

@@ -739,6 +739,9 @@ def fault_schedule(stack: Stack, faults: list[Fault], outage: float, gap: float)
     faults.append(stuck)
 
 
+SUBSCRIBERS_IN_FAULT_RUN = 20
+
+
 def print_faults(result: LoadResult, faults: list[Fault]) -> None:
     print("\n## Faults during load")
     events = result.events
@@ -756,6 +759,21 @@ def print_faults(result: LoadResult, faults: list[Fault]) -> None:
         )
         for note in fault.notes:
             print(f"- {note}")
+        if fault.name.startswith("Redis"):
+            told = [e for e in during if e["name"] == "ws:notice"]
+            resumed = [
+                e
+                for e in events
+                if e["name"] == "ws:notice"
+                and e["code"] == "LIVE_UPDATES_RESUMED"
+                and fault.ended <= e["t"] <= fault.ended + 30
+            ]
+            codes = [e["code"] for e in told]
+            print(
+                f"- subscribers told: {codes.count('LIVE_UPDATES_DEGRADED')} LIVE_UPDATES_DEGRADED"
+                f" notices during the outage, {len(resumed)} LIVE_UPDATES_RESUMED within 30 s"
+                f" of the restart (subscribers: {SUBSCRIBERS_IN_FAULT_RUN})"
+            )
         if fault.healthy_after is not None:
             print(f"- /health 200 again {fault.healthy_after:.1f} s after the restart")
         elif fault.name.startswith(("Redis", "PostgreSQL")):
@@ -764,7 +782,7 @@ def print_faults(result: LoadResult, faults: list[Fault]) -> None:
         later = [f.started for f in faults if f.started > fault.ended]
         until = min(later) if later else float("inf")
         since = "the restart" if fault.name.startswith(("Redis", "PostgreSQL")) else "it ended"
-        for name in sorted({e["name"] for e in events}):
+        for name in sorted({e["name"] for e in events} - {"ws:notice"}):
             mine = [e for e in events if e["name"] == name and fault.ended < e["t"] < until]
             after = [e for e in mine if e["ok"]]
             failed_after = [e for e in mine if e["t"] > fault.ended + 5 and not e["ok"]]
@@ -852,7 +870,7 @@ def main() -> int:
         STACK_CPUS, LOCUST_CPUS = [str(c) for c in cpus[:-1]], [str(cpus[-1])]
     saturation_s, load_s = (12, 20) if args.quick else (20, 30)
     outage, gap = (6, 8) if args.quick else (10, 12)
-    users, subscribers = 16, 20
+    users, subscribers = 16, SUBSCRIBERS_IN_FAULT_RUN
     print(MIX)
     print(
         f"CPUs: stack on {','.join(STACK_CPUS) or 'any'},"

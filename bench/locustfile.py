@@ -12,7 +12,8 @@
 * ``Subscriber``: a live GraphQL subscriber over ``graphql-transport-ws`` (token in
   ``connection_init``); each price update is reported as a ``WS`` request whose response time
   is the delivery latency (receive time − ``publishedAt``). A dropped connection is a failure,
-  and the subscriber reconnects.
+  and the subscriber reconnects. A notice on the subscription (``LIVE_UPDATES_DEGRADED`` while
+  the server cannot reach Redis, ``LIVE_UPDATES_RESUMED`` after) is a ``ws:notice`` event.
 
 Every request is also appended to ``LOAD_EVENTS`` (one JSON line: time, name, status, error
 code, ms), so the driver can see what happened inside each fault window.
@@ -214,6 +215,16 @@ class Subscriber(User):
             context={"code": code},
         )
 
+    def _notice(self, code: str | None) -> None:
+        events.request.fire(
+            request_type="WS",
+            name="ws:notice",
+            response_time=0.0,
+            response_length=0,
+            exception=None,
+            context={"code": code},
+        )
+
     @task
     def listen(self) -> None:
         url = str(self.host).replace("http", "ws", 1) + "/graphql/"
@@ -237,7 +248,13 @@ class Subscriber(User):
                     self.environment.runner is None or self.environment.runner.state != "stopping"
                 ):
                     message = json.loads(ws.recv(timeout=30))
-                    if message.get("type") == "next":
+                    notices = message.get("payload", {}).get("errors") or []
+                    if message.get("type") == "next" and notices:
+                        # LIVE_UPDATES_DEGRADED / _RESUMED: the server telling its subscribers
+                        # that price events cannot reach them (Redis down) / flow again
+                        code = (notices[0].get("extensions") or {}).get("code")
+                        self._notice(code)
+                    elif message.get("type") == "next":
                         update = message["payload"]["data"]["priceUpdates"]
                         published = datetime.fromisoformat(update["publishedAt"]).timestamp()
                         self._fire(started, None, max(0.0, (time.time() - published) * 1000))

@@ -39,6 +39,9 @@ resolver or SQL runs. Every response carries ``extensions.cost``:
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -315,7 +318,41 @@ def _coerced_variables(schema: GraphQLSchema, operation: Any, variables: Any) ->
     return values
 
 
+#: Costs of recent (document text, operation, variables, cap): a client repeating an operation
+#: (the catalogue page) is costed once. The cost depends on nothing else (sizes are declared on
+#: the schema, whose identity is part of the key).
+_COST_CACHE: OrderedDict[tuple[int, str, str | None, str, int], int] = OrderedDict()
+_COST_CACHE_SIZE = 1024
+_cost_cache_lock = threading.Lock()
+
+
 def cost_of(execution_context: Any) -> int:
+    query = execution_context.query
+    try:
+        variables = json.dumps(execution_context.variables or {}, sort_keys=True)
+    except (TypeError, ValueError):
+        return _cost_of(execution_context)
+    if query is None:
+        return _cost_of(execution_context)
+    schema_id = id(execution_context.schema)
+    key = (schema_id, query, execution_context.operation_name, variables, cap := _cap())
+    with _cost_cache_lock:
+        if key in _COST_CACHE:
+            _COST_CACHE.move_to_end(key)
+            return _COST_CACHE[key]
+    cost = _cost_of(execution_context, cap)
+    with _cost_cache_lock:
+        _COST_CACHE[key] = cost
+        if len(_COST_CACHE) > _COST_CACHE_SIZE:
+            _COST_CACHE.popitem(last=False)
+    return cost
+
+
+def _cap() -> int:
+    return int(settings.GRAPHQL_COST_MAX_PER_OPERATION)
+
+
+def _cost_of(execution_context: Any, cap: int | None = None) -> int:
     schema = execution_context.schema._schema
     document = execution_context.graphql_document
     name = execution_context.operation_name
@@ -325,9 +362,7 @@ def cost_of(execution_context: Any) -> int:
     variables = execution_context.variables
     if len(operations) == 1:
         variables = _coerced_variables(schema, operations[0], variables)
-    return operation_cost(
-        schema, document, name, variables, settings.GRAPHQL_COST_MAX_PER_OPERATION
-    )
+    return operation_cost(schema, document, name, variables, _cap() if cap is None else cap)
 
 
 class CostExtension(SchemaExtension):

@@ -252,3 +252,26 @@ def test_the_documented_largest_page_fits_and_one_more_does_not(name):
     maximum = 200 if name == "EstimateWorkload" else 100
     if largest < maximum:
         assert operation_cost(schema._schema, document, None, variables(largest + 1), 10**9) > CAP
+
+
+def test_a_repeated_operation_is_costed_once_and_still_refused(client, settings, monkeypatch):
+    settings.GRAPHQL_RESPONSE_CACHE_SECONDS = 0  # every request executes (no cached response)
+    calls = []
+    original = cost._cost_of
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cost, "_cost_of", counting)
+    cost._COST_CACHE.clear()
+    query = "query Page($n: Int) { offers(first: $n) { totalCount } }"
+    for _ in range(3):
+        assert gql(client, query, {"n": 7})["extensions"]["cost"]["requested"] > 0
+    assert len(calls) == 1
+    gql(client, query, {"n": 8})  # other variables: costed again
+    assert len(calls) == 2
+    settings.GRAPHQL_COST_MAX_PER_OPERATION = 0  # the cap is part of the key
+    refused = gql(client, query, {"n": 7})
+    assert "errors" in refused, (refused, len(calls))
+    assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
 from apps.ai_assistant import services
 
@@ -109,6 +110,10 @@ class HistoryOut(Schema):
     items: list[MessageOut]
 
 
+#: A UUID (documented; the service answers anything else with INVALID_SESSION_ID, as GraphQL).
+SessionId = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+
+
 class HistoryQuery(Schema):
     page: int = Field(1, json_schema_extra=enforced_by_service(minimum=1, maximum=1_000_000))
     per_page: int | None = Field(
@@ -155,7 +160,7 @@ def parse_workload(request: HttpRequest, body: ParseIn) -> object:
     auth=jwt_auth,
     summary="A chat session's messages, oldest first",
 )
-def history(request: HttpRequest, session_id: UUID, params: Query[HistoryQuery]) -> object:
+def history(request: HttpRequest, session_id: SessionId, params: Query[HistoryQuery]) -> object:
     page = services.history(
         user=auth_user(request), session_id=session_id, page=params.page, per_page=params.per_page
     )

@@ -55,7 +55,10 @@ class LogoutIn(Schema):
 
 class CodeIn(Schema):
     code: str = Field(
-        ..., max_length=limits.MAX_CODE, pattern=r"^[0-9]{6}$", description="The 6-digit TOTP code."
+        ...,
+        max_length=limits.MAX_CODE,
+        description="The 6-digit TOTP code (spaces ignored).",
+        json_schema_extra=enforced_by_service(pattern=r"^ *([0-9] *){6}$"),
     )
 
 

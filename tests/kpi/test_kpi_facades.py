@@ -244,3 +244,30 @@ def test_sync_outcomes_give_the_success_rate(client, benchmarks):
     )
     body = client.get("/api/v2/kpi/provider/flaky").json()
     assert body["syncs_in_window"] == 4 and body["sync_success_rate"] == 0.75
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_sync_invalidates_cached_provider_kpis(client, benchmarks):
+    """A failed sync changes no offer (no catalogue event) but changes the provider's KPIs: its
+    outcome bumps the catalogue version once committed, so a cached answer is not served."""
+    from apps.providers.events import sync_finished
+    from apps.providers.sync import SyncReport
+
+    market.providers("flaky")
+
+    def outcome(ok: bool) -> None:
+        sync_finished.send(
+            sender=SyncReport,
+            provider="flaky",
+            ok=ok,
+            error_code="" if ok else "timeout",
+            finished_at=timezone.now(),
+        )
+
+    outcome(True)
+    with override_settings(KPI_CACHE_SECONDS=300, OFFER_CACHE_SECONDS=300):
+        first = client.get("/api/v2/kpi/provider/flaky").json()
+        assert first["syncs_in_window"] == 1 and first["sync_success_rate"] == 1.0
+        outcome(False)
+        again = client.get("/api/v2/kpi/provider/flaky").json()
+    assert again["syncs_in_window"] == 2 and again["sync_success_rate"] == 0.5

@@ -30,6 +30,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -219,24 +220,38 @@ def _latest(queryset: QuerySet, order: str) -> QuerySet:  # type: ignore[type-ar
 
 def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUID, State]:
     """Each offer's state just before ``moment`` (offers with no earlier record are absent)."""
-    # The last raw row of each offer before ``moment``: one window query (ROW_NUMBER per offer,
-    # newest first), not a probe per offer.
-    latest = (
-        PriceHistory.objects.filter(_offer_filter(offers), recorded_at__lt=moment)
-        .order_by()
-        .annotate(
-            _rank=Window(
-                RowNumber(),
-                partition_by=[F("offer_id")],
-                order_by=[F("recorded_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(_rank=1)
-        .values_list("offer_id", "price_per_hour", "availability_status")
-    )
     states: dict[uuid.UUID, State] = {}
-    for pk, price, availability in latest.iterator(chunk_size=10000):
-        states[pk] = State(_decimal(price), availability)
+    if offers.query.where:
+        # A subset (e.g. the offers changed since ``moment``): an index probe per offer.
+        raw = _latest(
+            PriceHistory.objects.filter(offer=OuterRef("pk"), recorded_at__lt=moment),
+            "recorded_at",
+        )
+        probed = offers.annotate(
+            _price=Subquery(raw.values("price_per_hour")[:1]),
+            _availability=Subquery(raw.values("availability_status")[:1]),
+        ).values_list("pk", "_price", "_availability")
+        for pk, price, availability in probed.iterator(chunk_size=5000):
+            if price is not None:
+                states[pk] = State(_decimal(price), availability)
+    else:
+        # Every offer: one window query (ROW_NUMBER per offer, newest first) over the rows
+        # before ``moment`` instead of a probe per offer.
+        latest = (
+            PriceHistory.objects.filter(recorded_at__lt=moment)
+            .order_by()
+            .annotate(
+                _rank=Window(
+                    RowNumber(),
+                    partition_by=[F("offer_id")],
+                    order_by=[F("recorded_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(_rank=1)
+            .values_list("offer_id", "price_per_hour", "availability_status")
+        )
+        for pk, price, availability in latest.iterator(chunk_size=10000):
+            states[pk] = State(_decimal(price), availability)
     # Offers whose state before ``moment`` lives in rollups only (older than the raw window):
     # the last hourly, else daily, rollup that ended by ``moment``, for those offers only.
     missing: set[uuid.UUID] | None = None

@@ -128,29 +128,34 @@ def market_flags(now: datetime) -> dict[str, list[Flag]]:
 
 
 def flags_of_offers(offer_ids: Iterable[object], now: datetime) -> dict[str, list[Flag]]:
-    """Flags of the given offers, exactly as ``market_flags`` gives them, in ONE query: the
-    market's peer scales (median, scaled MAD per model × tier) are cached per catalogue version,
-    so only the given offers are read; when they are not cached yet, the one query reads the
-    market, which yields both the scales and the given offers."""
+    """Flags of the given offers, exactly as ``market_flags`` gives them, in at most ONE query:
+    the market's peer scales (median, scaled MAD per model × tier) are cached per catalogue
+    version, so only the given offers are read; when they are not cached yet, the one query reads
+    the market, which yields both the scales and the given offers. The result is cached too."""
     minute = now.replace(second=0, microsecond=0)
-    ids = [str(k) for k in offer_ids]
+    ids = sorted({str(k) for k in offer_ids})
     if not ids:
         return {}
-    market: list[MarketRow] = []
 
-    def compute() -> dict[Any, RobustScale]:
-        market.extend(market_rows())
-        return group_scales(price_point(row) for row in market)
+    def compute() -> dict[str, list[Flag]]:
+        market: list[MarketRow] = []
 
-    scales = cached("peer_scales", {}, compute)
-    wanted = set(ids)
-    if market:
-        rows = [row for row in market if str(row.offer_id) in wanted]
-    else:
-        rows = market_rows(GPUOffer.objects.filter(pk__in=ids))
-    points = [price_point(row) for row in rows]
-    found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=scales)
-    return {str(k): v for k, v in found.items()}
+        def scan() -> dict[Any, RobustScale]:
+            market.extend(market_rows())
+            return group_scales(price_point(row) for row in market)
+
+        scales = cached("peer_scales", {}, scan)
+        wanted = set(ids)
+        if market:
+            rows = [row for row in market if str(row.offer_id) in wanted]
+        else:
+            rows = market_rows(GPUOffer.objects.filter(pk__in=ids))
+        points = [price_point(row) for row in rows]
+        found = flag_points(points, rules=config.anomaly_rules(), now=minute, scales=scales)
+        return {str(k): v for k, v in found.items()}
+
+    # A page asked again (same catalogue version, same minute) costs no query at all.
+    return cached("offer_flags", {"minute": minute.isoformat(), "ids": ids}, compute)
 
 
 def model_scales(rows: Iterable[MarketRow]) -> dict[Any, Any]:

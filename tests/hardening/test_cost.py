@@ -176,40 +176,79 @@ def test_every_response_reports_its_cost(client):
 
 @pytest.fixture
 def budgets(settings):
+    """An anonymous bucket of 1,000 points draining 10 per second (10 rps × 1 point × 100 s):
+    slow enough that a loaded machine cannot drain what a test spends before it checks."""
     settings.RATE_LIMIT_REQUESTS_ENABLED = True
-    # Anonymous bucket: 20 req/s × 1 point × 50 s = 1,000 points, drained over 50 s, so a slow
-    # (loaded) machine cannot leak the test's spend back before the refusal is checked; the
-    # request limit (20 per second) stays above the dozen requests a test sends.
-    settings.RATE_LIMIT_ANONYMOUS_RPS = 20
+    settings.RATE_LIMIT_ANONYMOUS_RPS = 10
     settings.GRAPHQL_COST_POINTS_PER_REQUEST = 1
-    settings.GRAPHQL_COST_BUDGET_WINDOW = 50
+    settings.GRAPHQL_COST_BUDGET_WINDOW = 100
     ratelimit.reset()
     yield
     ratelimit.reset()
 
 
+def benchmarks_query(aliases):
+    """``aliases`` aliased benchmark lists: 102 points each."""
+    return "{ " + " ".join(f"b{n}: benchmarks {{ gpuModel }}" for n in range(aliases)) + " }"
+
+
 def test_the_budget_is_charged_reported_and_refuses_before_sql(client, budgets, settings):
-    first = gql(client, "{ benchmarks { gpuModel } }")  # 102 points
+    first = gql(client, benchmarks_query(1))
     budget = first["extensions"]["cost"]["budget"]
-    assert budget["limit"] == 1000 and budget["remaining"] == 1000 - 102
-    for _ in range(8):
-        gql(client, "{ benchmarks { gpuModel } }")
-    # 9 × 102 = 918 spent: the next 102 does not fit
+    assert budget["limit"] == 1000 and 1000 - 102 - 2 <= budget["remaining"] <= 1000 - 102
+    gql(client, benchmarks_query(8))  # 918 spent
+    # 3 × 102 more does not fit (it would take 22 s of draining)
     with CaptureQueriesContext(connection) as queries:
-        refused = gql(client, "{ benchmarks { gpuModel } }")
+        refused = gql(client, benchmarks_query(3))
     assert refused["data"] is None
     error = refused["errors"][0]
     assert error["extensions"]["code"] == "COST_BUDGET_EXCEEDED"
     assert error["extensions"]["retryAfter"] >= 1
-    assert refused["extensions"]["cost"]["budget"]["remaining"] < 102
+    assert refused["extensions"]["cost"]["budget"]["remaining"] < 306
     assert len(queries) == 0
     # a cheap operation still fits in what is left
     assert gql(client, "{ me { id } }")["extensions"]["cost"]["requested"] == 1
 
 
 def test_budgets_are_per_client(client, budgets, settings):
-    for _ in range(9):
-        gql(client, "{ benchmarks { gpuModel } }")
-    assert gql(client, "{ benchmarks { gpuModel } }")["data"] is None
-    other = gql(client, "{ benchmarks { gpuModel } }", REMOTE_ADDR="10.0.0.9")
-    assert other["data"] == {"benchmarks": []}
+    gql(client, benchmarks_query(9))  # 918 spent
+    assert gql(client, benchmarks_query(3))["data"] is None
+    other = gql(client, benchmarks_query(3), REMOTE_ADDR="10.0.0.9")
+    assert other["data"] == {f"b{n}": [] for n in range(3)}
+
+
+# --- the cap and the project's own operations (README "Hardened public API") -------------------
+
+CAP = 1000
+#: (operation, variables at one page size) -> the largest page that fits the cap, as documented.
+LARGEST_PAGES = {
+    "OfferSearch": (lambda n: {"first": n}, 100),
+    "OfferSearchWithHistory": (lambda n: {"first": n}, 35),
+    "EnsembleRecommend": (lambda n: {"input": {"limit": n}}, 38),
+    "Topsis": (lambda n: {"input": {"offers": {"limit": n}}}, 41),
+    "EstimateWorkload": (lambda n: {"workload": {"workloadType": "GENERIC"}, "limit": n}, 192),
+}
+
+
+def _project_documents():
+    from schema.trusted_documents import operation_documents
+    from tests.graphql_client import OPERATIONS_DIR
+
+    docs = [parse(p.read_text()) for p in sorted(OPERATIONS_DIR.glob("*.graphql"))]
+    return {name: parse(text) for name, text in operation_documents(docs).items()}
+
+
+def test_the_project_operations_fit_the_cap_at_their_default_sizes(settings):
+    assert settings.GRAPHQL_COST_MAX_PER_OPERATION == CAP
+    for name, document in _project_documents().items():
+        assert operation_cost(schema._schema, document, None, {}, 10**9) <= CAP, name
+
+
+@pytest.mark.parametrize("name", sorted(LARGEST_PAGES))
+def test_the_documented_largest_page_fits_and_one_more_does_not(name):
+    variables, largest = LARGEST_PAGES[name]
+    document = _project_documents()[name]
+    assert operation_cost(schema._schema, document, None, variables(largest), 10**9) <= CAP
+    maximum = 200 if name == "EstimateWorkload" else 100
+    if largest < maximum:
+        assert operation_cost(schema._schema, document, None, variables(largest + 1), 10**9) > CAP

@@ -3,6 +3,8 @@ success responses only)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,87 @@ def test_documented_errors_match_real_answers(client, openapi):
     ]
     for response in answers:
         jsonschema_rs.validate(envelope, response.json())
+
+
+# --- declared constraints are the server's (issue 11: "declares looser constraints than the
+# server enforces"; .ci/fuzz holds every operation to them with positive_data_acceptance) -------
+
+
+def _body_schema(openapi, path):
+    content = openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
+    return openapi["components"]["schemas"][ref]
+
+
+def _param(openapi, path, name):
+    parameters = openapi["paths"][path]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p["name"] == name)
+
+
+def test_the_constraints_the_fuzzer_found_looser_are_declared(openapi):
+    register = _body_schema(openapi, "/api/v2/auth/register")["properties"]
+    assert register["email"]["format"] == "email"
+    assert register["password"]["minLength"] == 10 and register["password"]["pattern"] == r"\D"
+    assert register["full_name"]["minLength"] == 1
+    gpu_type = _param(openapi, "/api/v2/providers", "gpu_type")["anyOf"][0]
+    assert (gpu_type["minLength"], gpu_type["maxLength"], gpu_type["pattern"]) == (1, 200, r"\S")
+    assert _param(openapi, "/api/v2/kpi/insights/market", "window")["enum"] == ["24h", "7d", "30d"]
+    logout = openapi["paths"]["/api/v2/auth/logout"]["post"]["requestBody"]
+    assert logout["required"] is False
+    assert logout["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LogoutIn"
+    }  # no `null`: the parser answers a body that is not an object with 422
+    limit = _body_schema(openapi, "/api/v2/math/topsis-offers")["properties"]["limit"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 100)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v2/auth/register",
+            {"email": "", "password": "long enough 1", "full_name": "A"},
+            "email",
+        ),
+        ("/api/v2/math/topsis-offers", {"limit": 0}, "limit"),
+        ("/api/v2/math/topsis-offers", {"filter": [None, None]}, "filter"),
+        ("/api/v2/math/ensemble-recommend", {"filter": [None, None]}, "filter"),
+        ("/api/v2/math/ensemble-recommend", {"preferences": 42}, "preferences"),
+        ("/api/v2/auth/logout", None, "body"),
+    ],
+)
+def test_values_outside_the_declared_constraints_are_refused_and_store_nothing(
+    client, path, body, field
+):
+    from apps.math_core.models import RecommendationRun
+
+    response = client.post(path, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 422, response.content
+    assert field in {d["field"] for d in response.json()["error"]["details"]}
+    assert not RecommendationRun.objects.exists()
+
+
+def test_a_provider_key_outside_printable_ascii_is_a_422_not_a_500(client, tenant_admin):
+    from tests.auth_fixtures import bearer
+
+    response = client.post(
+        "/api/v2/config/integrations",
+        data=json.dumps({"provider": "lambda", "api_key": "abcdefgh½ijk"}),
+        content_type="application/json",
+        **bearer(tenant_admin),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["code"] == "KEY_INVALID"
+
+
+@pytest.mark.parametrize(
+    ("path", "rate"), [("cost-per-gflop", "tflops"), ("cost-per-token", "tokens_per_second")]
+)
+def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate):
+    """Found by .ci/fuzz: 5e-324 TFLOPS at 1,000,000 USD/h overflowed into a 500."""
+    body = {"price_per_hour": "1000000", rate: 5e-324}
+    response = client.post(
+        f"/api/v2/math/{path}", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert "too small for this price" in response.json()["error"]["message"]

@@ -140,20 +140,24 @@ def test_flags_on_offers_rest_and_graphql(client, benchmarks):
 def test_flags_of_a_page_are_one_query_and_equal_the_market_flags(
     benchmarks, django_assert_num_queries
 ):
-    """The REST list's ``flags``: one query for the page's offers once the market's peer scales
-    are cached (per catalogue version), one query (the market) before; always the very flags
-    the whole-market computation gives."""
+    """The REST list's ``flags``: one query (the market) before the market's peer scales are
+    cached (per catalogue version), then one query for another page's offers and none for a page
+    asked again; always the very flags the whole-market computation gives."""
     from apps.kpi.services import market_flag_outs
 
     rng = np.random.default_rng(7)
     offers = _generated_market(rng)
     expected = _inject(offers, rng)
-    page = [o.pk for o in offers[::7]]
-    assert any(str(k) in expected for k in page)
+    page, other = [o.pk for o in offers[::7]], [o.pk for o in offers[3::7]]
+    assert any(str(k) in expected for k in page) and any(str(k) in expected for k in other)
     with django_assert_num_queries(1):
         cold = offer_flags(page, now=market.NOW)
+    with django_assert_num_queries(0):
+        again = offer_flags(page, now=market.NOW)
     with django_assert_num_queries(1):
-        warm = offer_flags(page, now=market.NOW)
+        second = offer_flags(other, now=market.NOW)
     whole = market_flag_outs(now=market.NOW)
-    assert cold == warm == {str(k): whole.get(str(k), []) for k in page}
-    assert sum(1 for v in warm.values() if v) == sum(1 for k in page if str(k) in expected)
+    assert cold == again == {str(k): whole.get(str(k), []) for k in page}
+    assert second == {str(k): whole.get(str(k), []) for k in other}
+    for flags, keys in ((cold, page), (second, other)):
+        assert sum(1 for v in flags.values() if v) == sum(1 for k in keys if str(k) in expected)

@@ -141,3 +141,25 @@ def test_demo_history_stays_bounded(benchmarks, monkeypatch):
     assert hourly <= 10 * 24 * 3  # at most 2 days (+ today) of hours
     assert 0 < daily <= 10 * 8
     assert raw + hourly + daily < len(changes) / 5
+
+
+@pytest.mark.django_db
+def test_an_earlier_change_merged_into_a_compacted_hour_becomes_its_first(benchmarks):
+    """The merge keeps time order whichever part arrives first: a backfilled change from before
+    the rollup's first one gives the hour its first price; the last price stays the rollup's."""
+    people = market.providers("alpha")
+    (offer,) = market.offers(people["alpha"], 1, created_at=market.NOW - timedelta(days=60))
+    hour = market.NOW - timedelta(days=50)
+    market.record([(offer, hour + timedelta(minutes=45), Decimal("1.5"), market.LIMITED)])
+    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
+    market.record([(offer, hour + timedelta(minutes=5), Decimal("2.5"), market.AVAILABLE)])
+    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
+    (rollup,) = PriceRollup.objects.filter(offer=offer)
+    assert (rollup.first_price, rollup.last_price) == (Decimal("2.5000"), Decimal("1.5000"))
+    assert (rollup.min_price, rollup.max_price) == (Decimal("1.5000"), Decimal("2.5000"))
+    assert (rollup.first_at, rollup.last_at) == (
+        hour + timedelta(minutes=5),
+        hour + timedelta(minutes=45),
+    )
+    assert rollup.samples == 2 and rollup.available_share == 0.75
+    assert rollup.last_availability == market.LIMITED

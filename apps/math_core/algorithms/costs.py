@@ -66,6 +66,17 @@ def _non_negative(name: str, value: Number) -> float:
     return number
 
 
+def _finite_cost(rate_name: str, value: float) -> float:
+    """A rate so small that the cost overflows a float (5e-324 TFLOPS) is the caller's error
+    (found by .ci/fuzz: it was a 500)."""
+    if not math.isfinite(value):
+        raise InvalidInput(
+            f"{rate_name} is too small for this price: the cost is not a finite number",
+            field=rate_name,
+        )
+    return value
+
+
 def _gpu_count(value: int) -> int:
     count = _positive("gpu_count", value)
     if count != int(count):
@@ -76,7 +87,7 @@ def _gpu_count(value: int) -> int:
 def cost_per_million_tokens(*, price_per_hour: Number, tokens_per_second: Number) -> float:
     price = _non_negative("price_per_hour", price_per_hour)
     rate = _positive("tokens_per_second", tokens_per_second)
-    return price / (rate * SECONDS_PER_HOUR) * 1_000_000
+    return _finite_cost("tokens_per_second", price / (rate * SECONDS_PER_HOUR) * 1_000_000)
 
 
 def cost_per_tflop_hour(
@@ -85,7 +96,7 @@ def cost_per_tflop_hour(
     price = _non_negative("price_per_hour", price_per_hour)
     tflops = _positive("tflops_per_gpu", tflops_per_gpu)
     count = _positive("gpu_count", gpu_count)
-    return price / (tflops * count)
+    return _finite_cost("tflops_per_gpu", price / (tflops * count))
 
 
 def cost_per_gflop(*, price_per_hour: Number, tflops_per_gpu: Number, gpu_count: int = 1) -> float:
@@ -93,7 +104,7 @@ def cost_per_gflop(*, price_per_hour: Number, tflops_per_gpu: Number, gpu_count:
     tflops = _positive("tflops_per_gpu", tflops_per_gpu)
     count = _positive("gpu_count", gpu_count)
     gflop_per_hour = tflops * count * 1_000 * SECONDS_PER_HOUR
-    return price / gflop_per_hour
+    return _finite_cost("tflops_per_gpu", price / gflop_per_hour)
 
 
 # --- From an offer (price, GPU count) and its GPU's benchmark --------------------------------

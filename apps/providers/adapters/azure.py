@@ -44,7 +44,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderAuthError, ProviderPayloadError, ProviderRequestError
@@ -103,14 +102,7 @@ class AzureAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         items = envelope(payload, "Items", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(items, "meterId"),
-            lambda item: self._parse_item(item, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(items, "meterId"), self._parse_item)
 
     def _parse_item(self, item: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         sku = text(require(item, "armSkuName"), "armSkuName")

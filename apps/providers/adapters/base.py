@@ -349,6 +349,18 @@ class BaseProviderAdapter(ABC):
     def new_result(self) -> FetchResult:
         return FetchResult(provider=self.PROVIDER_NAME)
 
+    def parse_each(
+        self,
+        records: Iterable[tuple[str, Any]],
+        parse_one: Callable[[Any, FetchResult], Iterable[ProviderOffer]],
+    ) -> FetchResult:
+        """A new result holding what ``parse_one(record, result)`` makes of each
+        ``(record_id, record)`` pair (``parse_records``: a bad record is rejected and counted,
+        the others kept). The scaffold of every adapter's ``parse``."""
+        result = self.new_result()
+        parse_records(result, records, lambda record: parse_one(record, result), logger=self.logger)
+        return result
+
     # --- the contract ------------------------------------------------------------------------
     async def fetch_offers(self) -> FetchResult:
         """Fetch and normalise every current offer. Raises :class:`ProviderError` when the

@@ -38,7 +38,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderRequestError
@@ -73,14 +72,9 @@ class CudoAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         machine_types = envelope(payload, "machineTypes", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(machine_types, "machineType"),
-            lambda record: self._parse_machine_type(record, result),
-            logger=self.logger,
+        return self.parse_each(
+            enumerate_records(machine_types, "machineType"), self._parse_machine_type
         )
-        return result
 
     def _parse_machine_type(self, record: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         machine = text(require(record, "machineType"), "machineType")

@@ -34,7 +34,6 @@ from .base import (
     PriceBreakdown,
     ProviderOffer,
     enumerate_records,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderAuthError, ProviderPayloadError, ProviderRequestError
@@ -116,14 +115,10 @@ class DataCrunchAdapter(BaseProviderAdapter):
             if isinstance(loc, Mapping) and isinstance(loc.get("code"), str)
         }
         stock = {False: self._availability(on_demand), True: self._availability(spot)}
-        result = self.new_result()
-        parse_records(
-            result,
+        return self.parse_each(
             enumerate_records(types, "instance_type"),
-            lambda record: self._parse_type(record, countries, stock, result),
-            logger=self.logger,
+            lambda record, result: self._parse_type(record, countries, stock, result),
         )
-        return result
 
     def _parse_type(
         self,

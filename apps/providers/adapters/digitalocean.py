@@ -34,7 +34,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderPayloadError, ProviderRequestError
@@ -79,14 +78,7 @@ class DigitalOceanAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         sizes = envelope(payload, "sizes", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(sizes, "slug"),
-            lambda size: self._parse_size(size, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(sizes, "slug"), self._parse_size)
 
     def _parse_size(self, size: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         slug = text(require(size, "slug"), "slug")

@@ -35,7 +35,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderRequestError
@@ -65,14 +64,7 @@ class JarvisLabsAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         rows = envelope(payload, "server_meta", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(rows, "gpu_type"),
-            lambda row: self._parse_row(row, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(rows, "gpu_type"), self._parse_row)
 
     def _parse_row(self, row: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         gpu_name = text(require(row, "gpu_type"), "gpu_type")

@@ -28,7 +28,6 @@ from .base import (
     PriceBreakdown,
     ProviderOffer,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderRequestError
@@ -71,14 +70,9 @@ class LambdaAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         types = envelope(payload, "data", provider=self.PROVIDER_NAME, expect=Mapping)
-        result = self.new_result()
-        parse_records(
-            result,
-            ((str(name)[:100], entry) for name, entry in types.items()),
-            lambda entry: self._parse_type(entry, result),
-            logger=self.logger,
+        return self.parse_each(
+            ((str(name)[:100], entry) for name, entry in types.items()), self._parse_type
         )
-        return result
 
     def _parse_type(self, entry: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         instance = require(entry, "instance_type")

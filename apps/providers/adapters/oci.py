@@ -41,7 +41,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderAuthError, ProviderRequestError
@@ -98,14 +97,7 @@ class OCIAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         items = envelope(payload, "items", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(items, "partNumber"),
-            lambda item: self._parse_item(item, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(items, "partNumber"), self._parse_item)
 
     def _parse_item(self, item: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         part = text(require(item, "partNumber"), "partNumber")

@@ -41,7 +41,6 @@ from .base import (
     PriceBreakdown,
     ProviderOffer,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import (
@@ -187,20 +186,15 @@ class RunPodAdapter(BaseProviderAdapter):
                 f"gpuTypes for {location} is {type(gpu_types).__name__}",
                 provider=self.PROVIDER_NAME,
             )
-        result = self.new_result()
 
         def records() -> Iterator[tuple[str, Any]]:
             for index, item in enumerate(gpu_types):
                 gpu_id = item.get("id") if isinstance(item, Mapping) else None
                 yield f"{cloud}:{location}:{gpu_id or index}", item
 
-        parse_records(
-            result,
-            records(),
-            lambda record: self._parse_gpu_type(cloud, location, record, result),
-            logger=self.logger,
+        return self.parse_each(
+            records(), lambda record, result: self._parse_gpu_type(cloud, location, record, result)
         )
-        return result
 
     def _parse_gpu_type(
         self, cloud: str, location: str, record: Any, result: FetchResult

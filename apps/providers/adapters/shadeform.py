@@ -27,7 +27,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderRequestError
@@ -63,7 +62,6 @@ class ShadeformAdapter(BaseProviderAdapter):
 
     def parse(self, payload: Any) -> FetchResult:
         types = envelope(payload, "instance_types", provider=self.PROVIDER_NAME)
-        result = self.new_result()
 
         def records() -> Iterator[tuple[str, Any]]:
             for record_id, item in enumerate_records(types):
@@ -71,10 +69,7 @@ class ShadeformAdapter(BaseProviderAdapter):
                     record_id = f"{item.get('cloud')}:{item['shade_instance_type']}"
                 yield record_id, item
 
-        parse_records(
-            result, records(), lambda item: self._parse_type(item, result), logger=self.logger
-        )
-        return result
+        return self.parse_each(records(), self._parse_type)
 
     def _parse_type(self, item: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         cloud = text(require(item, "cloud"), "cloud")

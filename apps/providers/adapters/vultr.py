@@ -39,7 +39,6 @@ from .base import (
     ProviderOffer,
     enumerate_records,
     envelope,
-    parse_records,
     resolve_gpu,
 )
 from .errors import ProviderPayloadError, ProviderRequestError
@@ -86,25 +85,11 @@ class VultrAdapter(BaseProviderAdapter):
 
     def parse_plans(self, payload: Any) -> FetchResult:
         plans = envelope(payload, "plans", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(plans, "id"),
-            lambda plan: self._parse_cloud_gpu(plan, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(plans, "id"), self._parse_cloud_gpu)
 
     def parse_metal(self, payload: Any) -> FetchResult:
         plans = envelope(payload, "plans_metal", provider=self.PROVIDER_NAME)
-        result = self.new_result()
-        parse_records(
-            result,
-            enumerate_records(plans, "id"),
-            lambda plan: self._parse_metal(plan, result),
-            logger=self.logger,
-        )
-        return result
+        return self.parse_each(enumerate_records(plans, "id"), self._parse_metal)
 
     def _parse_cloud_gpu(self, plan: Any, result: FetchResult) -> Iterator[ProviderOffer]:
         plan_id = text(require(plan, "id"), "id")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import StrictBool
+from pydantic import ConfigDict, StrictBool
 
 from apps.math_core import (
     calculators,
@@ -93,9 +93,33 @@ GpuCount = Field(
 )
 
 
+def one_rate_source(rate: str) -> dict[str, Any]:
+    """JSON Schema of the calculators' rule: exactly one of ``rate``, gpu_model or offer_id;
+    price_per_hour with the first two, nothing else with an offer."""
+    null = {"type": "null"}
+
+    def branch(given: str, *, priced: bool) -> dict[str, Any]:
+        others = {name: null for name in (rate, "gpu_model", "offer_id") if name != given}
+        if not priced:
+            others |= {"price_per_hour": null, "gpu_count": null}
+        required = [given, "price_per_hour"] if priced else [given]
+        present = {name: {"not": null} for name in required}
+        return {"required": required, "properties": others | present}
+
+    return {
+        "oneOf": [
+            branch(rate, priced=True),
+            branch("gpu_model", priced=True),
+            branch("offer_id", priced=False),
+        ]
+    }
+
+
 class CostPerTokenIn(Schema):
     """Exactly one of tokens_per_second, gpu_model or offer_id; price_per_hour with
     tokens_per_second or gpu_model, never with offer_id (422 otherwise)."""
+
+    model_config = ConfigDict(json_schema_extra=one_rate_source("tokens_per_second"))
 
     price_per_hour: PricePerHour | None = Price
     tokens_per_second: float | None = Field(
@@ -116,6 +140,8 @@ TokenCostOut = schema_of(TokenCostResult, name="TokenCostOut")
 class CostPerGflopIn(Schema):
     """Exactly one of tflops, gpu_model or offer_id; price_per_hour with tflops or gpu_model,
     never with offer_id (422 otherwise)."""
+
+    model_config = ConfigDict(json_schema_extra=one_rate_source("tflops"))
 
     price_per_hour: PricePerHour | None = Price
     tflops: float | None = Field(

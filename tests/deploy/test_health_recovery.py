@@ -85,9 +85,16 @@ def first_update(port: int) -> dict[str, Any]:
         ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
         ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))
-        message = json.loads(ws.recv(timeout=15))
-        assert message["type"] == "next", message
-        return message["payload"]["data"]["priceUpdates"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=15))
+            assert message["type"] == "next", message
+            if message["payload"].get("data"):
+                return message["payload"]["data"]["priceUpdates"]
+            # a notice (LIVE_UPDATES_DEGRADED / _RESUMED, data null) while the server rejoins
+            codes = [e["extensions"]["code"] for e in message["payload"]["errors"]]
+            assert set(codes) <= {"LIVE_UPDATES_DEGRADED", "LIVE_UPDATES_RESUMED"}, message
+        raise AssertionError("no price update within 20 s")
 
 
 @pytest.fixture

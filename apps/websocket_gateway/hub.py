@@ -73,6 +73,11 @@ class PriceHub:
                 except Exception:
                     logger.exception("live price hub could not join %s", group)
                     self._degrade()
+                    # A reader blocked on a layer that still answers would never come round to
+                    # rejoining: restart it, so it rejoins (and recovers) as after a read error.
+                    if self._reader is not None:
+                        self._reader.cancel()
+                        self._reader = None
             self._start_tasks()
         try:
             yield queue

@@ -31,6 +31,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from apps.websocket_gateway.groups import ALL_PRICES_GROUP, gpu_model_group
+from apps.websocket_gateway.hub import price_hub
 from tests.realtime.helpers import (
     GraphQLTransportClient,
     make_offers,
@@ -163,6 +164,14 @@ async def _fan_out(subscribers: list[InProcessSubscriber], bursts: list[list[Any
     await wait_for_group(ALL_PRICES_GROUP, 1)
     for model in MODELS:
         await wait_for_group(gpu_model_group(model), 1)
+    # Every subscription is registered with this process's hub before the first publish (counted,
+    # not waited for: on a loaded machine an operation task can start late).
+    hub = price_hub()
+    groups = [ALL_PRICES_GROUP, *(gpu_model_group(m) for m in MODELS)]
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while sum(hub.subscriber_count(g) for g in groups) < len(subscribers):
+        assert time.monotonic() < deadline, "subscriptions never reached the hub"
+        await asyncio.sleep(0.02)
     for burst in bursts:
         await publish(*burst, batch_size=3)  # several channel messages per burst and group
     await asyncio.gather(

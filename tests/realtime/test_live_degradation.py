@@ -70,11 +70,14 @@ class SwitchableLayer:
         self._check()
         reading = asyncio.ensure_future(self.layer.receive(channel))
         failing = asyncio.ensure_future(self.down.wait())
-        done, _ = await asyncio.wait({reading, failing}, return_when=asyncio.FIRST_COMPLETED)
-        if reading in done:
+        try:
+            done, _ = await asyncio.wait({reading, failing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # cancelled too (the hub restarts its reader): no orphan receive
             failing.cancel()
+            if not reading.done():
+                reading.cancel()
+        if reading in done:
             return reading.result()
-        reading.cancel()
         self._check()
 
 
@@ -274,3 +277,39 @@ def test_real_redis_killed_and_restarted_subscribers_told_both_ways(private_redi
             raise
     finally:
         server.stop()
+
+
+async def test_a_group_that_cannot_be_joined_degrades_then_recovers_with_a_healthy_reader(
+    switchable_layer, make_user, monkeypatch
+):
+    """Redis answers reads but one group_add fails: the new subscriber is told, and the hub still
+    joins the group and recovers although no event wakes its blocked reader."""
+    from apps.auth_app.services import issue_tokens
+
+    token = (await sync_to_async(issue_tokens)(await sync_to_async(make_user)()))["access_token"]
+    first = GraphQLTransportClient()
+    assert await first.init({"Authorization": f"Bearer {token}"}) == {"type": "connection_ack"}
+    await first.subscribe("all")
+    await wait_for_group(ALL_PRICES_GROUP, 1)
+    real_group_add = switchable_layer.layer.group_add
+    failures = iter([ConnectionError("group_add failed")])
+
+    async def flaky_group_add(group: str, channel: str) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        await real_group_add(group, channel)
+
+    monkeypatch.setattr(switchable_layer, "group_add", flaky_group_add)
+    second = GraphQLTransportClient()
+    assert await second.init({"Authorization": f"Bearer {token}"}) == {"type": "connection_ack"}
+    await second.subscribe("h100", variables={"filter": {"gpuModel": "H100 SXM 80GB"}})
+    assert _error_code(await second.receive(timeout=10)) == "LIVE_UPDATES_DEGRADED"
+    assert _error_code(await first.receive(timeout=10)) == "LIVE_UPDATES_DEGRADED"
+    assert _error_code(await second.receive(timeout=10)) == "LIVE_UPDATES_RESUMED"
+    assert _error_code(await first.receive(timeout=10)) == "LIVE_UPDATES_RESUMED"
+    await publish(offer_change("joined-late", gpu_model="H100 SXM 80GB"))
+    message = await second.receive(timeout=10)
+    assert message["payload"]["data"]["priceUpdates"]["offerId"] == "joined-late"
+    await first.close()
+    await second.close()

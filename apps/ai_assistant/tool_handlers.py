@@ -16,7 +16,7 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from apps.core.errors import DomainError, NotFound
-from apps.math_core import benchmarks, model_catalogue, recommendations, workloads
+from apps.math_core import benchmarks, limits, model_catalogue, recommendations, workloads
 from apps.math_core.algorithms.gpu_spec import Precision
 from apps.math_core.algorithms.workload_costing import min_gpus
 from apps.math_core.algorithms.workload_mapper import Workload, WorkloadType, plan_workload
@@ -260,7 +260,7 @@ def compare_gpus(args: CompareGpusArgs, context: ToolContext) -> ToolOutput:
         estimate = workloads.estimate_workload(
             workload=built(args.workload),
             offer_filter=_open(OfferFilters(gpu_model=known)),
-            limit=workloads.MAX_RESULTS,
+            limit=limits.MAX_ESTIMATED_OFFERS,
         )
         per_model = {g.gpu_model: g for g in estimate.gpu_models}
         for entry in gpus:

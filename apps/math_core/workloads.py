@@ -27,10 +27,7 @@ from .algorithms.workload_mapper import (
 from .candidates import OfferTable, candidate_offers, offer_table
 from .errors import invalid_input_as_validation_error
 from .gpu_estimates import GpuModelEstimate, gpu_model_estimates
-
-# MAX_RESULTS: the name apps.ai_assistant.tool_handlers (issue 15's) still reads.
 from .limits import MAX_ESTIMATED_OFFERS
-from .limits import MAX_ESTIMATED_OFFERS as MAX_RESULTS  # noqa: F401
 from .model_catalogue import architecture, find_model
 
 DEFAULT_RESULTS = 20

@@ -7,7 +7,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from apps.math_core import workloads
+from apps.math_core import limits, workloads
 from apps.providers.models import GPUOffer
 from apps.providers.offer_filters import OfferFilters
 
@@ -50,7 +50,7 @@ def catalogue_figures(answer: dict[str, Any]) -> set[Decimal]:
             estimate = workloads.estimate_workload(
                 workload=workloads.build_workload(**workload),
                 offer_filter=filters,
-                limit=workloads.MAX_RESULTS,
+                limit=limits.MAX_ESTIMATED_OFFERS,
             )
             allowed.update(o.total_cost for o in estimate.offers if o.total_cost is not None)
         if call["name"] == "gpu_kpis":

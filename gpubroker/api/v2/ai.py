@@ -7,8 +7,7 @@ user's session is a 404). ``parse-workload``, ``tools`` and ``health`` are publi
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -17,7 +16,9 @@ from ninja import Field, Query, Router, Schema
 from pydantic import WithJsonSchema
 
 from apps.ai_assistant import services
+from apps.ai_assistant.citations import OfferCitation
 
+from .derived import schema_of
 from .envelope import enforced_by_service
 from .security import auth_user, jwt_auth
 
@@ -34,20 +35,11 @@ class ChatIn(Schema):
     session_id: UUID | None = None
 
 
-class CitedOfferOut(Schema):
-    offer_id: str
-    provider: str
-    gpu_model: str
-    gpu_count: int
-    vram_gb: int
-    price_per_hour: Decimal
-    price_per_gpu_hour: Decimal
-    observed_at: datetime
-    region: str
-    country: str
-    is_spot: bool
-    availability: str
-    is_sample_data: bool
+#: The assistant's citation (``citations.OfferCitation``): its fields are declared once, there.
+if TYPE_CHECKING:  # what mypy sees; the fields are generated from the dataclass
+    CitedOfferOut = Schema
+else:
+    CitedOfferOut = schema_of(OfferCitation, name="CitedOfferOut")
 
 
 class ToolCallOut(Schema):

@@ -47,6 +47,12 @@ UNSTATED_RULES: list[tuple[str, str, str]] = [
         r"rectangular|one value per criterion|one entry per criterion",
         "rows as long as weights and criteria_types (lengths of two arrays)",
     ),
+    # the ensemble's weights: each may be 0, but not all of them (a relation of three values)
+    (
+        "POST /api/v2/math/ensemble-recommend",
+        r"at least one ensemble weight must be positive",
+        "the weights' sum must be positive (a relation of three values)",
+    ),
     # calculators: an offer's own rate (its benchmark) is stored data
     ("POST /api/v2/math/cost-per-", r"has no benchmark", "the offer needs a benchmark row"),
     (
@@ -116,6 +122,10 @@ def documented_error_codes(sdl: str) -> frozenset[str]:
 
 
 DOCUMENTED_CODES = documented_error_codes(SDL.read_text(encoding="utf-8"))
+#: ``@oneOf`` inputs: GraphQL validation refuses a key given as ``null`` ("Field
+#: 'TopsisInput.offers' must be non-null."), which the generator sends.
+ONE_OF_INPUTS = re.findall(r"input (\w+) @oneOf", SDL.read_text(encoding="utf-8")) or ["-"]
+ONE_OF_NULL = re.compile(rf"Field '(?:{'|'.join(ONE_OF_INPUTS)})\.\w+' must be non-null\.")
 
 
 def graphql_failure_is_real(failure: Any) -> bool:
@@ -126,6 +136,7 @@ def graphql_failure_is_real(failure: Any) -> bool:
     if isinstance(failure, GraphQLClientError):
         return not all(
             "OneOf Input Object" in error.get("message", "")
+            or ONE_OF_NULL.fullmatch(error.get("message", "")) is not None
             or (error.get("extensions") or {}).get("code") in REQUEST_LEVEL_CODES | {"RATE_LIMITED"}
             for error in errors
         )

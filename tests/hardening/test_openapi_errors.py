@@ -129,13 +129,42 @@ def test_a_provider_key_outside_printable_ascii_is_a_422_not_a_500(client, tenan
 
 
 @pytest.mark.parametrize(
-    ("path", "rate"), [("cost-per-gflop", "tflops"), ("cost-per-token", "tokens_per_second")]
+    ("path", "rate", "value"),
+    [
+        ("cost-per-gflop", "tflops", 5e-324),
+        ("cost-per-token", "tokens_per_second", 5e-324),
+        # finite as a float, but beyond what a 4-decimal amount holds (quantize raised)
+        ("cost-per-token", "tokens_per_second", 1e-20),
+    ],
 )
-def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate):
-    """Found by .ci/fuzz: 5e-324 TFLOPS at 1,000,000 USD/h overflowed into a 500."""
-    body = {"price_per_hour": "1000000", rate: 5e-324}
+def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate, value):
+    """Found by .ci/fuzz: 5e-324 TFLOPS at 1,000,000 USD/h overflowed into a 500, and a cost
+    of about 1e31 USD per million tokens failed to round to money."""
+    body = {"price_per_hour": "1000000", rate: value}
     response = client.post(
         f"/api/v2/math/{path}", data=json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 422, response.content
     assert "too small for this price" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        # found by .ci/fuzz: pydantic's lax mode read false as 0 and true as 1
+        ("topsis", {"matrix": [[False]], "weights": [1.0], "criteria_types": ["cost"]}),
+        ("topsis-offers", {"filter": {"storage_gb_min": False}}),
+        ("ensemble-recommend", {"filter": {"gpu_count_min": True}}),
+        ("ensemble-recommend", {"weights": {"topsis": True}}),
+        ("estimate-workload", {"workload_type": "llm_inference", "params_billion": True}),
+    ],
+)
+def test_booleans_are_not_numbers(client, path, body):
+    from apps.math_core.models import RecommendationRun
+
+    response = client.post(
+        f"/api/v2/math/{path}", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert not RecommendationRun.objects.exists()

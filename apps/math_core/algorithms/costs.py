@@ -66,12 +66,20 @@ def _non_negative(name: str, value: Number) -> float:
     return number
 
 
+#: The largest unit cost an answer may carry (USD). Far above any real price, and far below
+#: what money's 4-decimal Decimal can hold (28 significant digits): a larger cost is a rate too
+#: small for the price, not an amount.
+MAX_UNIT_COST = 1e15
+
+
 def _finite_cost(rate_name: str, value: float) -> float:
-    """A rate so small that the cost overflows a float (5e-324 TFLOPS) is the caller's error
-    (found by .ci/fuzz: it was a 500)."""
-    if not math.isfinite(value):
+    """A rate so small that the cost overflows a float (5e-324 TFLOPS), or exceeds what an
+    amount can be (1e-20 tokens/s at 400,000 USD/h), is the caller's error (both found by
+    .ci/fuzz: they were 500s)."""
+    if not math.isfinite(value) or value > MAX_UNIT_COST:
         raise InvalidInput(
-            f"{rate_name} is too small for this price: the cost is not a finite number",
+            f"{rate_name} is too small for this price: the cost is not a finite number "
+            f"of at most {MAX_UNIT_COST:.0e} USD",
             field=rate_name,
         )
     return value

@@ -23,7 +23,10 @@ from .envelope import enforced_by_service
 from .security import auth_user, jwt_auth
 
 router = Router()
-MAX_MESSAGE_CHARS = 100_000  # the plan's own limit (at most 16,000) is checked by the service
+#: The longest message any plan accepts: beyond it a 422 here (a body of that many characters,
+#: even escaped, stays under MAX_REQUEST_BYTES, so the answer is never a 413); the caller's own
+#: plan limit (``AI_PLAN_LIMITS``) is checked by the service.
+MAX_MESSAGE_CHARS = max(limits["message_chars"] for limits in settings.AI_PLAN_LIMITS.values())
 
 
 class ChatIn(Schema):

@@ -17,6 +17,8 @@ attributes of any value, so without it ``"filter": [null, null]`` passed as an e
 from __future__ import annotations
 
 import json
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +28,7 @@ from django.http.response import HttpResponseBase
 from ninja import Schema
 from ninja.parser import Parser
 from ninja.schema import DjangoGetter
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, BeforeValidator, model_validator
 
 API_PREFIX = "/api/v2/"
 
@@ -75,17 +77,42 @@ def enforced_by_service(**keywords: Any) -> dict[str, Any]:  # for json_schema_e
     return keywords
 
 
+def refuse_bool(value: Any) -> Any:
+    """JSON ``true``/``false`` is not a number (pydantic's lax mode would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+#: ``Annotated[float, NotBool]``: a number field that refuses JSON booleans.
+NotBool = BeforeValidator(refuse_bool)
+
+
+def _numeric(annotation: Any) -> bool:
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_numeric(a) for a in typing.get_args(annotation) if a is not type(None))
+    return False
+
+
 class RequestObject(Schema):
-    """A request schema whose input must be a JSON object (module docstring)."""
+    """A request schema whose input must be a JSON object (module docstring), whose number
+    fields refuse JSON booleans."""
 
     @model_validator(mode="before")
     @classmethod
     def _json_object(cls, value: Any) -> Any:
         # ninja's own (wrap) validator has already wrapped the input in a DjangoGetter
         raw = value._obj if isinstance(value, DjangoGetter) else value
-        if isinstance(raw, (dict, BaseModel)):
+        if isinstance(raw, BaseModel):
             return value
-        raise ValueError("must be a JSON object")
+        if not isinstance(raw, dict):
+            raise ValueError("must be a JSON object")
+        for name, info in cls.model_fields.items():
+            if isinstance(raw.get(name), bool) and _numeric(info.annotation):
+                raise ValueError(f"{name} must be a number, not a boolean")
+        return value
 
 
 def _envelope_for(response: HttpResponseBase) -> HttpResponseBase:

@@ -33,7 +33,7 @@ from apps.math_core.rankings import MAX_CRITERIA as MAX_TOPSIS_CRITERIA
 from apps.math_core.workload_requests import WorkloadRequest
 
 from .derived import schema_of
-from .envelope import RequestObject, enforced_by_service
+from .envelope import NotBool, RequestObject, enforced_by_service
 from .providers import OfferFilterQuery, money
 
 if TYPE_CHECKING:
@@ -161,8 +161,10 @@ FlopCostOut = schema_of(calculators.FlopCostResult, name="FlopCostOut")
 # --- TOPSIS -----------------------------------------------------------------------------------
 
 
-Score = Annotated[float, Field(json_schema_extra=enforced_by_service(minimum=0))]
-PositiveWeight = Annotated[float, Field(json_schema_extra=enforced_by_service(exclusiveMinimum=0))]
+Score = Annotated[float, NotBool, Field(json_schema_extra=enforced_by_service(minimum=0))]
+PositiveWeight = Annotated[
+    float, NotBool, Field(json_schema_extra=enforced_by_service(exclusiveMinimum=0))
+]
 ROW = Annotated[
     list[Score],
     Field(json_schema_extra=enforced_by_service(minItems=1, maxItems=MAX_TOPSIS_CRITERIA)),
@@ -310,10 +312,14 @@ class PreferencesIn(RequestObject):
     precision: PrecisionName = "fp16"
 
 
+#: A component's weight: a non-negative number (the service refuses a negative one).
+ComponentWeight = Field(None, json_schema_extra=enforced_by_service(minimum=0))
+
+
 class EnsembleWeightsIn(RequestObject):
-    topsis: float | None = None
-    collaborative: float | None = None
-    content: float | None = None
+    topsis: float | None = ComponentWeight
+    collaborative: float | None = ComponentWeight
+    content: float | None = ComponentWeight
 
 
 class EnsembleIn(Schema):

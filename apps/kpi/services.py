@@ -743,7 +743,7 @@ def market_flag_outs(*, now: datetime | None = None) -> dict[str, list[FlagOut]]
 
 # --- price index (read) ----------------------------------------------------------------------
 def _as_moment(value: object, field: str) -> datetime | None:
-    if value is None or value == "":
+    if value is None:
         return None
     if isinstance(value, datetime):
         moment = value

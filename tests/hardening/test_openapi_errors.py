@@ -157,6 +157,9 @@ def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate, v
         ("ensemble-recommend", {"filter": {"gpu_count_min": True}}),
         ("ensemble-recommend", {"weights": {"topsis": True}}),
         ("estimate-workload", {"workload_type": "llm_inference", "params_billion": True}),
+        # and numbers or strings are not booleans
+        ("topsis-offers", {"filter": {"datacenter_only": 0}}),
+        ("ensemble-recommend", {"filter": {"is_spot": "yes"}}),
     ],
 )
 def test_booleans_are_not_numbers(client, path, body):
@@ -168,3 +171,10 @@ def test_booleans_are_not_numbers(client, path, body):
     assert response.status_code == 422, response.content
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert not RecommendationRun.objects.exists()
+
+
+def test_an_empty_index_bound_is_a_422(client):
+    """Found by .ci/fuzz: ``?to=`` (an empty date) was read as "no bound"."""
+    response = client.get("/api/v2/kpi/index/H100", {"to": ""})
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"][0]["field"] == "to"

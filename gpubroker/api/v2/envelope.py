@@ -96,9 +96,19 @@ def _numeric(annotation: Any) -> bool:
     return False
 
 
+def _boolean(annotation: Any) -> bool:
+    if annotation is bool:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args == [bool]
+    return False
+
+
 class RequestObject(Schema):
     """A request schema whose input must be a JSON object (module docstring), whose number
-    fields refuse JSON booleans."""
+    fields refuse JSON booleans and whose boolean fields refuse anything but ``true``/``false``
+    (pydantic's lax mode would read 0, 1 or "yes")."""
 
     @model_validator(mode="before")
     @classmethod
@@ -110,8 +120,11 @@ class RequestObject(Schema):
         if not isinstance(raw, dict):
             raise ValueError("must be a JSON object")
         for name, info in cls.model_fields.items():
-            if isinstance(raw.get(name), bool) and _numeric(info.annotation):
+            given = raw.get(name)
+            if isinstance(given, bool) and _numeric(info.annotation):
                 raise ValueError(f"{name} must be a number, not a boolean")
+            if given is not None and not isinstance(given, bool) and _boolean(info.annotation):
+                raise ValueError(f"{name} must be true or false")
         return value
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.errors import ValidationFailed
 from apps.core.inputs import check_limit
 from apps.providers.offer_filters import OfferFilters
 
@@ -170,6 +171,10 @@ def ensemble_recommend(
     check_limit(limit, maximum=MAX_RANKED_OFFERS, reason=RecommendationErrorCode.LIMIT_OUT_OF_RANGE)
     prefs = preferences or Preferences()
     requested = dict(weights or {})
+    if prefs.min_reliability is not None and not 0 < prefs.min_reliability <= 1:
+        raise ValidationFailed(
+            "min_reliability is a share: above 0 and at most 1", field="min_reliability"
+        )
     with invalid_input_as_validation_error():
         component_weights = validate_weights(requested)
         precision = Precision.parse(prefs.precision)

@@ -178,3 +178,16 @@ def test_an_empty_index_bound_is_a_422(client):
     response = client.get("/api/v2/kpi/index/H100", {"to": ""})
     assert response.status_code == 422, response.content
     assert response.json()["error"]["details"][0]["field"] == "to"
+
+
+def test_a_reliability_target_above_one_is_a_422(client):
+    """Found by .ci/fuzz: ``min_reliability: 2`` (documented as at most 1) was accepted."""
+    from apps.math_core.models import RecommendationRun
+
+    body = {"preferences": {"min_reliability": 2}}
+    response = client.post(
+        "/api/v2/math/ensemble-recommend", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"][0]["field"] == "min_reliability"
+    assert not RecommendationRun.objects.exists()

@@ -233,26 +233,8 @@ OfferRankingOut = schema_of(rankings.OfferRanking, name="OfferRankingOut")
 
 #: The workload fields are generated from the service's ``WorkloadRequest`` (names, types,
 #: descriptions, text lengths); declared here are the types OpenAPI lists more precisely and the
-#: ranges the estimator checks (``workload_input.LIMITS``), so that OpenAPI tells the truth.
-_BOUNDED_WORKLOAD_FIELDS = (
-    "params_billion",
-    "gpu_memory_utilization",
-    "runtime_overhead_gb",
-    "context_length",
-    "batch_size",
-    "tokens",
-    "requests",
-    "output_tokens_per_request",
-    "deadline_hours",
-    "budget_usd",
-    "num_layers",
-    "hidden_size",
-    "num_kv_heads",
-    "head_dim",
-    "lora_rank",
-    "image_resolution",
-    "diffusion_steps",
-)
+#: ranges the estimator checks (every field ``workload_input.LIMITS`` bounds; ``schema_of``
+#: refuses a bound for a field the dataclass lacks), so that OpenAPI tells the truth.
 
 
 def _workload_bounds(name: str) -> dict[str, Any]:
@@ -275,7 +257,7 @@ else:
         },
         extras={
             "model": {"min_length": 1, "pattern": r"\S"},
-            **{name: _workload_bounds(name) for name in _BOUNDED_WORKLOAD_FIELDS},
+            **{name: _workload_bounds(name) for name in WORKLOAD_LIMITS},
         },
     )
 

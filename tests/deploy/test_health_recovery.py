@@ -8,9 +8,6 @@ time; it used to stay 503 for a minute) and a new subscriber gets price updates 
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -21,49 +18,10 @@ import pytest
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.conftest import services_required
-from tests.realtime.live_servers import DaphneServer, free_port
+from tests.realtime.live_servers import DaphneServer, PrivateRedis
 
 RECOVERY_BOUND = 20.0
-NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
 SUBSCRIPTION = "subscription { priceUpdates { offerId newPricePerHour } }"
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if services_required():
-                pytest.fail("redis-server is not installed (required under REQUIRE_SERVICES=1)")
-            pytest.skip("redis-server is not installed")
-        self.binary = binary
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [*(self.binary, "--port", str(self.port), "--bind", "127.0.0.1"), *NO_PERSISTENCE],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with connect_tcp(self.port):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not listen")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-
-def connect_tcp(port: int) -> Any:
-    import socket
-
-    return socket.create_connection(("127.0.0.1", port), timeout=1)
 
 
 def health(port: int) -> tuple[int, list[str]]:
@@ -105,7 +63,7 @@ def server_on_private_redis(transactional_db) -> Iterator[tuple[DaphneServer, Pr
     redis = PrivateRedis()
     redis.start()
     server = DaphneServer(
-        REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        REDIS_URL=redis.url,
         DEMO_TICKER=1,
         DEMO_TICKER_INTERVAL=0.3,
         DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",

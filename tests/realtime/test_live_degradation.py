@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import signal
-import subprocess
-import time
 from typing import Any
 
 import pytest
@@ -31,7 +27,6 @@ from websockets.typing import Subprotocol
 
 from apps.websocket_gateway import hub as hub_module
 from apps.websocket_gateway.groups import ALL_PRICES_GROUP
-from tests.conftest import services_required
 from tests.realtime.helpers import (
     SUBSCRIBE_PRICES,
     GraphQLTransportClient,
@@ -40,7 +35,7 @@ from tests.realtime.helpers import (
     publish,
     wait_for_group,
 )
-from tests.realtime.live_servers import DaphneServer, free_port, manage
+from tests.realtime.live_servers import DaphneServer, PrivateRedis, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,48 +157,8 @@ async def test_subscribers_are_told_of_the_outage_and_of_the_recovery(switchable
 # --- a real server and a real Redis, killed and restarted ------------------------------------
 
 
-class PrivateRedis:
-    """``redis-server`` on a private loopback port, no persistence (a restart comes back empty,
-    as a crashed cache does)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> PrivateRedis:
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            check = subprocess.run(
-                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False
-            )
-            if check.stdout.strip() == b"PONG":
-                return self
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-
 @pytest.fixture
 def private_redis():
-    if shutil.which("redis-server") is None:
-        if services_required():
-            pytest.fail("redis-server is required (REQUIRE_SERVICES=1)")
-        pytest.skip("redis-server is not installed")
     redis = PrivateRedis().start()
     yield redis
     redis.kill()

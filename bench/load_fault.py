@@ -242,7 +242,12 @@ def nginx_config(root: Path, upstreams: list[int], port: int) -> Path:
     text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
     text = text.replace("pid /tmp/nginx.pid;", f"pid {root}/nginx.pid;")
     text = text.replace("error_log /dev/stderr warn;", f"error_log {root}/nginx-error.log warn;")
-    text = text.replace("access_log /dev/stdout noquery;", "access_log off;")
+    # What nginx measured of each request (the server side of the latency Locust reports).
+    text = text.replace(
+        "access_log /dev/stdout noquery;",
+        "log_format timing '$msec $request_time $upstream_response_time $status $uri';\n"
+        f"    access_log {root}/access.log timing;",
+    )
     temp = "".join(
         f"    {k}_temp_path {root}/nginx-{k};\n"
         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -308,6 +313,28 @@ def _cpu_seconds(root: int, tree: dict[int, list[int]]) -> float:
             total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         todo.extend(tree.get(pid, []))
     return total
+
+
+def cpu_times() -> dict[str, tuple[float, float]]:
+    """(busy, total) jiffies per CPU from /proc/stat."""
+    times = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            name, *values = line.split()
+            numbers = [float(v) for v in values[:8]]
+            idle = numbers[3] + numbers[4]  # idle + iowait
+            times[name] = (sum(numbers) - idle, sum(numbers))
+    return times
+
+
+def cpu_busy(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
+    """How busy each CPU was between two readings (whoever used it: the stack, Locust, others)."""
+    parts = []
+    for name in sorted(after):
+        busy = after[name][0] - before.get(name, (0, 0))[0]
+        total = after[name][1] - before.get(name, (0, 0))[1]
+        parts.append(f"{name} {busy / total:.0%}" if total else f"{name} -")
+    return ", ".join(parts)
 
 
 def component_pids(stack: Stack) -> dict[str, int]:
@@ -454,6 +481,9 @@ def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]
         PYTHONUNBUFFERED="1",
         DB_POOL_MAX_SIZE="20",
     )
+    for name in ("GIL_SWITCH_INTERVAL", "HTTP_WORKER_THREADS"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
     return env
 
 
@@ -553,6 +583,28 @@ class LoadResult:
     rows: dict[str, dict[str, str]]
     events: list[dict[str, Any]]
     acked: list[dict[str, str]] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+    locust_cpu: float = 0.0
+    root: Path | None = None
+    cpu_busy: str = ""
+    stack_cpu: dict[str, float] = field(default_factory=dict)
+
+    def nginx_times(self) -> list[tuple[float, float]]:
+        """(request time, upstream time) in ms of the HTTP requests nginx logged in this run."""
+        if self.root is None or not (self.root / "access.log").exists():
+            return []
+        times = []
+        for line in (self.root / "access.log").read_text().splitlines():
+            parts = line.split()
+            if len(parts) < 5 or parts[4] == "/health" or parts[3] == "101":
+                continue
+            with contextlib.suppress(ValueError):
+                moment, total = float(parts[0]), float(parts[1])
+                upstream = float(parts[2].split(",")[-1])
+                if self.started <= moment <= self.ended and total < 30:
+                    times.append((1000 * total, 1000 * upstream))
+        return times
 
     @property
     def total(self) -> dict[str, str]:
@@ -599,20 +651,41 @@ def run_locust(
         ],
         LOCUST_CPUS,
     )
-    subprocess.run(
-        command,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
+    pids = component_pids(stack)
+    started, cpus_before, stack_before = time.time(), cpu_times(), cpu_snapshot(pids)
+    with subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as locust:
+        cpu = 0.0
+        deadline = time.monotonic() + seconds + 60
+        while locust.poll() is None and time.monotonic() < deadline:
+            # its CPU, sampled until it exits (children included)
+            cpu = max(cpu, _cpu_seconds(locust.pid, _children()))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                locust.wait(0.5)
+        if locust.poll() is None:
+            locust.kill()
+    ended, busy = time.time(), cpu_busy(cpus_before, cpu_times())
+    stack_after = cpu_snapshot(pids)
+    stack_cpu = {name: stack_after[name] - stack_before[name] for name in pids}
     with open(f"{prefix}_stats.csv") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line]
     acked = [json.loads(line) for line in acked_file.read_text().splitlines() if line]
-    return LoadResult(users, seconds, user_rate, rows, events, acked)
+    return LoadResult(
+        users,
+        seconds,
+        user_rate,
+        rows,
+        events,
+        acked,
+        started,
+        ended,
+        cpu,
+        stack.root,
+        busy,
+        stack_cpu,
+    )
 
 
 def percentiles(events: list[dict[str, Any]]) -> tuple[float, float, float]:
@@ -643,6 +716,37 @@ def print_load(title: str, result: LoadResult) -> None:
         failed = sum(1 for e in rows if not e["ok"])
         print(f"{name:<28} {len(rows):>6} {a:>7.1f} {b:>7.1f} {c:>7.1f} {failed:>5}")
     print("(ws:priceUpdates: delivery latency publishedAt → subscriber, one row per update)")
+    if events:
+        start = min(e["t"] for e in events)
+        slices: dict[int, list[dict[str, Any]]] = {}
+        for e in events:
+            slices.setdefault(int((e["t"] - start) // 5), []).append(e)
+        print(
+            "over time (5 s slices: req/s, p50/p95 ms): "
+            + "; ".join(
+                f"{5 * k}s {len(v) / 5:.0f} {percentiles(v)[0]:.0f}/{percentiles(v)[1]:.0f}"
+                for k, v in sorted(slices.items())
+            )
+        )
+    served = result.nginx_times()
+    if served:
+        for label, column in (("nginx request time", 0), ("upstream (server) time", 1)):
+            a, b, c = percentiles([{"ms": t[column]} for t in served])
+            print(f"{label + ' (server side)':<40} p50 {a:7.1f}  p95 {b:7.1f}  p99 {c:7.1f} ms")
+    wall = max(result.ended - result.started, 1e-9)
+    if result.stack_cpu:
+        served_count = max(len(events), 1)
+        print(
+            "stack CPU per HTTP request: "
+            + ", ".join(
+                f"{k} {1000 * v / served_count:.1f} ms" for k, v in result.stack_cpu.items()
+            )
+            + f" (total {1000 * sum(result.stack_cpu.values()) / served_count:.1f} ms)"
+        )
+    print(
+        f"Locust used {result.locust_cpu:.1f} CPU s over {wall:.0f} s"
+        f" ({result.locust_cpu / wall:.0%} of a CPU); CPUs busy (anyone's use): {result.cpu_busy}"
+    )
 
 
 @dataclass
@@ -855,6 +959,9 @@ def main() -> int:
         "--profile", action="store_true", help="py-spy both servers during the 50 %% run"
     )
     parser.add_argument(
+        "--no-faults", action="store_true", help="stop after the 50 %% run (for tuning)"
+    )
+    parser.add_argument(
         "--no-pin", action="store_true", help="do not pin the stack and Locust to separate CPUs"
     )
     args = parser.parse_args()
@@ -880,6 +987,9 @@ def main() -> int:
     stack = build_stack(args.base_port)
     try:
         before = data_counts(stack)
+        log(f"one user without wait, 8 s (the latency of a lone request); {load_average()}")
+        alone = run_locust(stack, users=1, seconds=8, user_rate=0, subscribers=0, tag="alone")
+        print_load(f"One user, no wait time ({load_average()})", alone)
         log(f"saturation: {users} users without wait, {saturation_s} s; {load_average()}")
         saturation = run_locust(
             stack, users=users, seconds=saturation_s, user_rate=0, subscribers=0, tag="saturation"
@@ -924,6 +1034,8 @@ def main() -> int:
         for name in ("web1", "web2"):
             print_profile(f"py-spy, {name}", stack.root / f"spy-{name}.txt")
 
+        if args.no_faults:
+            return 0
         faults: list[Fault] = []
         fault_seconds = int(3 * (outage + gap) + gap + 25)
         log(f"faults during load at {target:.0f} req/s, {fault_seconds} s")
@@ -942,7 +1054,7 @@ def main() -> int:
         print_faults(faulty, faults)
 
         after = data_counts(stack)
-        runs = (saturation, load, faulty)
+        runs = (alone, saturation, load, faulty)
         acked = [a for run in runs for a in run.acked]
         print("\n## Data intact")
         print(f"{'rows':<16} {'before':>8} {'after':>8}")

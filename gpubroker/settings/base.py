@@ -67,6 +67,10 @@ TEMPLATES = [
 ]
 
 # --- Database: DATABASE_URL, or a SQLite file under the git-ignored var/
+# HTTP under ASGI (gpubroker/http_handler.py): the number of long-lived threads per process that
+# run the sync middleware chain and views; 0 = Django's own thread per request.
+HTTP_WORKER_THREADS = env_int("HTTP_WORKER_THREADS", 0)
+
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}

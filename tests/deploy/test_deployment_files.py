@@ -52,7 +52,7 @@ def test_compose_has_the_d10_services_wired_together():
     )
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
     upstreams = re.findall(r"^\s*server (\w+):8000\b", NGINX, flags=re.M)
-    assert upstreams == ["web1", "web2"]
+    assert upstreams == ["web1", "web2"] * 2  # the HTTP pool and the WebSocket pool
     assert {k: v["condition"] for k, v in services["nginx"]["depends_on"].items()} == {
         "web1": "service_healthy",
         "web2": "service_healthy",
@@ -64,7 +64,9 @@ def test_nginx_conf_keeps_query_strings_out_and_upgrades_both_websockets():
     assert log_format and "$uri" in log_format.group(1)
     assert "$request_uri" not in log_format.group(1) and "$args" not in log_format.group(1)
     assert "$request " not in log_format.group(1)  # $request carries the query string
-    assert "least_conn;" in NGINX
+    assert NGINX.count("least_conn;") == 2
+    # WebSockets are balanced in a pool of their own, so open subscriptions do not steer HTTP
+    assert re.search(r"map \$http_upgrade \$graphql_upstream \{\s*default gpubroker_ws;", NGINX)
     websocket = re.search(
         r"location ~ \^/\(graphql\|ws\)/\$ \{(.*?)\n        \}", NGINX, flags=re.S
     )

@@ -47,7 +47,7 @@ def runnable_copy(directory: Path, upstreams: list[int], port: int) -> Path:
     text = NGINX_CONF.read_text()
     for name, upstream in zip(("web1", "web2"), upstreams, strict=True):
         text, count = re.subn(rf"server {name}:8000\b", f"server 127.0.0.1:{upstream}", text)
-        assert count == 1, name
+        assert count == 2, name  # the HTTP pool and the WebSocket pool
     text, count = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", text)
     assert count == 1
     text = text.replace("pid /tmp/nginx.pid;", f"pid {directory}/nginx.pid;")

@@ -481,9 +481,8 @@ def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]
         PYTHONUNBUFFERED="1",
         DB_POOL_MAX_SIZE="20",
     )
-    for name in ("GIL_SWITCH_INTERVAL", "HTTP_WORKER_THREADS"):
-        if os.environ.get(name):
-            env[name] = os.environ[name]
+    if os.environ.get("HTTP_WORKER_THREADS"):  # a pool size to compare (gpubroker/http_handler)
+        env["HTTP_WORKER_THREADS"] = os.environ["HTTP_WORKER_THREADS"]
     return env
 
 

@@ -128,10 +128,6 @@ def _serve_uvicorn(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import os
-
-    if os.environ.get("GIL_SWITCH_INTERVAL"):
-        sys.setswitchinterval(float(os.environ["GIL_SWITCH_INTERVAL"]))
     arguments = list(sys.argv[1:] if argv is None else argv)
     server = DEFAULT_SERVER
     if "--server" in arguments:

@@ -14,13 +14,15 @@ never counts a change twice. Two reads serve every KPI:
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+import numpy as np
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Exists,
@@ -328,10 +330,99 @@ def current_or_past(
 
 
 __all__ = [
+    "PastStates",
     "bucket_summaries",
     "changed_since",
     "current_or_past",
     "fold_rows",
+    "past_states",
     "rewind",
     "states_before",
 ]
+
+
+class PastStates:
+    """``rewind``'s answer as columns: the offers that changed since a moment (``ids``), each
+    with its price per hour (float; NaN: no record before the moment, the offer did not exist
+    then) and availability at that moment."""
+
+    __slots__ = ("availability", "ids", "price")
+
+    def __init__(self, ids: list[str], price: np.ndarray, availability: list[str]) -> None:
+        self.ids, self.price, self.availability = ids, price, availability
+
+    @classmethod
+    def of(cls, states: dict[uuid.UUID, State | None]) -> PastStates:
+        ids, prices, availability = [], [], []
+        for pk, state in states.items():
+            ids.append(str(pk))
+            prices.append(math.nan if state is None else float(state.price_per_hour))
+            availability.append("" if state is None else state.availability)
+        return cls(ids, np.array(prices, dtype=np.float64), availability)
+
+
+#: ``rewind`` in one PostgreSQL statement: the offers with a change at or after the moment (raw
+#: rows, or a rollup whose last change is; a rollup's changes lie inside its bucket, so only
+#: buckets starting less than a day before the moment can hold one), each with its last raw row
+#: before the moment, else its last hourly, else daily, rollup that ended by then — an index
+#: probe per offer on (offer, time) — folded into one row of delimited text.
+_REWIND = (
+    "SELECT COUNT(*), string_agg(s.id::text, ','), string_agg(COALESCE(s.price::text, 'NaN'), "
+    "','), string_agg(COALESCE(s.availability, ''), chr(31)) FROM (SELECT o.id, "
+    "COALESCE(r.price, hr.price, dr.price) AS price, "
+    "COALESCE(r.availability, hr.availability, dr.availability) AS availability "
+    "FROM gpu_offers o "
+    "LEFT JOIN LATERAL (SELECT h.price_per_hour AS price, h.availability_status AS availability "
+    " FROM price_history h WHERE h.offer_id = o.id AND h.recorded_at < %(moment)s "
+    " ORDER BY h.recorded_at DESC, h.id DESC LIMIT 1) r ON true "
+    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
+    " FROM kpi_price_rollups x WHERE r.price IS NULL AND x.offer_id = o.id "
+    " AND x.granularity = 'hour' AND x.bucket_start <= %(hour)s "
+    " ORDER BY x.bucket_start DESC, x.id DESC LIMIT 1) hr ON true "
+    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
+    " FROM kpi_price_rollups x WHERE r.price IS NULL AND hr.price IS NULL AND x.offer_id = o.id "
+    " AND x.granularity = 'day' AND x.bucket_start <= %(day)s "
+    " ORDER BY x.bucket_start DESC, x.id DESC LIMIT 1) dr ON true "
+    "WHERE {offers}(EXISTS (SELECT 1 FROM price_history a WHERE a.offer_id = o.id "
+    " AND a.recorded_at >= %(moment)s) OR EXISTS (SELECT 1 FROM kpi_price_rollups y "
+    " WHERE y.offer_id = o.id AND y.granularity IN ('hour', 'day') "
+    " AND y.bucket_start > %(day)s AND y.last_at >= %(moment)s))) s"
+)
+
+
+def past_states(moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> PastStates:
+    """:func:`rewind` of ``offers`` (default: all) as columns, in one query on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return PastStates.of(rewind(moment, GPUOffer.objects.all() if offers is None else offers))
+    params: dict[str, Any] = {
+        "moment": moment,
+        "hour": moment - Granularity.HOUR.size,
+        "day": moment - Granularity.DAY.size,
+    }
+    condition = ""
+    if offers is not None and offers.query.where:
+        sql, inner = offers.order_by().values("pk").query.sql_with_params()
+        for i, value in enumerate(inner):
+            params[f"p{i}"] = value
+        # The inner query's positional placeholders as named ones (the outer query uses names).
+        sql = sql.replace("%%", "\x00")
+        pieces = sql.split("%s")
+        sql = "".join(
+            piece + (f"%(p{i})s" if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces)
+        ).replace("\x00", "%%")
+        condition = f"o.id IN ({sql}) AND "
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A probe per offer is cheap, but its estimated cost triggers JIT compilation (~0.15 s).
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_REWIND.format(offers=condition), params)
+        count, ids, prices, availability = cursor.fetchone()
+    if not count:
+        return PastStates([], np.zeros(0), [])
+    return PastStates(
+        ids.split(","),
+        np.array(prices.split(","), dtype=np.float64),
+        availability.split(_SEPARATOR),
+    )
+
+
+_SEPARATOR = "\x1f"

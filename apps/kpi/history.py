@@ -362,32 +362,49 @@ class PastStates:
 
 
 #: ``rewind`` in one PostgreSQL statement: the offers with a change at or after the moment (raw
-#: rows, or a rollup whose last change is; a rollup's changes lie inside its bucket, so only
+#: rows, or a rollup whose last change is: a rollup's changes lie inside its bucket, so only
 #: buckets starting less than a day before the moment can hold one), each with its last raw row
-#: before the moment, else its last hourly, else daily, rollup that ended by then — an index
-#: probe per offer on (offer, time) — folded into one row of delimited text.
+#: before the moment, else its last hourly, else daily, rollup that ended by then; folded into one
+#: row of delimited text. For the whole market both raw reads are one ordered pass each over the
+#: covering index ``kpi_price_history_offer_latest`` (each offer's newest row; each offer's last
+#: row before the moment), cheaper than a probe per offer once most offers changed; for a subset
+#: (one GPU model's offers) each offer of the subset probes that index.
 _REWIND = (
-    "SELECT COUNT(*), string_agg(s.id::text, ','), string_agg(COALESCE(s.price::text, 'NaN'), "
-    "','), string_agg(COALESCE(s.availability, ''), chr(31)) FROM (SELECT o.id, "
-    "COALESCE(r.price, hr.price, dr.price) AS price, "
-    "COALESCE(r.availability, hr.availability, dr.availability) AS availability "
-    "FROM gpu_offers o "
-    "LEFT JOIN LATERAL (SELECT h.price_per_hour AS price, h.availability_status AS availability "
-    " FROM price_history h WHERE h.offer_id = o.id AND h.recorded_at < %(moment)s "
-    " ORDER BY h.recorded_at DESC, h.id DESC LIMIT 1) r ON true "
+    "WITH raw AS (SELECT o.id, r.price, r.availability "
+    "FROM ({changed} UNION SELECT y.offer_id FROM kpi_price_rollups y "
+    " WHERE y.granularity IN ('hour', 'day') AND y.bucket_start > %(day)s "
+    " AND y.last_at >= %(moment)s) c "
+    "JOIN gpu_offers o ON o.id = c.offer_id {before} {offers}), "
+    # Offers without a raw row before the moment: their last rollup that ended by then (the
+    # unique (offer, granularity, bucket start) orders them without a tie-break).
+    "s AS (SELECT id, price, availability FROM raw WHERE price IS NOT NULL UNION ALL "
+    "SELECT w.id, COALESCE(hr.price, dr.price), COALESCE(hr.availability, dr.availability) "
+    "FROM raw w "
     "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE r.price IS NULL AND x.offer_id = o.id "
-    " AND x.granularity = 'hour' AND x.bucket_start <= %(hour)s "
-    " ORDER BY x.bucket_start DESC, x.id DESC LIMIT 1) hr ON true "
+    " FROM kpi_price_rollups x WHERE x.offer_id = w.id AND x.granularity = 'hour' "
+    " AND x.bucket_start <= %(hour)s ORDER BY x.bucket_start DESC LIMIT 1) hr ON true "
     "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE r.price IS NULL AND hr.price IS NULL AND x.offer_id = o.id "
+    " FROM kpi_price_rollups x WHERE hr.price IS NULL AND x.offer_id = w.id "
     " AND x.granularity = 'day' AND x.bucket_start <= %(day)s "
-    " ORDER BY x.bucket_start DESC, x.id DESC LIMIT 1) dr ON true "
-    "WHERE {offers}(EXISTS (SELECT 1 FROM price_history a WHERE a.offer_id = o.id "
-    " AND a.recorded_at >= %(moment)s) OR EXISTS (SELECT 1 FROM kpi_price_rollups y "
-    " WHERE y.offer_id = o.id AND y.granularity IN ('hour', 'day') "
-    " AND y.bucket_start > %(day)s AND y.last_at >= %(moment)s))) s"
+    " ORDER BY x.bucket_start DESC LIMIT 1) dr ON true WHERE w.price IS NULL) "
+    "SELECT COUNT(*), string_agg(s.id::text, ','), string_agg(COALESCE(s.price::text, 'NaN'), "
+    "','), string_agg(COALESCE(s.availability, ''), chr(31)) FROM s"
 )
+_MARKET = {
+    "changed": "SELECT n.offer_id FROM (SELECT DISTINCT ON (a.offer_id) a.offer_id, "
+    "a.recorded_at FROM price_history a ORDER BY a.offer_id, a.recorded_at DESC, a.id DESC) n "
+    "WHERE n.recorded_at >= %(moment)s",
+    "before": "LEFT JOIN (SELECT DISTINCT ON (h.offer_id) h.offer_id, h.price_per_hour AS price, "
+    "h.availability_status AS availability FROM price_history h WHERE h.recorded_at < %(moment)s "
+    "ORDER BY h.offer_id, h.recorded_at DESC, h.id DESC) r ON r.offer_id = o.id",
+}
+_SUBSET = {
+    "changed": "SELECT p.id AS offer_id FROM gpu_offers p WHERE p.id IN ({subset}) AND EXISTS "
+    "(SELECT 1 FROM price_history a WHERE a.offer_id = p.id AND a.recorded_at >= %(moment)s)",
+    "before": "LEFT JOIN LATERAL (SELECT h.price_per_hour AS price, h.availability_status AS "
+    "availability FROM price_history h WHERE h.offer_id = o.id AND h.recorded_at < %(moment)s "
+    "ORDER BY h.recorded_at DESC, h.id DESC LIMIT 1) r ON true",
+}
 
 
 def past_states(moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> PastStates:
@@ -410,11 +427,14 @@ def past_states(moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> P
         sql = "".join(
             piece + (f"%(p{i})s" if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces)
         ).replace("\x00", "%%")
-        condition = f"o.id IN ({sql}) AND "
+        condition = f"WHERE o.id IN ({sql})"
+    shape = {k: v.format(subset=sql) for k, v in _SUBSET.items()} if condition else _MARKET
     with transaction.atomic(), connection.cursor() as cursor:
-        # A probe per offer is cheap, but its estimated cost triggers JIT compilation (~0.15 s).
+        # The plans are cheap, but their estimated cost triggers JIT compilation (~0.15 s); the
+        # sort of the rows before the moment fits in memory instead of spilling to disk.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_REWIND.format(offers=condition), params)
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(_REWIND.format(offers=condition, **shape), params)
         count, ids, prices, availability = cursor.fetchone()
     if not count:
         return PastStates([], np.zeros(0), [])

@@ -105,9 +105,10 @@ class Codes:
     __slots__ = ("codes", "names")
 
     def __init__(self, values: Iterable[str]) -> None:
-        lookup: dict[str, int] = {}
-        self.codes = np.fromiter((lookup.setdefault(v, len(lookup)) for v in values), np.int64)
-        self.names = list(lookup)
+        values = values if isinstance(values, list | tuple) else list(values)
+        self.names = list(dict.fromkeys(values))  # first appearance order, at C speed
+        lookup = {name: i for i, name in enumerate(self.names)}
+        self.codes = np.fromiter(map(lookup.__getitem__, values), np.int64, count=len(values))
 
     def code(self, name: str) -> int:
         """The code of ``name`` (−1 when absent: it matches no row)."""

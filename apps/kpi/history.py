@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,10 +38,12 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.providers.models import GPUOffer, PriceHistory
 
+from . import config
 from .buckets import (
     AVAILABILITY_WEIGHT,
     BucketSummary,
@@ -408,6 +410,12 @@ _MARKET = {
     "h.availability_status AS availability FROM price_history h WHERE h.recorded_at < %(moment)s "
     "ORDER BY h.offer_id, h.recorded_at DESC, h.id DESC) r ON r.offer_id = o.id",
 }
+#: A recent moment (in the newer half of the raw window): fewer rows after it than offers' newest
+#: rows, so the changed offers come from the rows after it (``kpi_price_history_recorded_at``).
+_MARKET_RECENT = {
+    "changed": "SELECT DISTINCT a.offer_id FROM price_history a WHERE a.recorded_at >= %(moment)s",
+    "before": _MARKET["before"],
+}
 _SUBSET = {
     "changed": "SELECT p.id AS offer_id FROM gpu_offers p WHERE p.id IN ({subset}) AND EXISTS "
     "(SELECT 1 FROM price_history a WHERE a.offer_id = p.id AND a.recorded_at >= %(moment)s)",
@@ -417,8 +425,12 @@ _SUBSET = {
 }
 
 
-def past_states(moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> PastStates:
-    """:func:`rewind` of ``offers`` (default: all) as columns, in one query on PostgreSQL."""
+def past_states(
+    moment: datetime, offers: QuerySet[GPUOffer] | None = None, *, recent: bool | None = None
+) -> PastStates:
+    """:func:`rewind` of ``offers`` (default: all) as columns, in one query on PostgreSQL.
+    ``recent`` chooses how the whole market's changed offers are found (default: whether the
+    moment lies in the newer half of the raw window); the answer is the same."""
     if connection.vendor != "postgresql":
         return PastStates.of(rewind(moment, GPUOffer.objects.all() if offers is None else offers))
     params: dict[str, Any] = {
@@ -438,7 +450,11 @@ def past_states(moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> P
             piece + (f"%(p{i})s" if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces)
         ).replace("\x00", "%%")
         condition = f"WHERE o.id IN ({sql})"
-    shape = {k: v.format(subset=sql) for k, v in _SUBSET.items()} if condition else _MARKET
+    if recent is None:
+        recent = timezone.now() - moment < timedelta(days=config.raw_history_days() / 2)
+    shape = _MARKET_RECENT if recent else _MARKET
+    if condition:
+        shape = {k: v.format(subset=sql) for k, v in _SUBSET.items()}
     with transaction.atomic(), connection.cursor() as cursor:
         # The plans are cheap, but their estimated cost triggers JIT compilation (~0.15 s); the
         # sort of the rows before the moment fits in memory instead of spilling to disk.

@@ -136,39 +136,88 @@ def flag_points(
     now: datetime | None = None,
     scales: Mapping[Hashable, RobustScale] | None = None,
 ) -> dict[Hashable, list[Flag]]:
-    """Flags of every flagged point (unflagged points are absent). ``now`` None: no STALE.
-
-    Vectorised: the robust z of every point is computed with numpy per group, and only the
-    points beyond the threshold go through :func:`price_flag` (the one classification)."""
+    """Flags of every flagged point (unflagged points are absent). ``now`` None: no STALE."""
     if not points:
         return {}
     scales = group_scales(points) if scales is None else scales
-    groups = list(scales)
-    index = {group: i for i, group in enumerate(groups)}
-    centre = np.array([scales[g].median for g in groups] + [math.nan])
-    spread = np.array([scales[g].scale for g in groups] + [math.nan])
-    enough = np.array([scales[g].peers >= rules.min_peers for g in groups] + [False])
-    code = np.fromiter((index.get(p.group, len(groups)) for p in points), dtype=np.int64)
-    price = np.fromiter((p.price_per_gpu_hour for p in points), dtype=np.float64)
-    listed = np.fromiter((p.listed for p in points), dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (price - centre[code]) / spread[code]
-        ratio = price / centre[code]
-    material = (ratio >= rules.min_factor) | (ratio * rules.min_factor <= 1)
-    candidates = listed & enough[code] & (np.abs(z) > rules.threshold) & material
-    flagged: dict[Hashable, list[Flag]] = {}
-    for i in np.flatnonzero(candidates):
-        point = points[int(i)]
-        if price_flag_ := price_flag(point, scales.get(point.group), rules):
-            flagged[point.key] = [price_flag_]
-    if now is not None:
-        cutoff = now.timestamp() - rules.stale_after.total_seconds()
-        seen = np.fromiter(
+    labels = {group: i for i, group in enumerate(scales)}
+    code = np.fromiter((labels.setdefault(p.group, len(labels)) for p in points), dtype=np.int64)
+    return flag_columns(
+        [p.key for p in points],
+        code,
+        np.fromiter((p.price_per_gpu_hour for p in points), dtype=np.float64),
+        np.fromiter((p.gpu_count for p in points), dtype=np.int64),
+        np.fromiter((p.listed for p in points), dtype=bool),
+        rules=rules,
+        scales={labels[g]: s for g, s in scales.items()},
+        last_seen=np.fromiter(
             (math.inf if p.last_seen_at is None else p.last_seen_at for p in points),
             dtype=np.float64,
-        )
-        for i in np.flatnonzero(listed & (seen < cutoff)):
-            point = points[int(i)]
+        ),
+        now=now,
+    )
+
+
+def column_scales(
+    group: np.ndarray, price: np.ndarray, listed: np.ndarray
+) -> dict[int, RobustScale]:
+    """:func:`group_scales` of offers given as columns: ``group`` holds non-negative group codes."""
+    shown = np.flatnonzero(listed)
+    if shown.size == 0:
+        return {}
+    codes = group[shown]
+    order = np.argsort(codes, kind="stable")
+    codes, values = codes[order], price[shown][order]
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    scales = {}
+    for at, chunk in zip(np.concatenate(([0], bounds)), np.split(values, bounds), strict=True):
+        if (scale := robust_scale(chunk)) is not None:
+            scales[int(codes[at])] = scale
+    return scales
+
+
+def flag_columns(
+    keys: Sequence[Hashable],
+    group: np.ndarray,
+    price: np.ndarray,
+    gpu_count: np.ndarray,
+    listed: np.ndarray,
+    *,
+    rules: AnomalyRules,
+    scales: Mapping[int, RobustScale] | None = None,
+    last_seen: np.ndarray | None = None,
+    now: datetime | None = None,
+) -> dict[Hashable, list[Flag]]:
+    """The flags :func:`flag_points` gives, for offers given as parallel columns (``group``: a
+    non-negative code per offer; ``scales`` by code, default: the listed offers' own). Vectorised:
+    the robust z of every offer is computed with numpy, and only the offers beyond the threshold
+    go through :func:`price_flag` (the one classification) and :func:`stale_flag`."""
+    if len(keys) == 0:
+        return {}
+    scales = column_scales(group, price, listed) if scales is None else scales
+    size = max(int(group.max()), max(scales, default=0)) + 2
+    centre = np.full(size, math.nan)
+    spread = np.full(size, math.nan)
+    enough = np.zeros(size, dtype=bool)
+    for code, scale in scales.items():
+        centre[code], spread[code] = scale.median, scale.scale
+        enough[code] = scale.peers >= rules.min_peers
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (price - centre[group]) / spread[group]
+        ratio = price / centre[group]
+    material = (ratio >= rules.min_factor) | (ratio * rules.min_factor <= 1)
+    candidates = listed & enough[group] & (np.abs(z) > rules.threshold) & material
+    flagged: dict[Hashable, list[Flag]] = {}
+    for i in np.flatnonzero(candidates):
+        at = int(i)
+        point = PricePoint(keys[at], 0, float(price[at]), int(gpu_count[at]))
+        if price_flag_ := price_flag(point, scales.get(int(group[at])), rules):
+            flagged[point.key] = [price_flag_]
+    if now is not None and last_seen is not None:
+        cutoff = now.timestamp() - rules.stale_after.total_seconds()
+        for i in np.flatnonzero(listed & (last_seen < cutoff)):
+            at = int(i)
+            point = PricePoint(keys[at], 0, float(price[at]), last_seen_at=float(last_seen[at]))
             if stale := stale_flag(point, now, rules):
                 flagged.setdefault(point.key, []).append(stale)
     return flagged

@@ -258,6 +258,13 @@ def compact_price_history(
         report.daily_rollups_deleted, _ = PriceRollup.objects.filter(
             granularity=StoredGranularity.DAY, bucket_start__lt=daily_cutoff
         ).delete()
+    moved = report.raw_rows_compacted or report.hourly_rollups_compacted
+    if (moved or report.daily_rollups_deleted) and connection.vendor == "postgresql":
+        # A compaction can move most of both tables: fresh planner statistics, or the KPI reads'
+        # per-offer probes of the rollups may walk the (granularity, time) index believing it
+        # holds no hourly rollups (``history.past_states``).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE price_history, kpi_price_rollups")
     report.seconds = time.perf_counter() - started
     if report.raw_rows_compacted or report.hourly_rollups_compacted or report.daily_rollups_deleted:
         from .cache import bump

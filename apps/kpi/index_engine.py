@@ -19,18 +19,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from apps.math_core.algorithms.amounts import money
 from apps.math_core.algorithms.gpu_names import gpu_family
-from apps.providers.models import GPUOffer
 
 from . import config
 from .anomalies import PRICE_CODES, group_price_flags
-from .buckets import Granularity, State, period_view
+from .buckets import Granularity, period_view
 from .cache import bump
-from .history import bucket_summaries, states_before
+from .history import bucket_summaries, states_of_market
 from .models import PriceIndexPeriod
 from .price_index import (
     METHODOLOGY_NAME,
@@ -40,7 +40,7 @@ from .price_index import (
     compute_period,
     input_hash,
 )
-from .selectors import MarketRow, market_rows
+from .selectors import Market, market
 
 Series = tuple[str, str]  # (gpu model, tier)
 Views = dict[Series, dict[str, OfferPeriod]]
@@ -56,37 +56,57 @@ class Computed:
     input_hash: str
 
 
-def _series_of(row: MarketRow) -> list[tuple[Series, str]]:
+def _series_of(gpu_model: str, tier: str, provider: str) -> list[tuple[Series, str]]:
     """The series an offer enters, each with its cell: its canonical model's (cell: provider)
     and, for a model in a family of several variants, the family's (cell: provider × variant)."""
-    entries = [((row.gpu_model, row.tier), "")]
-    family = gpu_family(row.gpu_model)
-    if family and family != row.gpu_model:
-        entries.append(((family, row.tier), f"{row.provider} | {row.gpu_model}"))
+    entries = [((gpu_model, tier), "")]
+    family = gpu_family(gpu_model)
+    if family and family != gpu_model:
+        entries.append(((family, tier), f"{provider} | {gpu_model}"))
     return entries
 
 
+Kind = tuple[str, str, str]  # (gpu model, tier, provider): what decides an offer's series
+
+
+def _kinds(m: Market) -> tuple[np.ndarray, list[Kind]]:
+    """Per offer of ``m`` a code of its kind, and the kinds."""
+    width = max(len(m.provider.names), 1)
+    unique, inverse = np.unique(m.group * width + m.provider.codes, return_inverse=True)
+    kinds = [
+        (*m.group_key(int(code) // width), m.provider.names[int(code) % width])
+        for code in unique.tolist()
+    ]
+    return inverse.reshape(-1), kinds
+
+
 def _walk(
-    bucket: Granularity, first: datetime, last: datetime, rows: list[MarketRow]
+    bucket: Granularity, first: datetime, last: datetime, m: Market
 ) -> Iterator[tuple[datetime, datetime, Views]]:
     """(period start, end, views) for each period from ``first`` to ``last`` (period starts).
 
     An offer without a change in a period has the view it had in the period before when its
     carried state did not change either: those views are reused, not rebuilt (most offers do
     not change in most periods)."""
-    static = {str(r.offer_id): r for r in rows}
-    series_of: dict[tuple[str, str, str], list[tuple[Series, str]]] = {}
-    series_by_offer: dict[str, list[tuple[Series, str]]] = {}
-    for key, offer_row in static.items():
-        kind = (offer_row.gpu_model, offer_row.tier, offer_row.provider)
-        if kind not in series_of:
-            series_of[kind] = _series_of(offer_row)
-        series_by_offer[key] = series_of[kind]
-    carried: dict[str, State] = {
-        str(k): v for k, v in states_before(first, GPUOffer.objects.all()).items()
+    codes, kinds = _kinds(m)
+    series_of = [_series_of(*kind) for kind in kinds]
+    static = {
+        key: (provider, count, series_of[code])
+        for key, provider, count, code in zip(
+            m.ids,
+            (m.provider.names[c] for c in m.provider.codes.tolist()),
+            m.gpu_count.tolist(),
+            codes.tolist(),
+            strict=True,
+        )
     }
-    # Per offer: the state its last built views were for, and those views.
-    built: dict[str, tuple[State, list[tuple[Series, OfferPeriod]]]] = {}
+    carried = states_of_market(first)
+    # Each period's views start as a copy of the period before's; only the offers whose view can
+    # differ are rebuilt: every offer in the first period, then those with a change in the period
+    # and those with a change in the period before (their carried state is new).
+    entries_of_offer: dict[str, list[tuple[Series, OfferPeriod]]] = {}
+    views: Views = {}
+    rebuild: set[str] = set(carried)
     start = first
     while start <= last:
         end = start + bucket.size
@@ -94,44 +114,39 @@ def _walk(
             str(k): v
             for k, v in bucket_summaries(start, end, hourly_only=bucket is Granularity.HOUR).items()
         }
-        views: Views = {}
-        for key in set(carried) | set(changed):
-            row = static.get(key)
-            if row is None:
+        views = {series: dict(offers) for series, offers in views.items()}
+        for key in rebuild | set(changed):
+            facts = static.get(key)
+            if facts is None:
                 continue
-            before = carried.get(key)
-            summary = changed.get(key)
-            reuse = built.get(key) if summary is None else None
-            if reuse is not None and reuse[0] is before:
-                entries = reuse[1]
-            else:
-                view = period_view(before, summary)
-                if view is None:
-                    continue
-                state, listed, share = view
-                carried[key] = state
-                entries = [
-                    (
-                        series,
-                        OfferPeriod(
-                            offer_id=key,
-                            provider=row.provider,
-                            gpu_count=row.gpu_count,
-                            price_per_hour=state.price_per_hour,
-                            listed=listed,
-                            available_share=share,
-                            cell=cell,
-                        ),
-                    )
-                    for series, cell in series_by_offer[key]
-                ]
-                if summary is None:
-                    built[key] = (state, entries)
-                else:
-                    built.pop(key, None)
+            for series, _ in entries_of_offer.pop(key, ()):
+                del views[series][key]
+            provider, gpu_count, entries_of = facts
+            view = period_view(carried.get(key), changed.get(key))
+            if view is None:
+                continue
+            state, listed, share = view
+            carried[key] = state
+            entries = [
+                (
+                    series,
+                    OfferPeriod(
+                        offer_id=key,
+                        provider=provider,
+                        gpu_count=gpu_count,
+                        price_per_hour=state.price_per_hour,
+                        listed=listed,
+                        available_share=share,
+                        cell=cell,
+                    ),
+                )
+                for series, cell in entries_of
+            ]
+            entries_of_offer[key] = entries
             for series, offer in entries:
                 views.setdefault(series, {})[key] = offer
         yield start, end, views
+        rebuild = set(changed)
         start = end
 
 
@@ -213,8 +228,8 @@ def update_price_index(
     days = config.index_backfill_days() if backfill_days is None else backfill_days
     backfill = granularity.floor(now - timedelta(days=days))
     heads = _stored_heads(granularity)
-    rows = market_rows()
-    all_series = {series for r in rows for series, _ in _series_of(r)}
+    m = market()
+    all_series = {series for kind in _kinds(m)[1] for series, _ in _series_of(*kind)}
     report.series = len(all_series)
     next_start = {
         s: (heads[s][0] + granularity.size if s in heads else backfill) for s in all_series
@@ -227,7 +242,7 @@ def update_price_index(
     index_values = {s: heads[s][1] for s in heads}
     previous_views: Views = {}
     previous_flags: dict[Series, dict[str, str]] = {}
-    for start, end, views in _walk(granularity, first, last, rows):
+    for start, end, views in _walk(granularity, first, last, m):
         batch = []
         flags = {series: _anomalies(view) for series, view in views.items()}
         for series in sorted(pending):
@@ -314,7 +329,7 @@ def verify_price_index(*, bucket: str = "day", gpu_model: str | None = None) -> 
     previous_views: Views = {}
     previous_flags: dict[Series, dict[str, str]] = {}
     previous_value: dict[Series, float] = {}
-    for start, end, views in _walk(granularity, first - granularity.size, last, market_rows()):
+    for start, end, views in _walk(granularity, first - granularity.size, last, market()):
         flags = {series: _anomalies(view) for series, view in views.items()}
         for period in by_start.get(start, []):
             series = (period.gpu_model, period.tier)

@@ -56,9 +56,11 @@ NEW_OFFER = "NEW_OFFER"
 GONE_OFFER = "GONE_OFFER"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OfferPeriod:
-    """One offer in one period: its facts as stored history gives them."""
+    """One offer in one period: its facts as stored history gives them. Treated as immutable
+    (views are shared between periods); not ``frozen`` because a frozen dataclass's ``__init__``
+    costs twice as much, and the index engine builds one per offer and series each period."""
 
     offer_id: str
     provider: str
@@ -72,18 +74,15 @@ class OfferPeriod:
     facts: tuple[object, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        per_gpu = float(self.price_per_hour) / max(int(self.gpu_count), 1)
-        object.__setattr__(self, "price_per_gpu_hour", per_gpu)
-        share = repr(round(self.available_share, 12))
-        facts = (
-            self.cell_key,
+        self.price_per_gpu_hour = float(self.price_per_hour) / max(int(self.gpu_count), 1)
+        self.facts = (
+            self.cell or self.provider,  # cell_key
             self.provider,
             self.gpu_count,
             str(self.price_per_hour),
             self.listed,
-            share,
+            repr(round(self.available_share, 12)),
         )
-        object.__setattr__(self, "facts", facts)
 
     @property
     def cell_key(self) -> str:

@@ -19,12 +19,13 @@ raise ``NotFound``; bad windows, tiers, buckets and ranges raise ``ValidationFai
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Q
+import numpy as np
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound, ValidationFailed
@@ -44,8 +45,7 @@ from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer, Provider, ProviderStatus
 
 from . import config, history, statistics
-from .anomalies import PRICE_CODES, Flag
-from .buckets import State
+from .anomalies import PRICE_CODES, Flag, flag_columns
 from .cache import cached
 from .errors import KpiErrorCode
 from .models import Granularity, PriceIndexPeriod, Tier
@@ -75,12 +75,13 @@ from .results import (
     ValueOffer,
 )
 from .selectors import (
+    Market,
     MarketRow,
-    flags_for_rows,
+    _decimal_price,
     flags_of_offers,
+    market,
+    market_flag_positions,
     market_flags,
-    market_rows,
-    offer_counts_by_model,
     sync_outcomes,
 )
 
@@ -218,55 +219,110 @@ def flag_out(flag: Flag) -> FlagOut:
     )
 
 
-def _flags(rows: Sequence[MarketRow], now: datetime) -> dict[str, list[Flag]]:
-    """Flags of ``rows`` (complete peer groups: all offers, or all of some models), judged like
-    ``market_flags`` (STALE at ``now`` rounded down to the minute)."""
-    return flags_for_rows(rows, now.replace(second=0, microsecond=0))
+def _flags(m: Market, now: datetime) -> dict[int, list[Flag]]:
+    """Flags of the offers of ``m`` by position (complete peer groups: all offers, or all of some
+    models), judged like ``market_flags`` (STALE at ``now`` rounded down to the minute)."""
+    return market_flag_positions(m, now.replace(second=0, microsecond=0))
 
 
-def _price_flagged(flags: dict[str, list[Flag]]) -> set[str]:
-    return {k for k, v in flags.items() if any(f.code in PRICE_CODES for f in v)}
-
-
-def _clean(rows: Iterable[MarketRow], flagged: set[str]) -> list[MarketRow]:
-    """Listed offers that are not price anomalies."""
-    return [r for r in rows if r.listed and str(r.offer_id) not in flagged]
+def _price_flagged(size: int, flags: dict[int, list[Flag]]) -> np.ndarray:
+    """Positions flagged for their price, as a mask."""
+    mask = np.zeros(size, dtype=bool)
+    for at, items in flags.items():
+        if any(f.code in PRICE_CODES for f in items):
+            mask[at] = True
+    return mask
 
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _past_states(moment: datetime, rows: Sequence[MarketRow], offers=None) -> dict[str, State]:  # type: ignore[no-untyped-def]
-    """State at ``moment`` of each of ``rows`` that existed then."""
-    qs = GPUOffer.objects.all() if offers is None else offers
-    past = history.rewind(moment, qs)
-    current = ((r.offer_id, r.price_per_hour, r.availability, r.created_at) for r in rows)
-    return {str(k): v for k, v in history.current_or_past(current, past, moment).items()}
+@dataclass(frozen=True, slots=True)
+class Past:
+    """The offers of a market at a past moment, as columns aligned with the market: whether each
+    existed then, its price per hour and whether it was listed."""
+
+    existed: np.ndarray
+    price: np.ndarray
+    listed: np.ndarray
 
 
-def _past_clean_prices(rows: Sequence[MarketRow], states: dict[str, State]) -> dict[str, float]:
-    """Per-GPU prices at a past moment of listed offers, price anomalies of that moment left out."""
-    from .anomalies import PricePoint, flag_points
+def _past(m: Market, moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> Past:
+    """State at ``moment`` of each offer of ``m``: the recorded state for offers that changed
+    since (``history.past_states``), the current one for the others that existed then."""
+    past = history.past_states(moment, offers)
+    existed = m.created < moment.timestamp()
+    price = m.price.copy()
+    listed = m.listed.copy()
+    position = m.position()
+    at = np.fromiter((position.get(k, -1) for k in past.ids), dtype=np.int64, count=len(past.ids))
+    known = at >= 0
+    found = ~np.isnan(past.price)
+    rows = at[known]
+    existed[rows] = found[known]
+    price[rows] = past.price[known]
+    was_listed = np.fromiter(
+        (a != Availability.UNAVAILABLE for a in past.availability), dtype=bool, count=len(at)
+    )
+    listed[rows] = was_listed[known] & found[known]
+    return Past(existed, price, listed)
 
-    points = []
-    by_key = {str(r.offer_id): r for r in rows}
-    for key, state in states.items():
-        row = by_key[key]
-        price = float(state.price_per_hour) / max(row.gpu_count, 1)
-        points.append(
-            PricePoint(
-                key=key,
-                group=(row.gpu_model, row.tier),
-                price_per_gpu_hour=price,
-                gpu_count=row.gpu_count,
-                listed=state.listed,
-            )
-        )
-    flagged = {str(k) for k in flag_points(points, rules=config.anomaly_rules())}
-    return {
-        str(p.key): p.price_per_gpu_hour for p in points if p.listed and str(p.key) not in flagged
-    }
+
+def _past_clean(m: Market, past: Past) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, per-GPU prices) at a past moment: listed offers, price anomalies of that moment
+    (peer groups of the offers that existed then) left out."""
+    per_gpu = past.price / np.maximum(m.gpu_count, 1)
+    rows = np.flatnonzero(past.existed)
+    flagged = flag_columns(
+        rows.tolist(),
+        m.group[rows],
+        per_gpu[rows],
+        m.gpu_count[rows],
+        past.listed[rows],
+        rules=config.anomaly_rules(),
+    )
+    clean = past.existed & past.listed
+    for at in flagged:
+        clean[int(at)] = False  # type: ignore[call-overload]
+    return clean, per_gpu
+
+
+def _cheapest(m: Market, mask: np.ndarray) -> int | None:
+    """Position of the lowest per-GPU price in ``mask`` (ties: the smallest offer id)."""
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return None
+    prices = m.per_gpu[rows]
+    ties = rows[prices == prices.min()]
+    return min((int(i) for i in ties), key=lambda i: m.ids[i])
+
+
+def _region_keys(m: Market) -> tuple[np.ndarray, list[str]]:
+    """Per offer, the code of where it is for by-region figures (``MarketRow.region_key``: its
+    ISO country when known, else the provider's region name), and the names of the codes."""
+    pairs = m.country.codes * max(len(m.region.names), 1) + m.region.codes
+    unique, inverse = np.unique(pairs, return_inverse=True)
+    names: dict[str, int] = {}
+    width = max(len(m.region.names), 1)
+    of_pair = np.array(
+        [
+            names.setdefault(m.country.names[p // width] or m.region.names[p % width], len(names))
+            for p in unique.tolist()
+        ],
+        dtype=np.int64,
+    )
+    return (of_pair[inverse] if unique.size else np.zeros(0, dtype=np.int64)), list(names)
+
+
+def _by_code(codes: np.ndarray, mask: np.ndarray) -> dict[int, np.ndarray]:
+    """Positions in ``mask`` by code, each in market order."""
+    rows = np.flatnonzero(mask)
+    order = np.argsort(codes[rows], kind="stable")
+    rows = rows[order]
+    found = codes[rows]
+    bounds = np.flatnonzero(np.diff(found)) + 1
+    return {int(codes[part[0]]): part for part in np.split(rows, bounds) if part.size}
 
 
 # --- overview --------------------------------------------------------------------------------
@@ -278,40 +334,27 @@ def overview(*, now: datetime | None = None) -> Overview:
 
 
 def _overview(now: datetime) -> Overview:
-    rows = market_rows()
-    flags = _flags(rows, now)
-    flagged = _price_flagged(flags)
-    counts = offer_counts_by_model()
-    clean = _clean(rows, flagged)
-    then = _past_clean_prices(rows, _past_states(now - WINDOWS["24h"], rows))
-    by_model: dict[str, list[MarketRow]] = {}
-    for row in clean:
-        by_model.setdefault(row.gpu_model, []).append(row)
-    then_by_model: dict[str, list[float]] = {}
-    model_of = {str(r.offer_id): r.gpu_model for r in rows}
-    for key, price in then.items():
-        then_by_model.setdefault(model_of[key], []).append(price)
+    m = market()
+    flagged = _price_flagged(m.size, _flags(m, now))
+    clean = m.listed & ~flagged
+    then, then_prices = _past_clean(m, _past(m, now - WINDOWS["24h"]))
     models = []
-    for model in sorted(counts):
-        total, available = counts[model]
-        listed = by_model.get(model, [])
-        prices = [r.price_per_gpu_hour for r in listed]
+    for code, model in sorted(enumerate(m.model.names), key=lambda item: item[1]):
+        of_model = m.model.codes == code
+        listed = of_model & clean
+        prices = m.per_gpu[listed]
         median_now = statistics.median(prices)
-        median_then = statistics.median(then_by_model.get(model, []))
-        cheapest = min(
-            (r for r in listed if r.available),
-            key=lambda r: (r.price_per_gpu_hour, str(r.offer_id)),
-            default=None,
-        )
+        median_then = statistics.median(then_prices[then & of_model])
+        cheapest = _cheapest(m, listed & m.available)
         models.append(
             GpuOverview(
                 gpu_model=model,
-                offer_count=total,
-                available_count=available,
-                min_price_per_gpu_hour=_money(min(prices)) if prices else None,
+                offer_count=int(of_model.sum()),
+                available_count=int((of_model & m.available).sum()),
+                min_price_per_gpu_hour=_money(float(prices.min())) if prices.size else None,
                 median_price_per_gpu_hour=_money(median_now),
                 change_24h_percent=statistics.percent_change(median_then, median_now),
-                cheapest_available=offer_ref(cheapest) if cheapest else None,
+                cheapest_available=offer_ref(m.row(cheapest)) if cheapest is not None else None,
             )
         )
     stale_after = config.stale_provider_after()
@@ -329,15 +372,15 @@ def _overview(now: datetime) -> Overview:
                 stale=age is None or age > stale_after.total_seconds(),
             )
         )
-    active = {r.provider for r in rows if r.listed}
+    active = {m.provider.names[c] for c in np.unique(m.provider.codes[m.listed]).tolist()}
     return Overview(
         as_of=now,
-        offers_total=len(rows),
-        offers_available=sum(1 for r in rows if r.available),
+        offers_total=m.size,
+        offers_available=int(m.available.sum()),
         active_providers=sum(
             1 for p in providers if p.status == ProviderStatus.ACTIVE and p.name in active
         ),
-        gpu_model_count=len(by_model),
+        gpu_model_count=int(np.unique(m.model.codes[clean]).size),
         gpu_models=models,
         freshness=freshness,
         stale_after_seconds=stale_after.total_seconds(),
@@ -384,37 +427,39 @@ def _gpu_metrics(
     offers = GPUOffer.objects.filter(gpu_type__in=scope.models)
     if tier is not None:
         offers = offers.filter(is_spot=tier == Tier.SPOT)
-    rows = market_rows(offers)
-    flagged = _price_flagged(_flags(rows, now))
-    listed = [r for r in rows if r.listed]
-    clean = _clean(rows, flagged)
-    prices = [r.price_per_gpu_hour for r in clean]
+    m = market(offers)
+    flagged = _price_flagged(m.size, _flags(m, now))
+    clean = m.listed & ~flagged
+    prices = m.per_gpu[clean]
     price = _stats(prices)
-    by_provider = _grouped(clean, lambda r: r.provider)
-    by_region = _grouped(clean, lambda r: r.region_key)
-    on_demand = statistics.median(r.price_per_gpu_hour for r in clean if not r.is_spot)
-    spot = statistics.median(r.price_per_gpu_hour for r in clean if r.is_spot)
+    by_provider = _grouped(m.provider.codes, m.provider.names, clean, m.per_gpu)
+    region_codes, region_names = _region_keys(m)
+    by_region = _grouped(region_codes, region_names, clean, m.per_gpu)
+    on_demand = statistics.median(m.per_gpu[clean & ~m.is_spot])
+    spot = statistics.median(m.per_gpu[clean & m.is_spot])
     ratio = statistics.ratio_or_none(spot, on_demand)
-    benchmark = _benchmark(scope, rows)
+    benchmark = _benchmark(scope, m)
     median_value = statistics.median(prices)
     trends = [
-        _trend(label, window, rows, offers, median_value, model, tier, now)
+        _trend(label, window, m, offers, median_value, model, tier, now)
         for label, window in WINDOWS.items()
     ]
     series_tier = tier or Tier.ON_DEMAND
+    listed_count = int(m.listed.sum())
+    available = int(m.available.sum())
     return GpuMetrics(
         gpu_model=model,
         variants=list(scope.models),
         tier=tier,
         as_of=now,
-        offer_count=len(rows),
-        listed_count=len(listed),
-        available_count=sum(1 for r in rows if r.available),
-        excluded_anomalies=len(listed) - len(clean),
+        offer_count=m.size,
+        listed_count=listed_count,
+        available_count=available,
+        excluded_anomalies=listed_count - int(clean.sum()),
         price=price,
         by_provider=by_provider,
         by_region=by_region,
-        availability_ratio=(sum(1 for r in rows if r.available) / len(rows)) if rows else None,
+        availability_ratio=(available / m.size) if m.size else None,
         spot_discount_percent=None if ratio is None else (1.0 - ratio) * 100.0,
         cost_per_million_tokens=_token_cost_at(benchmark, median_value),
         cost_per_tflop_hour=_tflop_cost_at(benchmark, median_value),
@@ -424,20 +469,28 @@ def _gpu_metrics(
     )
 
 
-def _benchmark(scope: GpuScope, rows: Sequence[MarketRow]) -> GPUBenchmark | None:
+def _benchmark(scope: GpuScope, m: Market) -> GPUBenchmark | None:
     """The benchmark costs at the median use: the model's, or for a family the variant with the
     most listed offers (ties: by name)."""
-    counts = {m: sum(1 for r in rows if r.gpu_model == m and r.listed) for m in scope.models}
-    ranked = sorted(scope.models, key=lambda m: (-counts[m], m))
+    counts = {
+        name: int((m.listed & (m.model.codes == m.model.code(name))).sum()) for name in scope.models
+    }
+    ranked = sorted(scope.models, key=lambda name: (-counts[name], name))
     found = {b.gpu_model: b for b in GPUBenchmark.objects.filter(gpu_model__in=ranked)}
-    return next((found[m] for m in ranked if m in found), None)
+    return next((found[name] for name in ranked if name in found), None)
 
 
-def _grouped(rows: Iterable[MarketRow], key) -> list[GroupPriceStats]:  # type: ignore[no-untyped-def]
-    groups: dict[str, list[float]] = {}
-    for row in rows:
-        groups.setdefault(key(row), []).append(row.price_per_gpu_hour)
-    return [GroupPriceStats(key=k, price=_stats(v)) for k, v in sorted(groups.items())]
+def _grouped(
+    codes: np.ndarray, names: list[str], mask: np.ndarray, values: np.ndarray
+) -> list[GroupPriceStats]:
+    """Price statistics of ``values`` in ``mask`` per group name (values in market order)."""
+    groups: dict[str, list[np.ndarray]] = {}
+    for code, rows in _by_code(codes, mask).items():
+        groups.setdefault(names[code], []).append(rows)
+    return [
+        GroupPriceStats(key=k, price=_stats(values[np.sort(np.concatenate(parts))]))
+        for k, parts in sorted(groups.items())
+    ]
 
 
 def _token_cost_at(benchmark: GPUBenchmark | None, price: float | None) -> Decimal | None:
@@ -470,19 +523,19 @@ def _periods(model: str, tier: str, bucket: Granularity):  # type: ignore[no-unt
     )
 
 
-def _trend(  # type: ignore[no-untyped-def]
+def _trend(
     label: str,
     window: timedelta,
-    rows: Sequence[MarketRow],
-    offers,
+    m: Market,
+    offers: QuerySet[GPUOffer],
     median_now: float | None,
     model: str,
     tier: str | None,
     now: datetime,
 ) -> Trend:
     since = now - window
-    then = _past_clean_prices(rows, _past_states(since, rows, offers))
-    median_then = statistics.median(then.values())
+    then, then_prices = _past_clean(m, _past(m, since, offers))
+    median_then = statistics.median(then_prices[then])
     bucket = Granularity.HOUR if window <= timedelta(hours=24) else Granularity.DAY
     periods = list(
         _periods(model, tier or Tier.ON_DEMAND, bucket)
@@ -542,41 +595,42 @@ def provider_kpis(name: str, *, now: datetime | None = None) -> ProviderKpis:
 
 
 def _provider(provider: Provider, now: datetime) -> ProviderKpis:
-    rows = market_rows()
-    flagged = _price_flagged(_flags(rows, now))
-    clean = _clean(rows, flagged)
-    mine = [r for r in rows if r.provider == provider.name]
-    market: dict[tuple[str, str], list[float]] = {}
-    own: dict[tuple[str, str], list[float]] = {}
-    for row in clean:
-        market.setdefault((row.gpu_model, row.tier), []).append(row.price_per_gpu_hour)
-        if row.provider == provider.name:
-            own.setdefault((row.gpu_model, row.tier), []).append(row.price_per_gpu_hour)
+    m = market()
+    flagged = _price_flagged(m.size, _flags(m, now))
+    clean = m.listed & ~flagged
+    mine = m.provider.codes == m.provider.code(provider.name)
     ratios = []
     weighted, weights = 0.0, 0
-    for (model, tier), prices in sorted(own.items()):
+    own = _by_code(m.group, clean & mine)
+    for code in sorted(own, key=m.group_key):
+        model, tier = m.group_key(code)
+        prices = m.per_gpu[own[code]]
         mine_median = statistics.median(prices)
-        market_median = statistics.median(market[(model, tier)])
+        market_median = statistics.median(m.per_gpu[clean & (m.group == code)])
         ratio = statistics.ratio_or_none(mine_median, market_median)
         ratios.append(
             ModelPriceRatio(
-                model, tier, len(prices), _money(mine_median), _money(market_median), ratio
+                model, tier, int(prices.size), _money(mine_median), _money(market_median), ratio
             )
         )
         if ratio is not None and ratio > 0:
-            weighted += len(prices) * math.log(ratio)
-            weights += len(prices)
+            weighted += int(prices.size) * math.log(ratio)
+            weights += int(prices.size)
     window = config.sync_window()
     total, ok = sync_outcomes(provider.name, now - window)
     last = provider.last_sync_at
+    offer_count = int(mine.sum())
+    available = int((mine & m.available).sum())
     return ProviderKpis(
         name=provider.name,
         display_name=provider.display_name,
         as_of=now,
-        offer_count=len(mine),
-        listed_count=sum(1 for r in mine if r.listed),
-        available_count=sum(1 for r in mine if r.available),
-        gpu_models=sorted({r.gpu_model for r in mine if r.listed}),
+        offer_count=offer_count,
+        listed_count=int((mine & m.listed).sum()),
+        available_count=available,
+        gpu_models=sorted(
+            m.model.names[c] for c in np.unique(m.model.codes[mine & m.listed]).tolist()
+        ),
         price_index_vs_market=math.exp(weighted / weights) if weights else None,
         models=ratios,
         reliability_score=provider.reliability_score,
@@ -586,7 +640,7 @@ def _provider(provider: Provider, now: datetime) -> ProviderKpis:
         sync_success_rate=(ok / total) if total else None,
         last_sync_at=last,
         stale=last is None or now - last > config.stale_provider_after(),
-        availability_ratio=(sum(1 for r in mine if r.available) / len(mine)) if mine else None,
+        availability_ratio=(available / offer_count) if offer_count else None,
     )
 
 
@@ -602,49 +656,79 @@ def market_insights(window: str = "24h", *, now: datetime | None = None) -> Mark
     )
 
 
+def _per_gpu_step(price: np.ndarray, gpu_count: np.ndarray) -> np.ndarray:
+    """``costs.price_per_gpu_hour`` (the per-GPU price at 4 dp, half even) of every offer, in
+    units of 0.0001 as integers: exact integer arithmetic on the 4-place prices."""
+    units = np.rint(np.nan_to_num(price) * 10_000).astype(np.int64)
+    count = np.maximum(gpu_count, 1)
+    quotient, remainder = np.divmod(units, count)
+    twice = 2 * remainder
+    up = (twice > count) | ((twice == count) & (quotient % 2 == 1))
+    return quotient + up.astype(np.int64)
+
+
+def _moves(m: Market, past: Past, flagged: np.ndarray, limit: int) -> tuple[list, list]:  # type: ignore[type-arg]
+    """(largest drops, largest rises) of per-GPU prices of offers listed then and now."""
+    old = _per_gpu_step(past.price, m.gpu_count)
+    new = _per_gpu_step(m.price, m.gpu_count)
+    moved = np.flatnonzero(
+        past.existed & past.listed & m.listed & ~flagged & (old > 0) & (new != old)
+    )
+    # float(Decimal) of a 4-place amount is its integer units / 10,000 (both correctly rounded).
+    change = ((new[moved] / 10_000.0) / (old[moved] / 10_000.0) - 1.0) * 100.0
+
+    def largest(sign: int) -> list[PriceMove]:
+        side = moved[sign * change > 0]
+        values = change[sign * change > 0]
+        if side.size > limit:
+            edge = np.partition(sign * values, side.size - limit)[side.size - limit]
+            keep = sign * values >= edge
+            side, values = side[keep], values[keep]
+        ranked = sorted(
+            zip(values.tolist(), side.tolist(), strict=True),
+            key=lambda item: (item[0], m.ids[item[1]]),
+            reverse=sign > 0,
+        )[:limit]
+        moves = []
+        for value, at in ranked:
+            row = m.row(at)
+            before = costs.price_per_gpu_hour(_decimal_price(float(past.price[at])), row.gpu_count)
+            after = costs.price_per_gpu_hour(row.price_per_hour, row.gpu_count)
+            moves.append(PriceMove(offer_ref(row), before, after, value))
+        return moves
+
+    return largest(-1), largest(1)
+
+
 def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     since = now - span
     limit = config.insight_limit()
-    rows = market_rows()
-    flags = _flags(rows, now)
-    flagged = _price_flagged(flags)
-    by_key = {str(r.offer_id): r for r in rows}
-    past = _past_states(since, rows)
-    moves = []
-    for key, state in past.items():
-        row = by_key[key]
-        if not (state.listed and row.listed) or key in flagged:
-            continue
-        old = costs.price_per_gpu_hour(state.price_per_hour, row.gpu_count)
-        new = costs.price_per_gpu_hour(row.price_per_hour, row.gpu_count)
-        if old > 0 and new != old:
-            change = (float(new) / float(old) - 1.0) * 100.0
-            moves.append(PriceMove(offer_ref(row), old, new, change))
-    moves.sort(key=lambda m: (m.change_percent, m.offer.offer_id))
-    drops = [m for m in moves if m.change_percent < 0][:limit]
-    rises = [m for m in reversed(moves) if m.change_percent > 0][:limit]
+    m = market()
+    by_position = _flags(m, now)
+    flagged = _price_flagged(m.size, by_position)
+    flags = {m.ids[at]: items for at, items in by_position.items()}
+    past = _past(m, since)
+    drops, rises = _moves(m, past, flagged, limit)
+    was_listed = past.existed & past.listed
     supply: dict[str, list[int]] = {}
-    for row in rows:
-        key = str(row.offer_id)
-        was = past.get(key)
-        was_listed, is_listed = bool(was and was.listed), row.listed
-        if was_listed != is_listed:
-            counts = supply.setdefault(row.gpu_model, [0, 0])
-            counts[0 if is_listed else 1] += 1
-    clean = _clean(rows, flagged)
+    for code, rows in _by_code(m.model.codes, was_listed != m.listed).items():
+        up = int(m.listed[rows].sum())
+        supply[m.model.names[code]] = [up, int(rows.size) - up]
+    clean = m.listed & ~flagged
+    flagged_ids = {m.ids[at] for at in np.flatnonzero(flagged).tolist()}
     return MarketInsights(
         window=label,
         as_of=now,
         since=since,
         price_drops=drops,
         price_rises=rises,
-        best_value_tokens=_best_value(flagged, limit, tokens=True),
-        best_value_tflops=_best_value(flagged, limit, tokens=False),
+        best_value_tokens=_best_value(flagged_ids, limit, tokens=True),
+        best_value_tflops=_best_value(flagged_ids, limit, tokens=False),
         supply_changes=[
             SupplyChange(model, up, down, up - down) for model, (up, down) in sorted(supply.items())
         ],
-        cheapest_regions=_cheapest_regions(clean),
-        anomalies=_anomalies(flags, by_key, limit),
+        cheapest_regions=_cheapest_regions(m, clean),
+        anomalies=_anomalies(flags, m, limit),
         anomaly_counts=_flag_counts(flags),
     )
 
@@ -690,31 +774,40 @@ def _best_value(flagged: set[str], limit: int, *, tokens: bool) -> list[ValueOff
     return result
 
 
-def _cheapest_regions(clean: Sequence[MarketRow]) -> list[CheapestRegion]:
-    regions: dict[str, dict[str, list[MarketRow]]] = {}
-    for row in clean:
-        regions.setdefault(row.gpu_model, {}).setdefault(row.region_key, []).append(row)
+def _cheapest_regions(m: Market, clean: np.ndarray) -> list[CheapestRegion]:
+    region_codes, region_names = _region_keys(m)
     result = []
-    for model, places in sorted(regions.items()):
+    for code, model in sorted(enumerate(m.model.names), key=lambda item: item[1]):
+        places = _by_code(region_codes, clean & (m.model.codes == code))
+        if not places:
+            continue
         medians = {
-            region: statistics.median(r.price_per_gpu_hour for r in members)
-            for region, members in places.items()
+            region_names[region]: statistics.median(m.per_gpu[rows])
+            for region, rows in places.items()
         }
         best = min(medians, key=lambda region: (medians[region], region))
-        cheapest = min(places[best], key=lambda r: (r.price_per_gpu_hour, str(r.offer_id)))
-        result.append(CheapestRegion(model, best, _money(medians[best]), offer_ref(cheapest)))
+        in_best = np.zeros(m.size, dtype=bool)
+        in_best[places[region_names.index(best)]] = True
+        cheapest = _cheapest(m, in_best)
+        assert cheapest is not None
+        result.append(
+            CheapestRegion(model, best, _money(medians[best]), offer_ref(m.row(cheapest)))
+        )
     return result
 
 
-def _anomalies(
-    flags: dict[str, list[Flag]], rows: dict[str, MarketRow], limit: int
-) -> list[AnomalyOut]:
+def _anomalies(flags: dict[str, list[Flag]], m: Market, limit: int) -> list[AnomalyOut]:
     def severity(key: str) -> tuple[int, float, str]:
         scores = [abs(f.score) for f in flags[key] if f.score is not None]
         return (0 if scores else 1, -max(scores, default=0.0), key)
 
-    keys = sorted((k for k in flags if k in rows), key=severity)[: limit * ANOMALY_ROWS_PER_LIMIT]
-    return [AnomalyOut(offer_ref(rows[k]), [flag_out(f) for f in flags[k]]) for k in keys]
+    position = m.position()
+    keys = sorted((k for k in flags if k in position), key=severity)[
+        : limit * ANOMALY_ROWS_PER_LIMIT
+    ]
+    return [
+        AnomalyOut(offer_ref(m.row(position[k])), [flag_out(f) for f in flags[k]]) for k in keys
+    ]
 
 
 def _flag_counts(flags: dict[str, list[Flag]]) -> list[CodeCount]:

@@ -32,7 +32,10 @@ class Summary:
 
 
 def _finite(values: Iterable[float]) -> np.ndarray:
-    array = np.asarray([float(v) for v in values], dtype=np.float64)
+    if isinstance(values, np.ndarray):
+        array = values.astype(np.float64, copy=False)
+    else:
+        array = np.asarray([float(v) for v in values], dtype=np.float64)
     return array[np.isfinite(array)]
 
 
@@ -67,7 +70,9 @@ class RobustScale:
     peers: int
 
 
-def robust_scale(values: Sequence[float], *, relative_floor: float = 0.01) -> RobustScale | None:
+def robust_scale(
+    values: Sequence[float] | np.ndarray, *, relative_floor: float = 0.01
+) -> RobustScale | None:
     """Median and scaled MAD of ``values``. The scale is floored at ``relative_floor`` × median so
     a group of identical prices (MAD 0) does not flag every cent of difference as infinite."""
     array = _finite(values)

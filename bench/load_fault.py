@@ -7,8 +7,12 @@ stopped by this script:
   when started as root), a Redis of its own, two servers (the redacting entry point, production
   settings), Debian's nginx with deploy/nginx.conf (upstreams and port replaced), and a provider
   stub that accepts connections and never answers;
-* CPUs: with ``taskset`` and two or more CPUs, the stack runs on all but the last CPU and
-  Locust on the last (``--no-pin``: anywhere), so the generator does not take the servers' core;
+* CPUs: by default the stack and Locust share every CPU of the machine, as a deployment on it
+  would (Locust's own CPU use is printed for each phase: 10-30 % of one CPU). ``--pin`` (with
+  ``taskset`` and two or more CPUs) runs the stack on all but the last CPU and Locust on the
+  last: on a two-CPU machine that puts two servers, PostgreSQL, Redis and nginx on one CPU, where
+  every database or Redis round trip waits for the other server's time slice (measured: the same
+  CPU per request, but p50 three to four times higher at half the saturation rate);
 * the mix (``MIX`` below, ``bench/locustfile.py``) is printed with the load average of each phase;
 * **saturation**: Locust users without wait time → the throughput the stack sustains;
 * **load at 50 % of saturation** (``constant_throughput``): p50/p95/p99 and the error rate;
@@ -57,7 +61,7 @@ LOCUST = str(Path(PYTHON).with_name("locust"))
 
 #: CPU pinning (``taskset``): the stack (PostgreSQL, Redis, nginx, both servers) on every CPU but
 #: the last, Locust on the last one, so the load generator does not take the servers' core.
-#: Empty lists: no pinning (``--no-pin``, or one CPU, or no taskset).
+#: Empty lists (the default): no pinning.
 STACK_CPUS: list[str] = []
 LOCUST_CPUS: list[str] = []
 
@@ -574,6 +578,10 @@ def teardown(stack: Stack) -> None:
     shutil.rmtree(stack.root, ignore_errors=True)
 
 
+#: Seconds at the start of a run with subscribers that the steady-state line leaves out.
+RAMP_UP_SECONDS = 5
+
+
 @dataclass
 class LoadResult:
     users: int
@@ -588,6 +596,7 @@ class LoadResult:
     root: Path | None = None
     cpu_busy: str = ""
     stack_cpu: dict[str, float] = field(default_factory=dict)
+    subscribers: int = 0
 
     def nginx_times(self) -> list[tuple[float, float]]:
         """(request time, upstream time) in ms of the HTTP requests nginx logged in this run."""
@@ -684,6 +693,7 @@ def run_locust(
         stack.root,
         busy,
         stack_cpu,
+        subscribers,
     )
 
 
@@ -708,6 +718,19 @@ def print_load(title: str, result: LoadResult) -> None:
     print(f"\n## {title}")
     print(f"{'requests':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
     print(f"{len(events):>9} {rate:>7.1f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {errors:>7.2%}")
+    if events and result.subscribers:
+        # Locust starts every user and opens every subscription in the first second; the steady
+        # state is what follows. Both are printed.
+        start = min(e["t"] for e in events)
+        steady = [e for e in events if e["t"] >= start + RAMP_UP_SECONDS]
+        s50, s95, s99 = percentiles(steady)
+        failed = sum(1 for e in steady if not e["ok"]) / max(len(steady), 1)
+        print(
+            f"{len(steady):>9} {len(steady) / max(result.seconds - RAMP_UP_SECONDS, 1):>7.1f}"
+            f" {s50:>7.1f} {s95:>7.1f} {s99:>7.1f} {failed:>7.2%}"
+            f"  ← after the {RAMP_UP_SECONDS} s ramp-up ({result.users} users and"
+            f" {result.subscribers} subscriptions starting)"
+        )
     print(f"\n{'operation':<28} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'fail':>5}")
     for name in sorted({e["name"] for e in result.events}):
         rows = [e for e in result.events if e["name"] == name]
@@ -961,7 +984,9 @@ def main() -> int:
         "--no-faults", action="store_true", help="stop after the 50 %% run (for tuning)"
     )
     parser.add_argument(
-        "--no-pin", action="store_true", help="do not pin the stack and Locust to separate CPUs"
+        "--pin",
+        action="store_true",
+        help="pin the stack to all CPUs but the last and Locust to the last",
     )
     args = parser.parse_args()
     for tool in ("initdb", "pg_ctl", "psql", "redis-server"):
@@ -972,7 +997,7 @@ def main() -> int:
     if not Path(LOCUST).exists():
         sys.exit("Locust is not installed: make bench-load")
     cpus = sorted(os.sched_getaffinity(0))
-    if not args.no_pin and len(cpus) >= 2 and shutil.which("taskset"):
+    if args.pin and len(cpus) >= 2 and shutil.which("taskset"):
         STACK_CPUS, LOCUST_CPUS = [str(c) for c in cpus[:-1]], [str(cpus[-1])]
     saturation_s, load_s = (12, 20) if args.quick else (20, 30)
     outage, gap = (6, 8) if args.quick else (10, 12)

@@ -13,18 +13,23 @@ the thread and of the event loop, and under load each waits for the CPU and the 
 hop does all three for a response whose body is in memory; a streaming response is closed after
 it is sent, as Django does.
 
-Which thread: by default (``HTTP_WORKER_THREADS`` = 0) a thread of its own per request, as
-Django's ``ThreadSensitiveContext`` gives. With N > 0 the requests of a process share a pool of
-N long-lived threads, as a threaded WSGI server does: no thread started per request, and at most
-N requests compete for the interpreter while the rest queue in arrival order. A bounded pool
-also bounds what waits on a dependency that is down (each request waits up to
-``DB_POOL_TIMEOUT`` for a connection), so the others queue behind those: 0 stays the default
-(bench/load_fault.py measures both). ``/health`` and ``/metrics`` never queue behind the pool.
+Which thread: Django's own handler enters each request in a ``ThreadSensitiveContext``, which
+starts a new thread for it and another to shut that one down. ``Thread.start()`` blocks the event
+loop until the new thread runs, and under load the new thread waits for the GIL: py-spy found the
+loop of a server at half its saturation rate blocked in ``Thread.start`` 18 % of the time, with
+every request of the process waiting behind it. Here a request takes an idle thread of the
+process's own pool (the most recently used, whose caches are warm) and gives it back after; a
+thread is started only when more requests are in flight than threads exist. With
+``HTTP_WORKER_THREADS`` = N > 0 there are at most N, and the rest queue in arrival order; 0 (the
+default) sets no bound, so a dependency that is down (each request waiting up to
+``DB_POOL_TIMEOUT`` for a connection) cannot hold up the requests behind it. ``/health`` and
+``/metrics`` never wait for a thread of the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -42,44 +47,73 @@ from django.urls import set_script_prefix
 POOL_BYPASS = frozenset({"/health", "/metrics"})
 
 
+class _Workers:
+    """Single-thread executors of one event loop: idle ones reused last-in first-out, new ones
+    started while under ``limit`` (0: no limit), otherwise a wait in arrival order."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.started = 0
+        self.idle: list[ThreadPoolExecutor] = []
+        self.waiting: collections.deque[asyncio.Future[ThreadPoolExecutor]] = collections.deque()
+
+    async def acquire(self) -> ThreadPoolExecutor:
+        if self.idle:
+            return self.idle.pop()
+        if self.limit <= 0 or self.started < self.limit:
+            self.started += 1
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{self.started}")
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release(waiter.result())  # handed over as it was cancelled: pass it on
+            raise
+
+    def release(self, worker: ThreadPoolExecutor) -> None:
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self.idle.append(worker)
+
+
 class SyncChainASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
         self.worker_threads = int(getattr(settings, "HTTP_WORKER_THREADS", 0) or 0)
-        # one queue of idle worker threads per event loop (tests run several loops)
-        self._idle: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]
-        ] = weakref.WeakKeyDictionary()
+        # one set of workers per event loop (tests run several loops)
+        self._workers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Workers] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def _idle_workers(self) -> asyncio.Queue[ThreadPoolExecutor]:
+    def _workers_of_this_loop(self) -> _Workers:
         loop = asyncio.get_running_loop()
-        queue = self._idle.get(loop)
-        if queue is None:
-            queue = asyncio.Queue()
-            for number in range(self.worker_threads):
-                queue.put_nowait(
-                    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{number}")
-                )
-            self._idle[loop] = queue
-        return queue
+        workers = self._workers.get(loop)
+        if workers is None:
+            workers = self._workers[loop] = _Workers(self.worker_threads)
+        return workers
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        if self.worker_threads <= 0 or scope.get("path") in POOL_BYPASS:
+        if scope.get("path") in POOL_BYPASS:
             async with ThreadSensitiveContext():  # a thread of its own, as Django gives
                 await self._handle_in_one_hop(scope, receive, send)
             return
-        idle = self._idle_workers()
-        worker = await idle.get()
+        workers = self._workers_of_this_loop()
+        worker = await workers.acquire()
         try:
             # Every thread-sensitive call of this request runs on this one worker thread (its
             # database connection is that thread's).
             async with ThreadSensitiveContext(executor=worker):
                 await self._handle_in_one_hop(scope, receive, send)
         finally:
-            idle.put_nowait(worker)
+            workers.release(worker)
 
     async def _handle_in_one_hop(self, scope: Any, receive: Any, send: Any) -> None:
         """Django's ``handle``, with the ``request_started`` signal, the request's creation,

@@ -67,8 +67,9 @@ TEMPLATES = [
 ]
 
 # --- Database: DATABASE_URL, or a SQLite file under the git-ignored var/
-# HTTP under ASGI (gpubroker/http_handler.py): the number of long-lived threads per process that
-# run the sync middleware chain and views; 0 = Django's own thread per request.
+# HTTP under ASGI (gpubroker/http_handler.py): the most long-lived threads a process runs its
+# requests' sync middleware chain and views on (reused, started as concurrency needs them);
+# 0 = no bound, so requests waiting on a database that is down never hold up the others.
 HTTP_WORKER_THREADS = env_int("HTTP_WORKER_THREADS", 0)
 
 DATABASE_URL = env_str("DATABASE_URL")

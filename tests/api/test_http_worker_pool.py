@@ -164,12 +164,28 @@ async def test_health_answers_while_every_worker_is_busy():
 
 
 @override_settings(HTTP_WORKER_THREADS=0, ROOT_URLCONF=__name__)
-async def test_zero_keeps_a_thread_per_request_with_its_signals_on_it():
+async def test_without_a_bound_threads_are_reused_and_started_only_for_concurrency():
     app = SyncChainASGIHandler()
     with _SignalThreads() as seen:
-        answers = [await _get(app, "/plain") for _ in range(3)]
-    threads = [a["body"].decode() for a in answers]
-    assert all(a["status"] == 200 for a in answers)
-    assert not any(name.startswith("http-") for name in threads)
+        one_by_one = [await _get(app, "/plain") for _ in range(3)]
+    threads = [a["body"].decode() for a in one_by_one]
+    assert all(a["status"] == 200 for a in one_by_one)
+    assert len(set(threads)) == 1 and threads[0].startswith("http-")  # no thread per request
     assert seen.started == threads
     assert seen.finished == threads
+
+    release = threading.Event()
+    inner = app.get_response
+
+    def waits(request: HttpRequest) -> Any:
+        release.wait(10)
+        return inner(request)
+
+    app.get_response = waits  # type: ignore[method-assign]
+    together = [asyncio.ensure_future(_get(app, "/plain")) for _ in range(5)]
+    await asyncio.sleep(0.2)
+    release.set()
+    answers = await asyncio.gather(*together)
+    concurrent = {a["body"].decode() for a in answers}
+    assert len(concurrent) == 5  # five at once: nobody queued behind a waiting request
+    assert threads[0] in concurrent

@@ -47,7 +47,9 @@ def simulate_price_moves(*, count: int = 3, rng: random.Random | None = None) ->
         availability = None
         if rng.random() < 0.1:
             availability = rng.choice(Availability.values)
-        moves.append(
-            PriceMove(str(pk), max(_MIN_PRICE, (price + drift).quantize(MONEY_STEP)), availability)
-        )
+        new_price = max(_MIN_PRICE, (price + drift).quantize(MONEY_STEP))
+        if new_price == price:
+            # a drift under half a step rounds to no move at all: every chosen offer moves
+            new_price = price + MONEY_STEP
+        moves.append(PriceMove(str(pk), new_price, availability))
     return change_offer_prices(moves=moves, source="demo-ticker")

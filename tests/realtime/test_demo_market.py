@@ -91,13 +91,34 @@ def test_simulation_moves_only_sample_data_offers_by_a_few_per_cent():
     live = make_offers(3, provider_name="live-cloud", sample=False)
     before = {str(o.pk): o.price_per_hour for o in GPUOffer.objects.all()}
     changes = simulate_price_moves(count=4, rng=random.Random(7))
-    assert 1 <= len(changes) <= 4
+    assert len(changes) == 4
     assert {c.offer_id for c in changes} <= {str(o.pk) for o in sample}
     for change in changes:
         old = before[change.offer_id]
         assert change.old_price_per_hour == old
         assert abs(change.new_price_per_hour - old) <= old * Decimal("0.05")
     assert all(GPUOffer.objects.get(pk=o.pk).price_per_hour == o.price_per_hour for o in live)
+
+
+class _NoDrift(random.Random):
+    """A drift of zero, availability never flipped."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return 0.0
+
+    def random(self) -> float:
+        return 0.99
+
+
+def test_a_drift_that_rounds_to_nothing_still_moves_the_price_one_step():
+    # publish_price_change --random N and the ticker promise N changes: a drift under half a
+    # cent-hundredth used to round to the same price and the move was dropped
+    offers = make_offers(3)
+    changes = simulate_price_moves(count=3, rng=_NoDrift(1))
+    assert len(changes) == 3
+    by_id = {str(o.pk): o.price_per_hour for o in offers}
+    for change in changes:
+        assert change.new_price_per_hour == by_id[change.offer_id] + Decimal("0.0001")
 
 
 def test_simulation_without_sample_offers_does_nothing():

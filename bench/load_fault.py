@@ -459,6 +459,32 @@ class Stack:
         return self.manage("shell", "-c", code, timeout=timeout)
 
 
+METRICS_TOKEN = "bench-" + os.urandom(16).hex()
+
+
+def gc_pauses(port: int) -> str:
+    """One server's garbage-collector pauses so far, from its ``/metrics``."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            text = answer.read().decode()
+    except (urllib.error.URLError, OSError) as error:
+        return f"unavailable ({error})"
+    values: dict[tuple[str, str], float] = {}
+    for name, generation, value in re.findall(
+        r'^(gpubroker_gc_\w+)\{generation="(\d)"\} (\S+)$', text, flags=re.M
+    ):
+        values[(name, generation)] = float(value)
+    return "; ".join(
+        f"gen {g}: {values.get(('gpubroker_gc_pauses_total', g), 0):.0f} collections,"
+        f" {1000 * values.get(('gpubroker_gc_pause_seconds_total', g), 0):.0f} ms in all,"
+        f" longest {1000 * values.get(('gpubroker_gc_pause_max_seconds', g), 0):.1f} ms"
+        for g in ("0", "1", "2")
+    )
+
+
 def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]:
     sys.path.insert(0, str(BASE_DIR))
     from cryptography.fernet import Fernet
@@ -484,6 +510,7 @@ def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
         DB_POOL_MAX_SIZE="20",
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     if os.environ.get("HTTP_WORKER_THREADS"):  # a pool size to compare (gpubroker/http_handler)
         env["HTTP_WORKER_THREADS"] = os.environ["HTTP_WORKER_THREADS"]
@@ -1055,6 +1082,9 @@ def main() -> int:
                 f"  {name:<9} {used:6.1f} CPU s  {used / wall:5.0%} of a CPU"
                 f"  {1000 * used / max(served, 1):6.1f} ms per request"
             )
+        print("\nGarbage-collector pauses since each server started (its /metrics):")
+        for name in ("web1", "web2"):
+            print(f"  {name}: {gc_pauses(stack.ports[name])}")
         for name in ("web1", "web2"):
             print_profile(f"py-spy, {name}", stack.root / f"spy-{name}.txt")
 

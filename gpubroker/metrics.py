@@ -17,7 +17,13 @@ Domain metrics (names as exported):
 * ``gpubroker_price_events_published_total``: price changes sent to the channel layer;
   ``gpubroker_price_events_delivered_total{endpoint}``: price changes delivered to subscribers;
 * ``gpubroker_offer_cache_requests_total{result}``: offer-search cache lookups, result hit, miss,
-  error or bypass (cache down); the hit ratio is hit / all.
+  error or bypass (cache down); the hit ratio is hit / all;
+* ``gpubroker_gc_pause_seconds_total{generation}``, ``gpubroker_gc_pauses_total{generation}`` and
+  ``gpubroker_gc_pause_max_seconds{generation}``: the cyclic garbage collector's collections and
+  the CPU time they took (the interpreter is held while one runs; ``gpubroker/asgi.py`` freezes
+  what start-up built so that full collections stay short). CPU time of the collecting thread,
+  not wall time: on a busy machine the process may wait for a CPU in the middle of a collection,
+  which says nothing about the collector.
 
 Operation names come from clients, so their label is bounded: names that are not GraphQL names
 count as ``invalid``, unnamed operations as ``anonymous``, and past ``METRICS_MAX_OPERATION_NAMES``
@@ -26,15 +32,18 @@ distinct names the rest count as ``other``.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import re
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from apps.core.errors import envelope
 from gpubroker.observability import current_trace_id
@@ -79,6 +88,57 @@ PRICE_EVENTS_DELIVERED = Counter(
 OFFER_CACHE_REQUESTS = Counter(
     "gpubroker_offer_cache_requests_total", "Offer-search cache lookups.", ["result"]
 )
+
+
+class GcPauses:
+    """Pauses of the cyclic garbage collector per generation, from ``gc.callbacks``. The
+    callback only does arithmetic on its own lists (no lock: it runs inside whatever allocation
+    triggered the collection, possibly while a metric's lock is held); ``collect`` reads them at
+    scrape time."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+            return
+        generation = int(info.get("generation", 2))
+        paused = time.thread_time() - self._started
+        self.count[generation] += 1
+        self.seconds[generation] += paused
+        if paused > self.longest[generation]:
+            self.longest[generation] = paused
+
+    def collect(self) -> Any:
+        total = CounterMetricFamily(
+            "gpubroker_gc_pause_seconds",
+            "Time the cyclic garbage collector held the interpreter.",
+            labels=["generation"],
+        )
+        count = CounterMetricFamily(
+            "gpubroker_gc_pauses",
+            "Collections of the cyclic garbage collector.",
+            labels=["generation"],
+        )
+        longest = GaugeMetricFamily(
+            "gpubroker_gc_pause_max_seconds",
+            "Longest pause of the cyclic garbage collector since start.",
+            labels=["generation"],
+        )
+        for generation in range(3):
+            total.add_metric([str(generation)], self.seconds[generation])
+            count.add_metric([str(generation)], self.count[generation])
+            longest.add_metric([str(generation)], self.longest[generation])
+        yield from (total, count, longest)
+
+
+GC_PAUSES = GcPauses()
+gc.callbacks.append(GC_PAUSES.callback)
+REGISTRY.register(GC_PAUSES)
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 _names: set[str] = set()

@@ -3,6 +3,8 @@ domain metrics move when the things they count happen."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from django.test import override_settings
 from prometheus_client import REGISTRY
@@ -78,3 +80,14 @@ def test_operation_names_are_bounded():
     with override_settings(METRICS_MAX_OPERATION_NAMES=len(metrics._names)):
         assert metrics.operation_label("NeverSeenBefore123") == "other"
         assert metrics.operation_label("CheapestOffers") == "CheapestOffers"
+
+
+def test_garbage_collector_pauses_are_counted_per_generation():
+    before_count = sample("gpubroker_gc_pauses_total", generation="2")
+    before_seconds = sample("gpubroker_gc_pause_seconds_total", generation="2")
+    for _ in range(3):
+        gc.collect()
+    assert sample("gpubroker_gc_pauses_total", generation="2") == before_count + 3
+    assert sample("gpubroker_gc_pause_seconds_total", generation="2") > before_seconds
+    longest = sample("gpubroker_gc_pause_max_seconds", generation="2")
+    assert 0 < longest <= sample("gpubroker_gc_pause_seconds_total", generation="2")

@@ -110,10 +110,7 @@ def _walk(
     start = first
     while start <= last:
         end = start + bucket.size
-        changed = {
-            str(k): v
-            for k, v in bucket_summaries(start, end, hourly_only=bucket is Granularity.HOUR).items()
-        }
+        changed = bucket_summaries(start, end, hourly_only=bucket is Granularity.HOUR)
         views = {series: dict(offers) for series, offers in views.items()}
         for key in rebuild | set(changed):
             facts = static.get(key)

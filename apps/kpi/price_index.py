@@ -140,19 +140,24 @@ def compute_period(
             exclusions[reason] = exclusions.get(reason, 0) + count
 
     included = [o for o in current.values() if o.listed and o.offer_id not in excluded]
-    level = describe(o.price_per_gpu_hour for o in included)
+    level = describe(np.fromiter((o.price_per_gpu_hour for o in included), np.float64))
     logs: dict[str, list[float]] = {}
     capacity: dict[str, float] = {}
+    earlier, finite = previous.get, math.isfinite  # the loop runs once per offer
     for offer in included:
-        before = previous.get(offer.offer_id)
+        before = earlier(offer.offer_id)
         if before is None or not before.listed:
             continue
         old, new = before.price_per_gpu_hour, offer.price_per_gpu_hour
-        if not (old > 0 and new > 0 and math.isfinite(old) and math.isfinite(new)):
+        if not (old > 0 and new > 0 and finite(old) and finite(new)):
             continue
-        logs.setdefault(offer.cell_key, []).append(new / old)
+        cell = offer.cell_key
+        if cell in logs:
+            logs[cell].append(new / old)
+        else:
+            logs[cell] = [new / old]
         weight = max(int(before.gpu_count), 1) * max(before.available_share, 0.0)
-        capacity[offer.cell_key] = capacity.get(offer.cell_key, 0.0) + weight
+        capacity[cell] = capacity.get(cell, 0.0) + weight
     cells = {provider: jevons(values) for provider, values in sorted(logs.items())}
     total = sum(capacity.values())
     if cells and total > 0:

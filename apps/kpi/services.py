@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -704,7 +703,7 @@ def _moves(m: Market, past: Past, flagged: np.ndarray, limit: int) -> tuple[list
 def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     since = now - span
     limit = config.insight_limit()
-    m = market()
+    m = market(values=True)
     by_position = _flags(m, now)
     flagged = _price_flagged(m.size, by_position)
     flags = {m.ids[at]: items for at, items in by_position.items()}
@@ -716,8 +715,7 @@ def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
         up = int(m.listed[rows].sum())
         supply[m.model.names[code]] = [up, int(rows.size) - up]
     clean = m.listed & ~flagged
-    flagged_ids = {m.ids[at] for at in np.flatnonzero(flagged).tolist()}
-    best_tokens, best_tflops = _best_values(flagged_ids, limit)
+    best_tokens, best_tflops = _best_values(m, flagged, limit)
     return MarketInsights(
         window=label,
         as_of=now,
@@ -735,66 +733,28 @@ def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     )
 
 
-#: PostgreSQL: the two value keys of every candidate in one row of delimited text (float8 text is
-#: the shortest exact form, so the floats read back are the ones the database orders by).
-_FOLD_VALUES = (
-    "SELECT COUNT(*), string_agg(c0::text, ','), string_agg(COALESCE(c1::text, 'NaN'), ','), "
-    "string_agg(COALESCE(c2::text, 'NaN'), ',') FROM ({}) AS v(c0, c1, c2)"
-)
-
-
-def _value_keys(flagged: set[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(offer ids, cost per million tokens, cost per TFLOP-hour) of the available offers that are
-    not price anomalies, in one scan (NaN: no value)."""
-    qs = (
-        GPUOffer.objects.filter(availability_status=Availability.AVAILABLE)
-        .exclude(pk__in=list(flagged))
-        .order_by()
-        .annotate(
-            _tokens=offer_metrics.cost_per_million_tokens_key(),
-            _tflops=offer_metrics.cost_per_tflop_hour_key(Precision.FP16),
-        )
-        .values_list("pk", "_tokens", "_tflops")
-    )
-    if connection.vendor == "postgresql":
-        sql, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(_FOLD_VALUES.format(sql), params)
-            count, ids, tokens, tflops = cursor.fetchone()
-        if not count:
-            return [], np.zeros(0), np.zeros(0)
-        return (
-            ids.split(","),
-            np.array(tokens.split(","), dtype=np.float64),
-            np.array(tflops.split(","), dtype=np.float64),
-        )
-    rows = list(qs)
-    nan = math.nan
-    return (
-        [str(r[0]) for r in rows],
-        np.array([nan if r[1] is None else r[1] for r in rows], dtype=np.float64),
-        np.array([nan if r[2] is None else r[2] for r in rows], dtype=np.float64),
-    )
-
-
-def _best_values(flagged: set[str], limit: int) -> tuple[list[ValueOffer], list[ValueOffer]]:
+def _best_values(
+    m: Market, excluded: np.ndarray, limit: int
+) -> tuple[list[ValueOffer], list[ValueOffer]]:
     """The best value now by cost per million tokens and by cost per TFLOP-hour: the first
-    ``limit`` offers by (value, id) — what ``ORDER BY value, id LIMIT limit`` gives — of the
-    available offers that are not price anomalies; both rankings from one scan of the keys, then
-    one read of the chosen offers."""
-    ids, tokens, tflops = _value_keys(flagged)
+    ``limit`` offers by (value, id) — what ``ORDER BY value, id LIMIT limit`` over the SQL value
+    keys gives — of the available offers not in ``excluded`` (a mask: the price anomalies);
+    both rankings from the keys the market's own scan read (``market(values=True)``), then one
+    read of the chosen offers."""
+    assert m.tokens is not None and m.tflops is not None, "market(values=True) gives the keys"
+    eligible = m.available & ~excluded
 
     def first(values: np.ndarray) -> list[str]:
         if limit <= 0:
             return []
-        rows = np.flatnonzero(~np.isnan(values))
+        rows = np.flatnonzero(eligible & ~np.isnan(values))
         if rows.size > limit:
             edge = np.partition(values[rows], limit - 1)[limit - 1]
             rows = rows[values[rows] <= edge]
-        ranked = sorted(rows.tolist(), key=lambda i: (float(values[i]), ids[i]))
-        return [ids[i] for i in ranked[:limit]]
+        ranked = sorted(rows.tolist(), key=lambda i: (float(values[i]), m.ids[i]))
+        return [m.ids[i] for i in ranked[:limit]]
 
-    chosen = {"tokens": first(tokens), "tflops": first(tflops)}
+    chosen = {"tokens": first(m.tokens), "tflops": first(m.tflops)}
     wanted = set(chosen["tokens"]) | set(chosen["tflops"])
     offers = {
         str(o.pk): o

@@ -1,13 +1,14 @@
 """Market insights' best value (cost per million tokens, per TFLOP-hour) is the first offers by
 (value, id) among the available offers that are not price anomalies — exactly what
 ``ORDER BY value, id LIMIT n`` over the SQL value keys gives — on SQLite and PostgreSQL, ties
-included, though both rankings come from one scan."""
+included, though both rankings come from the market's own scan (``market(values=True)``)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from apps.kpi import services
+from apps.kpi import selectors, services
 from apps.math_core.algorithms.gpu_spec import Precision
 from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer
@@ -40,7 +41,8 @@ def test_best_values_are_the_first_by_value_then_id(benchmarks, limit):
             people[name], 2, price="0.3", availability_status=Availability.UNAVAILABLE
         )
     flagged = {str(offers[0].pk), str(offers[5].pk)}
-    tokens, tflops = services._best_values(flagged, limit)
+    m = selectors.market(values=True)
+    tokens, tflops = services._best_values(m, np.array([k in flagged for k in m.ids]), limit)
     expected_tokens = _expected(flagged, limit, offer_metrics.cost_per_million_tokens_key())
     expected_tflops = _expected(
         flagged, limit, offer_metrics.cost_per_tflop_hour_key(Precision.FP16)

@@ -102,10 +102,11 @@ def bucket_summaries(
     offers: QuerySet[GPUOffer] | None = None,
     *,
     hourly_only: bool = False,
-) -> dict[uuid.UUID, BucketSummary]:
-    """Each offer's changes in ``[start, end)``, summarised (offers without a change are absent).
-    ``hourly_only`` leaves daily rollups out (a range shorter than a day cannot use them)."""
-    parts: dict[uuid.UUID, list[BucketSummary]] = {}
+) -> dict[str, BucketSummary]:
+    """Each offer's changes in ``[start, end)``, summarised, by offer id text (offers without a
+    change are absent). ``hourly_only`` leaves daily rollups out (a range shorter than a day
+    cannot use them)."""
+    parts: dict[str, list[BucketSummary]] = {}
     # One bucket as large as the range: the database folds the raw rows by offer.
     for offer_id, summary in raw_summaries(start, end, offers):
         parts.setdefault(offer_id, []).append(summary)
@@ -117,7 +118,7 @@ def bucket_summaries(
     if hourly_only:
         rollups = rollups.filter(granularity=StoredGranularity.HOUR)
     for values in rollups.iterator(chunk_size=5000):
-        parts.setdefault(values[0], []).append(rollup_summary(values))
+        parts.setdefault(str(values[0]), []).append(rollup_summary(values))
     merged = {}
     for offer_id, pieces in parts.items():
         # One piece (the usual case) is already the whole: each was made for this read only.
@@ -134,6 +135,15 @@ _RAW_FOLD = (
     "MAX(price_per_hour), COUNT(*), SUM(weight), SUM(listed), "
     "MAX(CASE WHEN rn_last = 1 THEN availability_status END), MIN(recorded_at), "
     "MAX(recorded_at) FROM ({}) numbered GROUP BY offer_id"
+)
+#: PostgreSQL: the same with ids, prices and times as text (prices are ``numeric(10, 4)``, so
+#: their text has the 4 places the ORM's decimals have): no driver loaders, C-speed parsing.
+_RAW_FOLD_TEXT = (
+    "SELECT offer_id::text, MAX(CASE WHEN rn_first = 1 THEN price_per_hour END)::text, "
+    "MAX(CASE WHEN rn_last = 1 THEN price_per_hour END)::text, MIN(price_per_hour)::text, "
+    "MAX(price_per_hour)::text, COUNT(*), SUM(weight), SUM(listed), "
+    "MAX(CASE WHEN rn_last = 1 THEN availability_status END), MIN(recorded_at)::text, "
+    "MAX(recorded_at)::text FROM ({}) numbered GROUP BY offer_id"
 )
 
 
@@ -181,8 +191,9 @@ def _moment(value: Any) -> datetime:
 
 def raw_summaries(
     start: datetime, end: datetime, offers: QuerySet[GPUOffer] | None = None
-) -> Iterator[tuple[uuid.UUID, BucketSummary]]:
-    """Per offer, the summary of its raw rows in ``[start, end)``, folded by the database."""
+) -> Iterator[tuple[str, BucketSummary]]:
+    """Per offer (id text), the summary of its raw rows in ``[start, end)``, folded by the
+    database."""
     rows = numbered_rows(
         PriceHistory.objects.filter(_offer_filter(offers), recorded_at__gte=start).filter(
             recorded_at__lt=end
@@ -202,17 +213,29 @@ def raw_summaries(
     sql, params = rows.query.sql_with_params()
     offer_field = PriceHistory._meta.get_field("offer")
     with connection.cursor() as cursor:
-        fold = _RAW_FOLD
         if connection.vendor == "postgresql":
-            # Times as text: parsed by ``_moment`` at C speed instead of the driver's loader.
-            fold = fold.replace("MIN(recorded_at)", "MIN(recorded_at)::text").replace(
-                "MAX(recorded_at)", "MAX(recorded_at)::text"
-            )
-        cursor.execute(fold.format(sql), params)
+            cursor.execute(_RAW_FOLD_TEXT.format(sql), params)
+            for values in cursor.fetchall():
+                yield (
+                    values[0],
+                    BucketSummary(
+                        first_price=Decimal(values[1]),
+                        last_price=Decimal(values[2]),
+                        min_price=Decimal(values[3]),
+                        max_price=Decimal(values[4]),
+                        samples=int(values[5]),
+                        available_weight=float(values[6]),
+                        listed_samples=int(values[7]),
+                        last_availability=str(values[8]),
+                        first_at=datetime.fromisoformat(values[9]),
+                        last_at=datetime.fromisoformat(values[10]),
+                    ),
+                )
+            return
+        cursor.execute(_RAW_FOLD.format(sql), params)
         for values in cursor.fetchall():
-            offer_id = offer_field.to_python(values[0])
             yield (
-                offer_id,
+                str(offer_field.to_python(values[0])),
                 BucketSummary(
                     first_price=_decimal(values[1]),
                     last_price=_decimal(values[2]),

@@ -71,22 +71,25 @@ class OfferPeriod:
     cell: str = ""  # elementary aggregate within the series (default: the provider)
     #: Derived once (an offer's view is reused across periods and read many times).
     price_per_gpu_hour: float = field(init=False, compare=False, repr=False)
+    cell_key: str = field(init=False, compare=False, repr=False)  # the cell, else the provider
     facts: tuple[object, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.price_per_gpu_hour = float(self.price_per_hour) / max(int(self.gpu_count), 1)
+        self.cell_key = self.cell or self.provider
+        share = _SHARE_TEXT.get(self.available_share)
         self.facts = (
-            self.cell or self.provider,  # cell_key
+            self.cell_key,
             self.provider,
             self.gpu_count,
             str(self.price_per_hour),
             self.listed,
-            repr(round(self.available_share, 12)),
+            repr(round(self.available_share, 12)) if share is None else share,
         )
 
-    @property
-    def cell_key(self) -> str:
-        return self.cell or self.provider
+
+#: The text of the usual shares of a period available (an offer that did not change in it).
+_SHARE_TEXT = {v: repr(round(v, 12)) for v in (0.0, 0.5, 1.0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,35 +124,40 @@ def compute_period(
 ) -> PeriodResult:
     """The relative R_t of period t over t−1 and the level of t. ``excluded`` maps offer ids to
     the reason code that keeps them out (anomaly flags of either period)."""
+    # Every offer listed in either period counts once: under its exclusion reason, else as new
+    # (listed now only) or gone (listed before only). Set arithmetic, any order.
+    listed_before = {k for k, o in previous.items() if o.listed}
+    listed_now = {k for k, o in current.items() if o.listed}
     exclusions: dict[str, int] = {}
-    for offer_id in sorted(set(previous) | set(current)):
-        before, now = previous.get(offer_id), current.get(offer_id)
-        listed_before = before is not None and before.listed
-        listed_now = now is not None and now.listed
-        if not (listed_before or listed_now):
-            continue
-        reason = excluded.get(offer_id)
-        if reason is None and listed_now and not listed_before:
-            reason = NEW_OFFER
-        elif reason is None and listed_before and not listed_now:
-            reason = GONE_OFFER
-        if reason is not None:
-            exclusions[reason] = exclusions.get(reason, 0) + 1
+    for offer_id in (listed_before | listed_now) & excluded.keys():
+        reason = excluded[offer_id]
+        exclusions[reason] = exclusions.get(reason, 0) + 1
+    for reason, offers in (
+        (NEW_OFFER, listed_now - listed_before),
+        (GONE_OFFER, listed_before - listed_now),
+    ):
+        if count := len(offers - excluded.keys()):
+            exclusions[reason] = exclusions.get(reason, 0) + count
 
     included = [o for o in current.values() if o.listed and o.offer_id not in excluded]
-    level = describe(o.price_per_gpu_hour for o in included)
+    level = describe(np.fromiter((o.price_per_gpu_hour for o in included), np.float64))
     logs: dict[str, list[float]] = {}
     capacity: dict[str, float] = {}
+    earlier, finite = previous.get, math.isfinite  # the loop runs once per offer
     for offer in included:
-        before = previous.get(offer.offer_id)
+        before = earlier(offer.offer_id)
         if before is None or not before.listed:
             continue
         old, new = before.price_per_gpu_hour, offer.price_per_gpu_hour
-        if not (old > 0 and new > 0 and math.isfinite(old) and math.isfinite(new)):
+        if not (old > 0 and new > 0 and finite(old) and finite(new)):
             continue
-        logs.setdefault(offer.cell_key, []).append(new / old)
+        cell = offer.cell_key
+        if cell in logs:
+            logs[cell].append(new / old)
+        else:
+            logs[cell] = [new / old]
         weight = max(int(before.gpu_count), 1) * max(before.available_share, 0.0)
-        capacity[offer.cell_key] = capacity.get(offer.cell_key, 0.0) + weight
+        capacity[cell] = capacity.get(cell, 0.0) + weight
     cells = {provider: jevons(values) for provider, values in sorted(logs.items())}
     total = sum(capacity.values())
     if cells and total > 0:
@@ -180,13 +188,15 @@ def input_hash(
 ) -> str:
     """SHA-256 of the canonical JSON of everything a period was computed from."""
 
-    def facts(offer: OfferPeriod | None) -> tuple[object, ...] | None:
-        # cell, provider, GPUs, price (4 places), listed, share of the period available
-        return None if offer is None else offer.facts
-
+    # Per offer: cell, provider, GPUs, price (4 places), listed, share of the period available.
     rows = [
-        [oid, facts(previous.get(oid)), facts(current.get(oid)), excluded.get(oid)]
-        for oid in sorted(set(previous) | set(current))
+        [
+            oid,
+            None if (before := previous.get(oid)) is None else before.facts,
+            None if (now := current.get(oid)) is None else now.facts,
+            excluded.get(oid),
+        ]
+        for oid in sorted(previous.keys() | current.keys())
     ]
     document = {
         "methodology": METHODOLOGY_NAME,

@@ -17,6 +17,8 @@ import numpy as np
 from django.db import connection
 from django.db.models import Count, FloatField, Func, Q, QuerySet
 
+from apps.math_core.algorithms.gpu_spec import Precision
+from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer
 
 from . import config
@@ -154,6 +156,10 @@ class Market:
         self.last_seen = last_seen
         self.created = created
         self.size = len(ids)
+        #: With ``market(values=True)``: each offer's cost per million tokens and per TFLOP-hour
+        #: as the SQL value keys of ``apps.providers.offer_metrics`` give them (NaN: none).
+        self.tokens: np.ndarray | None = None
+        self.tflops: np.ndarray | None = None
         self.per_gpu = price / np.maximum(gpu_count, 1)
         self.listed = availability.codes != availability.code(Availability.UNAVAILABLE)
         self.available = availability.codes == availability.code(Availability.AVAILABLE)
@@ -221,9 +227,21 @@ _FOLD_MARKET = (
     "string_agg(c5, chr(31)), string_agg(CASE WHEN c6 THEN '1' ELSE '0' END, ''), "
     "string_agg(c7, chr(31)), string_agg(c8, chr(31)), "
     "string_agg(EXTRACT(EPOCH FROM c9)::text, ','), "
-    "string_agg(EXTRACT(EPOCH FROM c10)::text, ',') "
-    "FROM ({}) AS m(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)"
+    "string_agg(EXTRACT(EPOCH FROM c10)::text, ','){values} "
+    "FROM ({inner}) AS m(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10{columns})"
 )
+#: The value keys (float8 text is the shortest exact form: the floats read back are the ones the
+#: database would order by).
+_FOLD_VALUES = (
+    ", string_agg(COALESCE(c11::text, 'NaN'), ','), string_agg(COALESCE(c12::text, 'NaN'), ',')"
+)
+
+
+def _with_values(qs: QuerySet[GPUOffer]) -> QuerySet[GPUOffer]:
+    return qs.annotate(
+        _tokens=offer_metrics.cost_per_million_tokens_key(),
+        _tflops=offer_metrics.cost_per_tflop_hour_key(Precision.FP16),
+    )
 
 
 def _floats(text: str | None) -> np.ndarray:
@@ -235,8 +253,9 @@ def _texts(text: str | None, count: int) -> list[str] | None:
     return parts if len(parts) == count else None
 
 
-def _fold_market(qs: QuerySet[GPUOffer]) -> Market | None:
-    inner = qs.values_list(
+def _fold_market(qs: QuerySet[GPUOffer], values: bool) -> Market | None:
+    extra = ("_tokens", "_tflops") if values else ()
+    inner = (_with_values(qs) if values else qs).values_list(
         "pk",
         "provider__name",
         "gpu_type",
@@ -248,17 +267,23 @@ def _fold_market(qs: QuerySet[GPUOffer]) -> Market | None:
         "country",
         "last_seen_at",
         "created_at",
+        *extra,
     )
     sql, params = inner.query.sql_with_params()
+    fold = _FOLD_MARKET.format(
+        inner=sql,
+        values=_FOLD_VALUES if values else "",
+        columns=", c11, c12" if values else "",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_FOLD_MARKET.format(sql), params)
+        cursor.execute(fold, params)
         found = cursor.fetchone()
     count = int(found[0])
     texts = [_texts(found[i], count) for i in (2, 3, 6, 8, 9)]
     if count and any(t is None for t in texts):
         return None
     provider, model, availability, region, country = (t or [] for t in texts)
-    return Market(
+    folded = Market(
         ids=found[1].split(",") if count else [],
         provider=Codes(provider),
         model=Codes(model),
@@ -271,18 +296,29 @@ def _fold_market(qs: QuerySet[GPUOffer]) -> Market | None:
         last_seen=_floats(found[10]),
         created=_floats(found[11]),
     )
+    if values:
+        folded.tokens, folded.tflops = _floats(found[12]), _floats(found[13])
+    return folded
 
 
-def market(offers: QuerySet[GPUOffer] | None = None) -> Market:
+def market(offers: QuerySet[GPUOffer] | None = None, *, values: bool = False) -> Market:
     """The market (all offers, or ``offers``) as columns in one query: on PostgreSQL folded by
-    the database into one row, elsewhere the rows ``market_rows`` reads."""
+    the database into one row, elsewhere the rows ``market_rows`` reads. ``values``: with each
+    offer's value keys (``Market.tokens``, ``Market.tflops``) from the same scan."""
     qs = (GPUOffer.objects.all() if offers is None else offers).order_by()
     if connection.vendor == "postgresql":
-        folded = _fold_market(qs)
+        folded = _fold_market(qs, values)
         if folded is not None:
             return folded
     qs = qs.annotate(_last_seen=Epoch("last_seen_at"), _created=Epoch("created_at"))
-    return _market_of_rows(qs.values_list(*MARKET_FIELDS))
+    if not values:
+        return _market_of_rows(qs.values_list(*MARKET_FIELDS))
+    rows = list(_with_values(qs).values_list(*MARKET_FIELDS, "_tokens", "_tflops"))
+    m = _market_of_rows(r[: len(MARKET_FIELDS)] for r in rows)
+    nan = float("nan")
+    m.tokens = np.array([nan if r[-2] is None else r[-2] for r in rows], dtype=np.float64)
+    m.tflops = np.array([nan if r[-1] is None else r[-1] for r in rows], dtype=np.float64)
+    return m
 
 
 def offers_of_model(gpu_model: str) -> QuerySet[GPUOffer]:

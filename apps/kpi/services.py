@@ -703,7 +703,7 @@ def _moves(m: Market, past: Past, flagged: np.ndarray, limit: int) -> tuple[list
 def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     since = now - span
     limit = config.insight_limit()
-    m = market()
+    m = market(values=True)
     by_position = _flags(m, now)
     flagged = _price_flagged(m.size, by_position)
     flags = {m.ids[at]: items for at, items in by_position.items()}
@@ -715,15 +715,15 @@ def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
         up = int(m.listed[rows].sum())
         supply[m.model.names[code]] = [up, int(rows.size) - up]
     clean = m.listed & ~flagged
-    flagged_ids = {m.ids[at] for at in np.flatnonzero(flagged).tolist()}
+    best_tokens, best_tflops = _best_values(m, flagged, limit)
     return MarketInsights(
         window=label,
         as_of=now,
         since=since,
         price_drops=drops,
         price_rises=rises,
-        best_value_tokens=_best_value(flagged_ids, limit, tokens=True),
-        best_value_tflops=_best_value(flagged_ids, limit, tokens=False),
+        best_value_tokens=best_tokens,
+        best_value_tflops=best_tflops,
         supply_changes=[
             SupplyChange(model, up, down, up - down) for model, (up, down) in sorted(supply.items())
         ],
@@ -733,22 +733,44 @@ def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     )
 
 
-def _best_value(flagged: set[str], limit: int, *, tokens: bool) -> list[ValueOffer]:
-    key = (
-        offer_metrics.cost_per_million_tokens_key()
-        if tokens
-        else offer_metrics.cost_per_tflop_hour_key(Precision.FP16)
+def _best_values(
+    m: Market, excluded: np.ndarray, limit: int
+) -> tuple[list[ValueOffer], list[ValueOffer]]:
+    """The best value now by cost per million tokens and by cost per TFLOP-hour: the first
+    ``limit`` offers by (value, id) — what ``ORDER BY value, id LIMIT limit`` over the SQL value
+    keys gives — of the available offers not in ``excluded`` (a mask: the price anomalies);
+    both rankings from the keys the market's own scan read (``market(values=True)``), then one
+    read of the chosen offers."""
+    assert m.tokens is not None and m.tflops is not None, "market(values=True) gives the keys"
+    eligible = m.available & ~excluded
+
+    def first(values: np.ndarray) -> list[str]:
+        if limit <= 0:
+            return []
+        rows = np.flatnonzero(eligible & ~np.isnan(values))
+        if rows.size > limit:
+            edge = np.partition(values[rows], limit - 1)[limit - 1]
+            rows = rows[values[rows] <= edge]
+        ranked = sorted(rows.tolist(), key=lambda i: (float(values[i]), m.ids[i]))
+        return [m.ids[i] for i in ranked[:limit]]
+
+    chosen = {"tokens": first(m.tokens), "tflops": first(m.tflops)}
+    wanted = set(chosen["tokens"]) | set(chosen["tflops"])
+    offers = {
+        str(o.pk): o
+        for o in GPUOffer.objects.filter(pk__in=sorted(wanted)).select_related(
+            "provider", "benchmark"
+        )
+    }
+    return (
+        _value_offers([offers[k] for k in chosen["tokens"] if k in offers], tokens=True),
+        _value_offers([offers[k] for k in chosen["tflops"] if k in offers], tokens=False),
     )
-    qs = (
-        GPUOffer.objects.filter(availability_status=Availability.AVAILABLE)
-        .exclude(pk__in=list(flagged))
-        .alias(value_key=key)
-        .filter(value_key__isnull=False)
-        .order_by("value_key", "id")
-        .select_related("provider", "benchmark")[:limit]
-    )
+
+
+def _value_offers(ranked: list[GPUOffer], *, tokens: bool) -> list[ValueOffer]:
     result = []
-    for offer in qs:
+    for offer in ranked:
         amount: Decimal | None
         if tokens:
             cost = offer_metrics.token_cost(offer)

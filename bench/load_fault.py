@@ -462,27 +462,46 @@ class Stack:
 METRICS_TOKEN = "bench-" + os.urandom(16).hex()
 
 
-def gc_pauses(port: int) -> str:
-    """One server's garbage-collector pauses so far, from its ``/metrics``."""
+def gc_figures(port: int) -> dict[str, float]:
+    """One server's garbage-collector figures so far (its ``/metrics``): per generation
+    ``count``/``seconds``/``longest``, and ``tracked``/``frozen`` objects."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:
             text = answer.read().decode()
-    except (urllib.error.URLError, OSError) as error:
-        return f"unavailable ({error})"
-    values: dict[tuple[str, str], float] = {}
+    except (urllib.error.URLError, OSError):
+        return {}
+    names = {
+        "gpubroker_gc_pauses_total": "count",
+        "gpubroker_gc_pause_seconds_total": "seconds",
+        "gpubroker_gc_pause_max_seconds": "longest",
+    }
+    figures: dict[str, float] = {}
     for name, generation, value in re.findall(
         r'^(gpubroker_gc_\w+)\{generation="(\d)"\} (\S+)$', text, flags=re.M
     ):
-        values[(name, generation)] = float(value)
-    return "; ".join(
-        f"gen {g}: {values.get(('gpubroker_gc_pauses_total', g), 0):.0f} collections,"
-        f" {1000 * values.get(('gpubroker_gc_pause_seconds_total', g), 0):.0f} ms in all,"
-        f" longest {1000 * values.get(('gpubroker_gc_pause_max_seconds', g), 0):.1f} ms"
-        for g in ("0", "1", "2")
-    )
+        if name in names:
+            figures[f"{names[name]}{generation}"] = float(value)
+    for name in ("tracked", "frozen"):
+        found = re.search(rf"^gpubroker_gc_{name}_objects (\S+)$", text, flags=re.M)
+        figures[name] = float(found.group(1)) if found else 0.0
+    return figures
+
+
+def gc_report(before: dict[str, float], after: dict[str, float]) -> str:
+    if not after:
+        return "unavailable"
+    parts = [f"{after['tracked']:,.0f} objects tracked, {after['frozen']:,.0f} frozen"]
+    for g in "012":
+        count = after.get(f"count{g}", 0) - before.get(f"count{g}", 0)
+        seconds = after.get(f"seconds{g}", 0) - before.get(f"seconds{g}", 0)
+        mean = 1000 * seconds / count if count else 0.0
+        parts.append(
+            f"gen {g}: {count:.0f} collections, {1000 * seconds:.0f} ms, mean {mean:.1f} ms"
+        )
+    return "; ".join(parts)
 
 
 def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]:
@@ -509,7 +528,7 @@ def app_environment(root: Path, pg: Postgres, redis_port: int) -> dict[str, str]
         TRUSTED_PROXY_COUNT="1",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
-        DB_POOL_MAX_SIZE="20",
+        DB_POOL_MAX_SIZE=os.environ.get("DB_POOL_MAX_SIZE", "20"),
         METRICS_TOKEN=METRICS_TOKEN,
     )
     if os.environ.get("HTTP_WORKER_THREADS"):  # a pool size to compare (gpubroker/http_handler)
@@ -1056,6 +1075,7 @@ def main() -> int:
             py_spy(pids[name], load_s - 4, stack.root / f"spy-{name}.txt") if args.profile else None
             for name in ("web1", "web2")
         ]
+        gc_before = {name: gc_figures(stack.ports[name]) for name in ("web1", "web2")}
         cpu_before, wall_before = cpu_snapshot(pids), time.time()
         load = run_locust(
             stack,
@@ -1082,9 +1102,9 @@ def main() -> int:
                 f"  {name:<9} {used:6.1f} CPU s  {used / wall:5.0%} of a CPU"
                 f"  {1000 * used / max(served, 1):6.1f} ms per request"
             )
-        print("\nGarbage-collector pauses since each server started (its /metrics):")
+        print("\nGarbage collection during that run (CPU time of the collections, /metrics):")
         for name in ("web1", "web2"):
-            print(f"  {name}: {gc_pauses(stack.ports[name])}")
+            print(f"  {name}: {gc_report(gc_before[name], gc_figures(stack.ports[name]))}")
         for name in ("web1", "web2"):
             print_profile(f"py-spy, {name}", stack.root / f"spy-{name}.txt")
 

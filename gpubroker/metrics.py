@@ -21,9 +21,10 @@ Domain metrics (names as exported):
 * ``gpubroker_gc_pause_seconds_total{generation}``, ``gpubroker_gc_pauses_total{generation}`` and
   ``gpubroker_gc_pause_max_seconds{generation}``: the cyclic garbage collector's collections and
   the CPU time they took (the interpreter is held while one runs; ``gpubroker/asgi.py`` freezes
-  what start-up built so that full collections stay short). CPU time of the collecting thread,
-  not wall time: on a busy machine the process may wait for a CPU in the middle of a collection,
-  which says nothing about the collector.
+  what start-up built so that full collections stay short); ``gpubroker_gc_tracked_objects`` and
+  ``gpubroker_gc_frozen_objects``: what a full collection walks, and what it skips. CPU time of
+  the collecting thread, not wall time: on a busy machine the process may wait for a CPU in the
+  middle of a collection, which says nothing about the collector.
 
 Operation names come from clients, so their label is bounded: names that are not GraphQL names
 count as ``invalid``, unnamed operations as ``anonymous``, and past ``METRICS_MAX_OPERATION_NAMES``
@@ -129,11 +130,21 @@ class GcPauses:
             "Longest pause of the cyclic garbage collector since start.",
             labels=["generation"],
         )
+        tracked = GaugeMetricFamily(
+            "gpubroker_gc_tracked_objects",
+            "Objects the collector walks in a full collection (the frozen ones excluded).",
+            value=len(gc.get_objects()),
+        )
+        frozen = GaugeMetricFamily(
+            "gpubroker_gc_frozen_objects",
+            "Objects frozen out of the collector (gc.freeze()).",
+            value=gc.get_freeze_count(),
+        )
         for generation in range(3):
             total.add_metric([str(generation)], self.seconds[generation])
             count.add_metric([str(generation)], self.count[generation])
             longest.add_metric([str(generation)], self.longest[generation])
-        yield from (total, count, longest)
+        yield from (total, count, longest, tracked, frozen)
 
 
 GC_PAUSES = GcPauses()

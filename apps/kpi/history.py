@@ -168,6 +168,22 @@ def numbered_rows(queryset: QuerySet[Any], partition: list[Any], order: str) -> 
     )
 
 
+def newest_per_offer(queryset: QuerySet[Any], order: str) -> QuerySet[Any]:
+    """Each offer's newest row of ``queryset`` by ``order`` (ties: the highest id), as one
+    ``ROW_NUMBER`` window query."""
+    return (
+        queryset.order_by()
+        .annotate(
+            _rank=Window(
+                RowNumber(),
+                partition_by=[F("offer_id")],
+                order_by=[F(order).desc(), F("id").desc()],
+            )
+        )
+        .filter(_rank=1)
+    )
+
+
 def _decimal(value: Any) -> Decimal:
     """A price as the ORM returns it (4 decimal places), from a raw cursor's value (a Decimal
     on PostgreSQL, a float or int on SQLite)."""
@@ -274,19 +290,9 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
     else:
         # Every offer: one window query (ROW_NUMBER per offer, newest first) over the rows
         # before ``moment`` instead of a probe per offer.
-        latest = (
-            PriceHistory.objects.filter(recorded_at__lt=moment)
-            .order_by()
-            .annotate(
-                _rank=Window(
-                    RowNumber(),
-                    partition_by=[F("offer_id")],
-                    order_by=[F("recorded_at").desc(), F("id").desc()],
-                )
-            )
-            .filter(_rank=1)
-            .values_list("offer_id", "price_per_hour", "availability_status")
-        )
+        latest = newest_per_offer(
+            PriceHistory.objects.filter(recorded_at__lt=moment), "recorded_at"
+        ).values_list("offer_id", "price_per_hour", "availability_status")
         for pk, price, availability in latest.iterator(chunk_size=10000):
             states[pk] = State(_decimal(price), availability)
     # Offers whose state before ``moment`` lives in rollups only (older than the raw window):
@@ -302,23 +308,14 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
         size = Granularity(granularity).size
         wanted = sorted(missing)
         for chunk in range(0, len(wanted), ROLLUP_STATE_CHUNK):
-            rolled = (
+            rolled = newest_per_offer(
                 PriceRollup.objects.filter(
                     offer_id__in=wanted[chunk : chunk + ROLLUP_STATE_CHUNK],
                     granularity=granularity,
                     bucket_start__lte=moment - size,
-                )
-                .order_by()
-                .annotate(
-                    _rank=Window(
-                        RowNumber(),
-                        partition_by=[F("offer_id")],
-                        order_by=[F("bucket_start").desc(), F("id").desc()],
-                    )
-                )
-                .filter(_rank=1)
-                .values_list("offer_id", "last_price", "last_availability")
-            )
+                ),
+                "bucket_start",
+            ).values_list("offer_id", "last_price", "last_availability")
             for pk, price, availability in rolled:
                 states[pk] = State(_decimal(price), availability)
                 missing.discard(pk)

@@ -42,7 +42,9 @@ class Epoch(Func):
         return self.as_sql(compiler, connection, template=epoch, **extra)
 
 
-MARKET_FIELDS = (
+#: The market's columns before its two moments (read as epoch seconds: ``_last_seen``, ``_created``
+#: from the ORM; folded from ``last_seen_at``, ``created_at`` by ``_fold_market`` on PostgreSQL).
+_OFFER_COLUMNS = (
     "pk",
     "provider__name",
     "gpu_type",
@@ -52,9 +54,8 @@ MARKET_FIELDS = (
     "is_spot",
     "region",
     "country",
-    "_last_seen",
-    "_created",
 )
+MARKET_FIELDS = (*_OFFER_COLUMNS, "_last_seen", "_created")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,18 +257,7 @@ def _texts(text: str | None, count: int) -> list[str] | None:
 def _fold_market(qs: QuerySet[GPUOffer], values: bool) -> Market | None:
     extra = ("_tokens", "_tflops") if values else ()
     inner = (_with_values(qs) if values else qs).values_list(
-        "pk",
-        "provider__name",
-        "gpu_type",
-        "price_per_hour",
-        "gpu_count",
-        "availability_status",
-        "is_spot",
-        "region",
-        "country",
-        "last_seen_at",
-        "created_at",
-        *extra,
+        *_OFFER_COLUMNS, "last_seen_at", "created_at", *extra
     )
     sql, params = inner.query.sql_with_params()
     fold = _FOLD_MARKET.format(

@@ -64,3 +64,8 @@ def index_backfill_days() -> int:
 
 def sync_window() -> timedelta:
     return timedelta(days=_get("KPI_SYNC_WINDOW_DAYS", 7))
+
+
+def parallel_reads() -> bool:
+    """Whether an uncached answer's independent reads may run at once (``apps.kpi.parallel``)."""
+    return bool(getattr(settings, "KPI_PARALLEL_READS", True))

@@ -19,7 +19,7 @@ raise ``NotFound``; bad windows, tiers, buckets and ranges raise ``ValidationFai
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -44,7 +44,7 @@ from apps.math_core.models import GPUBenchmark
 from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer, Provider, ProviderStatus
 
-from . import config, history, statistics
+from . import config, history, parallel, statistics
 from .anomalies import PRICE_CODES, Flag, flag_columns
 from .cache import cached
 from .errors import KpiErrorCode
@@ -248,10 +248,18 @@ class Past:
     listed: np.ndarray
 
 
-def _past(m: Market, moment: datetime, offers: QuerySet[GPUOffer] | None = None) -> Past:
+def _past_states(
+    moment: datetime, offers: QuerySet[GPUOffer] | None = None
+) -> Callable[[], history.PastStates]:
+    """``history.past_states`` of ``offers`` (default: all) at ``moment``, started now beside the
+    caller's market scan where it can (``parallel.beside``); call the result for the answer."""
+    return parallel.beside(lambda: history.past_states(moment, offers))
+
+
+def _past(m: Market, moment: datetime, past: history.PastStates) -> Past:
     """State at ``moment`` of each offer of ``m``: the recorded state for offers that changed
-    since (``history.past_states``), the current one for the others that existed then."""
-    past = history.past_states(moment, offers)
+    since (``past``: ``history.past_states`` of the offers of ``m``), the current one for the
+    others that existed then."""
     existed = m.created < moment.timestamp()
     price = m.price.copy()
     listed = m.listed.copy()
@@ -334,10 +342,12 @@ def overview(*, now: datetime | None = None) -> Overview:
 
 
 def _overview(now: datetime) -> Overview:
+    since = now - WINDOWS["24h"]
+    past = _past_states(since)
     m = market()
     flagged = _price_flagged(m.size, _flags(m, now))
     clean = m.listed & ~flagged
-    then, then_prices = _past_clean(m, _past(m, now - WINDOWS["24h"]))
+    then, then_prices = _past_clean(m, _past(m, since, past()))
     models = []
     for code, model in sorted(enumerate(m.model.names), key=lambda item: item[1]):
         of_model = m.model.codes == code
@@ -427,6 +437,7 @@ def _gpu_metrics(
     offers = GPUOffer.objects.filter(gpu_type__in=scope.models)
     if tier is not None:
         offers = offers.filter(is_spot=tier == Tier.SPOT)
+    pasts = {label: _past_states(now - window, offers) for label, window in WINDOWS.items()}
     m = market(offers)
     flagged = _price_flagged(m.size, _flags(m, now))
     clean = m.listed & ~flagged
@@ -441,7 +452,7 @@ def _gpu_metrics(
     benchmark = _benchmark(scope, m)
     median_value = statistics.median(prices)
     trends = [
-        _trend(label, window, m, offers, median_value, model, tier, now)
+        _trend(label, window, m, pasts[label](), median_value, model, tier, now)
         for label, window in WINDOWS.items()
     ]
     series_tier = tier or Tier.ON_DEMAND
@@ -527,14 +538,14 @@ def _trend(
     label: str,
     window: timedelta,
     m: Market,
-    offers: QuerySet[GPUOffer],
+    past: history.PastStates,
     median_now: float | None,
     model: str,
     tier: str | None,
     now: datetime,
 ) -> Trend:
     since = now - window
-    then, then_prices = _past_clean(m, _past(m, since, offers))
+    then, then_prices = _past_clean(m, _past(m, since, past))
     median_then = statistics.median(then_prices[then])
     bucket = Granularity.HOUR if window <= timedelta(hours=24) else Granularity.DAY
     periods = list(
@@ -703,11 +714,12 @@ def _moves(m: Market, past: Past, flagged: np.ndarray, limit: int) -> tuple[list
 def _insights(label: str, span: timedelta, now: datetime) -> MarketInsights:
     since = now - span
     limit = config.insight_limit()
+    states = _past_states(since)
     m = market(values=True)
     by_position = _flags(m, now)
     flagged = _price_flagged(m.size, by_position)
     flags = {m.ids[at]: items for at, items in by_position.items()}
-    past = _past(m, since)
+    past = _past(m, since, states())
     drops, rises = _moves(m, past, flagged, limit)
     was_listed = past.existed & past.listed
     supply: dict[str, list[int]] = {}

@@ -204,6 +204,8 @@ KPI_ANOMALY_MIN_PEERS = env_int("KPI_ANOMALY_MIN_PEERS", 5)  # smaller groups: n
 KPI_INSIGHT_LIMIT = env_int("KPI_INSIGHT_LIMIT", 10)  # rows per market-insights list
 KPI_INDEX_BACKFILL_DAYS = env_int("KPI_INDEX_BACKFILL_DAYS", 30)  # first index update
 KPI_SYNC_WINDOW_DAYS = env_float("KPI_SYNC_WINDOW_DAYS", 7.0)  # provider sync success rate
+# PostgreSQL: an uncached KPI answer reads the market and the past states on two connections at once
+KPI_PARALLEL_READS = env_bool("KPI_PARALLEL_READS", True)
 
 # --- Request limits
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)

@@ -113,8 +113,10 @@ class PeriodResult:
 
 
 def jevons(relatives: list[float]) -> float:
-    """Geometric mean of price relatives."""
-    return float(np.exp(np.mean(np.log(np.asarray(relatives, dtype=np.float64)))))
+    """Geometric mean of price relatives. The logs are summed exactly rounded (``math.fsum``), so
+    the answer does not depend on the order of ``relatives`` (the offers' order in a period)."""
+    logs = np.log(np.asarray(relatives, dtype=np.float64)).tolist()
+    return math.exp(math.fsum(logs) / len(logs))
 
 
 def compute_period(
@@ -142,7 +144,7 @@ def compute_period(
     included = [o for o in current.values() if o.listed and o.offer_id not in excluded]
     level = describe(np.fromiter((o.price_per_gpu_hour for o in included), np.float64))
     logs: dict[str, list[float]] = {}
-    capacity: dict[str, float] = {}
+    capacity: dict[str, list[float]] = {}
     earlier, finite = previous.get, math.isfinite  # the loop runs once per offer
     for offer in included:
         before = earlier(offer.offer_id)
@@ -157,14 +159,16 @@ def compute_period(
         else:
             logs[cell] = [new / old]
         weight = max(int(before.gpu_count), 1) * max(before.available_share, 0.0)
-        capacity[cell] = capacity.get(cell, 0.0) + weight
+        capacity.setdefault(cell, []).append(weight)
+    # Exactly rounded sums (math.fsum): the same figures whatever order the offers came in.
     cells = {provider: jevons(values) for provider, values in sorted(logs.items())}
-    total = sum(capacity.values())
+    sums = {p: math.fsum(capacity[p]) for p in cells}
+    total = math.fsum(sums.values())
     if cells and total > 0:
-        weights = {p: capacity[p] / total for p in cells}
+        weights = {p: sums[p] / total for p in cells}
     else:
         weights = {p: 1.0 / len(cells) for p in cells}
-    relative = sum(weights[p] * cells[p] for p in cells) if cells else None
+    relative = math.fsum(weights[p] * cells[p] for p in cells) if cells else None
     return PeriodResult(
         relative=relative,
         matched_offers=sum(len(v) for v in logs.values()),

@@ -85,6 +85,31 @@ def test_exclusions_and_gone_offers_are_counted():
     assert result.exclusions == {"LIKELY_CENTS_AS_DOLLARS": 1, GONE_OFFER: 1}
 
 
+def test_period_figures_do_not_depend_on_the_offers_order():
+    """The same offers in any order give bit-identical figures (exactly rounded sums), so two
+    processes reading the same history store the same period."""
+    rng = np.random.default_rng(11)
+    keys = [f"o{i}" for i in range(400)]
+    before, after = {}, {}
+    for i, key in enumerate(keys):
+        provider = "ABC"[i % 3]
+        count = int(rng.integers(1, 9))
+        share = float(rng.uniform(0, 1))
+        before[key] = offer(key, provider, f"{rng.uniform(0.5, 30):.4f}", count=count, share=share)
+        after[key] = offer(key, provider, f"{rng.uniform(0.5, 30):.4f}", count=count, share=share)
+    first = compute_period(before, after, {})
+    orders = set()
+    for _ in range(5):
+        order = list(rng.permutation(keys))
+        orders.add(tuple(order[:3]))
+        again = compute_period(
+            {k: before[k] for k in order}, {k: after[k] for k in reversed(order)}, {}
+        )
+        assert again.relative == first.relative  # exact, not approx
+        assert again.cells == first.cells and again.weights == first.weights
+    assert len(orders) == 5 and first.matched_offers == 400
+
+
 def test_input_hash_changes_with_any_input():
     base = {"a": offer("a", "A", "2")}
     key = {"gpu_model": "X", "tier": "on_demand", "bucket": "day", "start": "2026-01-01"}

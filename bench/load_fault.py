@@ -64,6 +64,8 @@ LOCUST = str(Path(PYTHON).with_name("locust"))
 #: Empty lists (the default): no pinning.
 STACK_CPUS: list[str] = []
 LOCUST_CPUS: list[str] = []
+#: How paced users spread their requests (``bench/locustfile.py``: poisson | constant).
+ARRIVALS = "poisson"
 
 
 def pinned(command: list[str], cpus: list[str]) -> list[str]:
@@ -249,7 +251,8 @@ def nginx_config(root: Path, upstreams: list[int], port: int) -> Path:
     # What nginx measured of each request (the server side of the latency Locust reports).
     text = text.replace(
         "access_log /dev/stdout noquery;",
-        "log_format timing '$msec $request_time $upstream_response_time $status $uri';\n"
+        "log_format timing '$msec $request_time $upstream_response_time $status $uri "
+        "$upstream_addr';\n"
         f"    access_log {root}/access.log timing;",
     )
     temp = "".join(
@@ -643,9 +646,11 @@ class LoadResult:
     cpu_busy: str = ""
     stack_cpu: dict[str, float] = field(default_factory=dict)
     subscribers: int = 0
+    ports: dict[str, int] = field(default_factory=dict)
 
-    def nginx_times(self) -> list[tuple[float, float]]:
-        """(request time, upstream time) in ms of the HTTP requests nginx logged in this run."""
+    def nginx_times(self) -> list[tuple[float, float, str]]:
+        """(request time, upstream time, upstream address) in ms of the HTTP requests nginx
+        logged in this run."""
         if self.root is None or not (self.root / "access.log").exists():
             return []
         times = []
@@ -657,8 +662,24 @@ class LoadResult:
                 moment, total = float(parts[0]), float(parts[1])
                 upstream = float(parts[2].split(",")[-1])
                 if self.started <= moment <= self.ended and total < 30:
-                    times.append((1000 * total, 1000 * upstream))
+                    server = parts[5].split(",")[-1].strip() if len(parts) > 5 else "-"
+                    times.append((1000 * total, 1000 * upstream, server))
         return times
+
+    def arrivals(self) -> list[float]:
+        """When nginx received each HTTP request of this run (seconds since 1970, sorted)."""
+        if self.root is None or not (self.root / "access.log").exists():
+            return []
+        moments = []
+        for line in (self.root / "access.log").read_text().splitlines():
+            parts = line.split()
+            if len(parts) < 5 or parts[4] == "/health" or parts[3] == "101":
+                continue
+            with contextlib.suppress(ValueError):
+                moment = float(parts[0]) - float(parts[1])
+                if self.started <= moment <= self.ended:
+                    moments.append(moment)
+        return sorted(moments)
 
     @property
     def total(self) -> dict[str, str]:
@@ -677,6 +698,7 @@ def run_locust(
         "LOAD_TOKEN": stack.token,
         "LOAD_OFFER_IDS": ",".join(stack.offer_ids),
         "LOAD_USER_RATE": str(user_rate),
+        "LOAD_ARRIVALS": ARRIVALS,
         "LOAD_SUBSCRIBERS": str(subscribers),
         "LOAD_EVENTS": str(events_file),
         "LOAD_ACKED": str(acked_file),
@@ -740,6 +762,28 @@ def run_locust(
         busy,
         stack_cpu,
         subscribers,
+        {k: v for k, v in stack.ports.items() if k.startswith("web")},
+    )
+
+
+#: Width of the bins the arrivals are counted in for :func:`burstiness`.
+ARRIVAL_BIN_SECONDS = 0.025
+
+
+def burstiness(arrivals: list[float]) -> str:
+    """How bunched the requests arrived at nginx: the variance-to-mean ratio of arrivals per
+    25 ms bin (1 for independent, Poisson arrivals; far above 1 when users fire together)."""
+    first = arrivals[0]
+    bins: dict[int, int] = {}
+    for moment in arrivals:
+        key = int((moment - first) / ARRIVAL_BIN_SECONDS)
+        bins[key] = bins.get(key, 0) + 1
+    counts = [bins.get(k, 0) for k in range(max(bins) + 1)]
+    mean = statistics.fmean(counts)
+    ratio = statistics.pvariance(counts) / mean if mean else 0.0
+    return (
+        f"arrivals at nginx per {1000 * ARRIVAL_BIN_SECONDS:.0f} ms: mean {mean:.2f}, max"
+        f" {max(counts)}, variance/mean {ratio:.2f} (1 = independent arrivals)"
     )
 
 
@@ -801,6 +845,18 @@ def print_load(title: str, result: LoadResult) -> None:
         for label, column in (("nginx request time", 0), ("upstream (server) time", 1)):
             a, b, c = percentiles([{"ms": t[column]} for t in served])
             print(f"{label + ' (server side)':<40} p50 {a:7.1f}  p95 {b:7.1f}  p99 {c:7.1f} ms")
+        ports = {str(v): k for k, v in (result.ports or {}).items()}
+        for server in sorted({t[2] for t in served}):
+            mine = [{"ms": t[1]} for t in served if t[2] == server]
+            a, b, c = percentiles(mine)
+            name = ports.get(server.rpartition(":")[2], server)
+            print(
+                f"{'  upstream ' + name:<40} p50 {a:7.1f}  p95 {b:7.1f}  p99 {c:7.1f} ms"
+                f"  ({len(mine)} requests)"
+            )
+    arrivals = result.arrivals()
+    if len(arrivals) > 100:
+        print(burstiness(arrivals))
     wall = max(result.ended - result.started, 1e-9)
     if result.stack_cpu:
         served_count = max(len(events), 1)
@@ -1019,7 +1075,7 @@ MIX = (
 
 
 def main() -> int:
-    global STACK_CPUS, LOCUST_CPUS
+    global STACK_CPUS, LOCUST_CPUS, ARRIVALS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (about two minutes)")
     parser.add_argument("--base-port", type=int, default=19750)
@@ -1034,7 +1090,15 @@ def main() -> int:
         action="store_true",
         help="pin the stack to all CPUs but the last and Locust to the last",
     )
+    parser.add_argument(
+        "--arrivals",
+        choices=("poisson", "constant"),
+        default="poisson",
+        help="paced users' request times: independent (poisson, the default) or a fixed period"
+        " per user (constant: Locust's constant_throughput, which lets users fall into step)",
+    )
     args = parser.parse_args()
+    ARRIVALS = args.arrivals
     for tool in ("initdb", "pg_ctl", "psql", "redis-server"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed")
@@ -1049,6 +1113,7 @@ def main() -> int:
     outage, gap = (6, 8) if args.quick else (10, 12)
     users, subscribers = 16, SUBSCRIBERS_IN_FAULT_RUN
     print(MIX)
+    print(f"paced users' arrivals: {ARRIVALS}")
     print(
         f"CPUs: stack on {','.join(STACK_CPUS) or 'any'},"
         f" Locust on {','.join(LOCUST_CPUS) or 'any'} (of {len(cpus)}); {load_average()}"

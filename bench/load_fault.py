@@ -647,6 +647,7 @@ class LoadResult:
     stack_cpu: dict[str, float] = field(default_factory=dict)
     subscribers: int = 0
     ports: dict[str, int] = field(default_factory=dict)
+    restarted: list[str] = field(default_factory=list)
 
     def nginx_times(self) -> list[tuple[float, float, str]]:
         """(request time, upstream time, upstream address) in ms of the HTTP requests nginx
@@ -742,8 +743,12 @@ def run_locust(
         if locust.poll() is None:
             locust.kill()
     ended, busy = time.time(), cpu_busy(cpus_before, cpu_times())
-    stack_after = cpu_snapshot(pids)
-    stack_cpu = {name: stack_after[name] - stack_before[name] for name in pids}
+    stack_after, pids_after = cpu_snapshot(pids), component_pids(stack)
+    # A component restarted by a fault has a new process: its CPU over the run is unknown.
+    restarted = sorted(name for name in pids if pids_after.get(name) != pids[name])
+    stack_cpu = {
+        name: stack_after[name] - stack_before[name] for name in pids if name not in restarted
+    }
     with open(f"{prefix}_stats.csv") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line]
@@ -763,6 +768,7 @@ def run_locust(
         stack_cpu,
         subscribers,
         {k: v for k, v in stack.ports.items() if k.startswith("web")},
+        restarted,
     )
 
 
@@ -866,6 +872,11 @@ def print_load(title: str, result: LoadResult) -> None:
                 f"{k} {1000 * v / served_count:.1f} ms" for k, v in result.stack_cpu.items()
             )
             + f" (total {1000 * sum(result.stack_cpu.values()) / served_count:.1f} ms)"
+            + (
+                f"; restarted during the run, not counted: {', '.join(result.restarted)}"
+                if result.restarted
+                else ""
+            )
         )
     print(
         f"Locust used {result.locust_cpu:.1f} CPU s over {wall:.0f} s"

@@ -649,16 +649,19 @@ class LoadResult:
     ports: dict[str, int] = field(default_factory=dict)
     restarted: list[str] = field(default_factory=list)
 
+    def _http_log(self) -> list[list[str]]:
+        """nginx's access-log lines of HTTP requests (not /health, not WebSocket upgrades), split:
+        end time, request time, upstream time(s), status, path, upstream address(es)."""
+        if self.root is None or not (self.root / "access.log").exists():
+            return []
+        lines = (line.split() for line in (self.root / "access.log").read_text().splitlines())
+        return [p for p in lines if len(p) >= 5 and p[4] != "/health" and p[3] != "101"]
+
     def nginx_times(self) -> list[tuple[float, float, str]]:
         """(request time, upstream time, upstream address) in ms of the HTTP requests nginx
         logged in this run."""
-        if self.root is None or not (self.root / "access.log").exists():
-            return []
         times = []
-        for line in (self.root / "access.log").read_text().splitlines():
-            parts = line.split()
-            if len(parts) < 5 or parts[4] == "/health" or parts[3] == "101":
-                continue
+        for parts in self._http_log():
             with contextlib.suppress(ValueError):
                 moment, total = float(parts[0]), float(parts[1])
                 upstream = float(parts[2].split(",")[-1])
@@ -669,13 +672,8 @@ class LoadResult:
 
     def arrivals(self) -> list[float]:
         """When nginx received each HTTP request of this run (seconds since 1970, sorted)."""
-        if self.root is None or not (self.root / "access.log").exists():
-            return []
         moments = []
-        for line in (self.root / "access.log").read_text().splitlines():
-            parts = line.split()
-            if len(parts) < 5 or parts[4] == "/health" or parts[3] == "101":
-                continue
+        for parts in self._http_log():
             with contextlib.suppress(ValueError):
                 moment = float(parts[0]) - float(parts[1])
                 if self.started <= moment <= self.ended:

@@ -161,74 +161,43 @@ class ApiUser(HttpUser):
                     return
                 _acked(name, payload[kind]["id"])
 
-    @task(8)
-    def graphql_offers(self) -> None:
-        payload = {
-            "query": OFFERS_QUERY,
-            "variables": {"gpu": [random.choice(GPUS)]},
-            "operationName": "Offers",
-        }
+    def _graphql(self, name: str, query: str, variables: dict[str, Any], operation: str) -> None:
+        payload = {"query": query, "variables": variables, "operationName": operation}
         with self.client.post(
             "/graphql/",
             json=payload,
-            name="graphql:Offers",
+            name=f"graphql:{name}",
             catch_response=True,
             timeout=REQUEST_TIMEOUT,
         ) as response:
             self._check(response)
+
+    def _rest(self, name: str, path: str) -> None:
+        with self.client.get(
+            path, name=f"rest:{name}", catch_response=True, timeout=REQUEST_TIMEOUT
+        ) as response:
+            self._check(response)
+
+    @task(8)
+    def graphql_offers(self) -> None:
+        self._graphql("Offers", OFFERS_QUERY, {"gpu": [random.choice(GPUS)]}, "Offers")
 
     @task(6)
     def rest_offers(self) -> None:
-        gpu = random.choice(GPUS)
-        with self.client.get(
-            f"/api/v2/providers?gpu_type={gpu}&per_page=20",
-            name="rest:providers",
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-        ) as response:
-            self._check(response)
+        self._rest("providers", f"/api/v2/providers?gpu_type={random.choice(GPUS)}&per_page=20")
 
     @task(2)
     def rest_benchmark(self) -> None:
-        with self.client.get(
-            "/api/v2/math/benchmarks/H100_SXM5",
-            name="rest:benchmark",
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-        ) as response:
-            self._check(response)
+        self._rest("benchmark", "/api/v2/math/benchmarks/H100_SXM5")
 
     @task(2)
     def graphql_mutation(self) -> None:
-        payload = {
-            "query": RECORD,
-            "variables": {"offer": random.choice(OFFER_IDS)},
-            "operationName": "Record",
-        }
-        with self.client.post(
-            "/graphql/",
-            json=payload,
-            name="graphql:recordInteraction",
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-        ) as response:
-            self._check(response)
+        self._graphql("recordInteraction", RECORD, {"offer": random.choice(OFFER_IDS)}, "Record")
 
     @task(1)
     def graphql_invitation(self) -> None:
-        payload = {
-            "query": INVITE,
-            "variables": {"email": f"invitee-{uuid.uuid4().hex}@bench.example"},
-            "operationName": "Invite",
-        }
-        with self.client.post(
-            "/graphql/",
-            json=payload,
-            name="graphql:createInvitation",
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-        ) as response:
-            self._check(response)
+        email = f"invitee-{uuid.uuid4().hex}@bench.example"
+        self._graphql("createInvitation", INVITE, {"email": email}, "Invite")
 
 
 class Subscriber(User):

@@ -92,16 +92,24 @@ def test_kpis_equal_before_and_after_compaction(benchmarks):
     assert _kpis() == before
 
 
-@pytest.mark.django_db
-def test_rows_written_into_a_compacted_hour_are_merged_not_duplicated(benchmarks):
+def _compacted_twice(*changes: tuple[int, Decimal, str]) -> PriceRollup:
+    """One offer's changes inside one hour 50 days ago (minute, price, availability), each
+    recorded and then compacted in turn; the one hourly rollup they end in."""
     people = market.providers("alpha")
     (offer,) = market.offers(people["alpha"], 1, created_at=market.NOW - timedelta(days=60))
     hour = market.NOW - timedelta(days=50)
-    market.record([(offer, hour + timedelta(minutes=5), Decimal("2.0"), market.AVAILABLE)])
-    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
-    market.record([(offer, hour + timedelta(minutes=45), Decimal("1.5"), market.LIMITED)])
-    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
+    for minute, price, availability in changes:
+        market.record([(offer, hour + timedelta(minutes=minute), price, availability)])
+        compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
     (rollup,) = PriceRollup.objects.filter(offer=offer)
+    return rollup
+
+
+@pytest.mark.django_db
+def test_rows_written_into_a_compacted_hour_are_merged_not_duplicated(benchmarks):
+    rollup = _compacted_twice(
+        (5, Decimal("2.0"), market.AVAILABLE), (45, Decimal("1.5"), market.LIMITED)
+    )
     assert (rollup.first_price, rollup.last_price, rollup.min_price) == (
         Decimal("2.0000"),
         Decimal("1.5000"),
@@ -147,14 +155,10 @@ def test_demo_history_stays_bounded(benchmarks, monkeypatch):
 def test_an_earlier_change_merged_into_a_compacted_hour_becomes_its_first(benchmarks):
     """The merge keeps time order whichever part arrives first: a backfilled change from before
     the rollup's first one gives the hour its first price; the last price stays the rollup's."""
-    people = market.providers("alpha")
-    (offer,) = market.offers(people["alpha"], 1, created_at=market.NOW - timedelta(days=60))
+    rollup = _compacted_twice(
+        (45, Decimal("1.5"), market.LIMITED), (5, Decimal("2.5"), market.AVAILABLE)
+    )
     hour = market.NOW - timedelta(days=50)
-    market.record([(offer, hour + timedelta(minutes=45), Decimal("1.5"), market.LIMITED)])
-    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
-    market.record([(offer, hour + timedelta(minutes=5), Decimal("2.5"), market.AVAILABLE)])
-    compact_price_history(now=market.NOW, raw_days=35, hourly_days=180)
-    (rollup,) = PriceRollup.objects.filter(offer=offer)
     assert (rollup.first_price, rollup.last_price) == (Decimal("2.5000"), Decimal("1.5000"))
     assert (rollup.min_price, rollup.max_price) == (Decimal("1.5000"), Decimal("2.5000"))
     assert (rollup.first_at, rollup.last_at) == (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -184,9 +184,10 @@ def newest_per_offer(queryset: QuerySet[Any], order: str) -> QuerySet[Any]:
     )
 
 
-def _decimal(value: Any) -> Decimal:
+def price_decimal(value: Any) -> Decimal:
     """A price as the ORM returns it (4 decimal places), from a raw cursor's value (a Decimal
-    on PostgreSQL, a float or int on SQLite)."""
+    on PostgreSQL, a float or int on SQLite) or a float column of the market (exact: a 4-place
+    price has at most 10 digits)."""
     if isinstance(value, Decimal):
         return value.quantize(FOUR_PLACES)
     return Decimal(repr(value) if isinstance(value, float) else value).quantize(FOUR_PLACES)
@@ -228,41 +229,34 @@ def raw_summaries(
     )
     sql, params = rows.query.sql_with_params()
     offer_field = PriceHistory._meta.get_field("offer")
+    key: Callable[[Any], str]
+    price: Callable[[Any], Decimal]
+    moment: Callable[[Any], datetime]
+    if connection.vendor == "postgresql":
+        # Ids, prices and times come back as text: parsed at C speed, exact 4-place prices.
+        fold, key, price, moment = _RAW_FOLD_TEXT, str, Decimal, datetime.fromisoformat
+    else:
+        fold, price, moment = _RAW_FOLD, price_decimal, _moment
+
+        def key(value: Any) -> str:
+            return str(offer_field.to_python(value))
+
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_RAW_FOLD_TEXT.format(sql), params)
-            for values in cursor.fetchall():
-                yield (
-                    values[0],
-                    BucketSummary(
-                        first_price=Decimal(values[1]),
-                        last_price=Decimal(values[2]),
-                        min_price=Decimal(values[3]),
-                        max_price=Decimal(values[4]),
-                        samples=int(values[5]),
-                        available_weight=float(values[6]),
-                        listed_samples=int(values[7]),
-                        last_availability=str(values[8]),
-                        first_at=datetime.fromisoformat(values[9]),
-                        last_at=datetime.fromisoformat(values[10]),
-                    ),
-                )
-            return
-        cursor.execute(_RAW_FOLD.format(sql), params)
+        cursor.execute(fold.format(sql), params)
         for values in cursor.fetchall():
             yield (
-                str(offer_field.to_python(values[0])),
+                key(values[0]),
                 BucketSummary(
-                    first_price=_decimal(values[1]),
-                    last_price=_decimal(values[2]),
-                    min_price=_decimal(values[3]),
-                    max_price=_decimal(values[4]),
+                    first_price=price(values[1]),
+                    last_price=price(values[2]),
+                    min_price=price(values[3]),
+                    max_price=price(values[4]),
                     samples=int(values[5]),
                     available_weight=float(values[6]),
                     listed_samples=int(values[7]),
                     last_availability=str(values[8]),
-                    first_at=_moment(values[9]),
-                    last_at=_moment(values[10]),
+                    first_at=moment(values[9]),
+                    last_at=moment(values[10]),
                 ),
             )
 
@@ -286,7 +280,7 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
         ).values_list("pk", "_price", "_availability")
         for pk, price, availability in probed.iterator(chunk_size=5000):
             if price is not None:
-                states[pk] = State(_decimal(price), availability)
+                states[pk] = State(price_decimal(price), availability)
     else:
         # Every offer: one window query (ROW_NUMBER per offer, newest first) over the rows
         # before ``moment`` instead of a probe per offer.
@@ -294,7 +288,7 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
             PriceHistory.objects.filter(recorded_at__lt=moment), "recorded_at"
         ).values_list("offer_id", "price_per_hour", "availability_status")
         for pk, price, availability in latest.iterator(chunk_size=10000):
-            states[pk] = State(_decimal(price), availability)
+            states[pk] = State(price_decimal(price), availability)
     # Offers whose state before ``moment`` lives in rollups only (older than the raw window):
     # the last hourly, else daily, rollup that ended by ``moment``, for those offers only.
     missing: set[uuid.UUID] | None = None
@@ -317,7 +311,7 @@ def states_before(moment: datetime, offers: QuerySet[GPUOffer]) -> dict[uuid.UUI
                 "bucket_start",
             ).values_list("offer_id", "last_price", "last_availability")
             for pk, price, availability in rolled:
-                states[pk] = State(_decimal(price), availability)
+                states[pk] = State(price_decimal(price), availability)
                 missing.discard(pk)
     return states
 
@@ -368,6 +362,7 @@ __all__ = [
     "current_or_past",
     "fold_rows",
     "past_states",
+    "price_decimal",
     "rewind",
     "states_before",
 ]
@@ -393,6 +388,39 @@ class PastStates:
         return cls(ids, np.array(prices, dtype=np.float64), availability)
 
 
+#: Joined per offer (``{offer}``: its id column): its last hourly rollup that ended by the moment
+#: (``hr``), else, only then looked up, its last daily one (``dr``). The unique (offer,
+#: granularity, bucket start) orders them without a tie-break.
+_ROLLUP_FALLBACK = (
+    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
+    " FROM kpi_price_rollups x WHERE x.offer_id = {offer} AND x.granularity = 'hour' "
+    " AND x.bucket_start <= %(hour)s ORDER BY x.bucket_start DESC LIMIT 1) hr ON true "
+    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
+    " FROM kpi_price_rollups x WHERE hr.price IS NULL AND x.offer_id = {offer} "
+    " AND x.granularity = 'day' AND x.bucket_start <= %(day)s "
+    " ORDER BY x.bucket_start DESC LIMIT 1) dr ON true "
+)
+#: The separator of text columns folded by ``string_agg`` (the unit separator, never in a value).
+FOLD_SEPARATOR = "\x1f"
+
+
+def _fold_states(sql: str, moment: datetime, params: dict[str, Any]) -> tuple[Any, ...]:
+    """Run one of the past-state statements for ``moment``: its one row (count, ids, prices,
+    availabilities as delimited text)."""
+    bounds = {
+        "moment": moment,
+        "hour": moment - Granularity.HOUR.size,
+        "day": moment - Granularity.DAY.size,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The plans are cheap, but their estimated cost triggers JIT compilation (~0.15 s); the
+        # sort of the rows before the moment fits in memory instead of spilling to disk.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, {**bounds, **params})
+        return tuple(cursor.fetchone())
+
+
 #: ``rewind`` in one PostgreSQL statement: the offers with a change at or after the moment (raw
 #: rows, or a rollup whose last change is: a rollup's changes lie inside its bucket, so only
 #: buckets starting less than a day before the moment can hold one), each with its last raw row
@@ -407,18 +435,10 @@ _REWIND = (
     " WHERE y.granularity IN ('hour', 'day') AND y.bucket_start > %(day)s "
     " AND y.last_at >= %(moment)s) c "
     "JOIN gpu_offers o ON o.id = c.offer_id {before} {offers}), "
-    # Offers without a raw row before the moment: their last rollup that ended by then (the
-    # unique (offer, granularity, bucket start) orders them without a tie-break).
+    # Offers without a raw row before the moment: their last rollup that ended by then.
     "s AS (SELECT id, price, availability FROM raw WHERE price IS NOT NULL UNION ALL "
     "SELECT w.id, COALESCE(hr.price, dr.price), COALESCE(hr.availability, dr.availability) "
-    "FROM raw w "
-    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE x.offer_id = w.id AND x.granularity = 'hour' "
-    " AND x.bucket_start <= %(hour)s ORDER BY x.bucket_start DESC LIMIT 1) hr ON true "
-    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE hr.price IS NULL AND x.offer_id = w.id "
-    " AND x.granularity = 'day' AND x.bucket_start <= %(day)s "
-    " ORDER BY x.bucket_start DESC LIMIT 1) dr ON true WHERE w.price IS NULL) "
+    "FROM raw w {fallback}WHERE w.price IS NULL) "
     "SELECT COUNT(*), string_agg(s.id::text, ','), string_agg(COALESCE(s.price::text, 'NaN'), "
     "','), string_agg(COALESCE(s.availability, ''), chr(31)) FROM s"
 )
@@ -453,11 +473,7 @@ def past_states(
     moment lies in the newer half of the raw window); the answer is the same."""
     if connection.vendor != "postgresql":
         return PastStates.of(rewind(moment, GPUOffer.objects.all() if offers is None else offers))
-    params: dict[str, Any] = {
-        "moment": moment,
-        "hour": moment - Granularity.HOUR.size,
-        "day": moment - Granularity.DAY.size,
-    }
+    params: dict[str, Any] = {}
     condition = ""
     if offers is not None and offers.query.where:
         sql, inner = offers.order_by().values("pk").query.sql_with_params()
@@ -475,23 +491,18 @@ def past_states(
     shape = _MARKET_RECENT if recent else _MARKET
     if condition:
         shape = {k: v.format(subset=sql) for k, v in _SUBSET.items()}
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The plans are cheap, but their estimated cost triggers JIT compilation (~0.15 s); the
-        # sort of the rows before the moment fits in memory instead of spilling to disk.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(_REWIND.format(offers=condition, **shape), params)
-        count, ids, prices, availability = cursor.fetchone()
+    count, ids, prices, availability = _fold_states(
+        _REWIND.format(offers=condition, fallback=_ROLLUP_FALLBACK.format(offer="w.id"), **shape),
+        moment,
+        params,
+    )
     if not count:
         return PastStates([], np.zeros(0), [])
     return PastStates(
         ids.split(","),
         np.array(prices.split(","), dtype=np.float64),
-        availability.split(_SEPARATOR),
+        availability.split(FOLD_SEPARATOR),
     )
-
-
-_SEPARATOR = "\x1f"
 
 
 #: ``states_before`` of every offer in one PostgreSQL statement: each offer's last raw row before
@@ -503,14 +514,7 @@ _STATES_OF_MARKET = (
     " WHERE h.recorded_at < %(moment)s ORDER BY h.offer_id, h.recorded_at DESC, h.id DESC), "
     "s AS (SELECT offer_id AS id, price, availability FROM r UNION ALL "
     "SELECT o.id, COALESCE(hr.price, dr.price), COALESCE(hr.availability, dr.availability) "
-    "FROM gpu_offers o LEFT JOIN r ON r.offer_id = o.id "
-    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE x.offer_id = o.id AND x.granularity = 'hour' "
-    " AND x.bucket_start <= %(hour)s ORDER BY x.bucket_start DESC LIMIT 1) hr ON true "
-    "LEFT JOIN LATERAL (SELECT x.last_price AS price, x.last_availability AS availability "
-    " FROM kpi_price_rollups x WHERE hr.price IS NULL AND x.offer_id = o.id "
-    " AND x.granularity = 'day' AND x.bucket_start <= %(day)s "
-    " ORDER BY x.bucket_start DESC LIMIT 1) dr ON true "
+    "FROM gpu_offers o LEFT JOIN r ON r.offer_id = o.id {fallback}"
     "WHERE r.offer_id IS NULL AND COALESCE(hr.price, dr.price) IS NOT NULL) "
     "SELECT COUNT(*), string_agg(s.id::text, ','), string_agg(s.price::text, ','), "
     "string_agg(s.availability, chr(31)) FROM s"
@@ -522,21 +526,14 @@ def states_of_market(moment: datetime) -> dict[str, State]:
     PostgreSQL; prices travel as their exact 4-place decimal text)."""
     if connection.vendor != "postgresql":
         return {str(k): v for k, v in states_before(moment, GPUOffer.objects.all()).items()}
-    params = {
-        "moment": moment,
-        "hour": moment - Granularity.HOUR.size,
-        "day": moment - Granularity.DAY.size,
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(_STATES_OF_MARKET, params)
-        count, ids, prices, availability = cursor.fetchone()
+    count, ids, prices, availability = _fold_states(
+        _STATES_OF_MARKET.format(fallback=_ROLLUP_FALLBACK.format(offer="o.id")), moment, {}
+    )
     if not count:
         return {}
     return {
         key: State(Decimal(price), status)
         for key, price, status in zip(
-            ids.split(","), prices.split(","), availability.split(_SEPARATOR), strict=True
+            ids.split(","), prices.split(","), availability.split(FOLD_SEPARATOR), strict=True
         )
     }

@@ -1,4 +1,4 @@
-"""Catalogue reads for the KPI engine: the current market as compact rows (one query, the
+"""Catalogue reads for the KPI engine: the current market as numpy columns (one query, the
 columns statistics need), the market's anomaly flags, and provider sync outcomes. Counts are
 grouped in SQL; distributions are computed by ``apps.kpi.statistics`` (numpy) from the fetched
 per-GPU prices, because SQLite has no ``percentile_cont`` and both databases must give the
@@ -22,12 +22,11 @@ from apps.providers import offer_metrics
 from apps.providers.models import Availability, GPUOffer
 
 from . import config
-from .anomalies import Flag, PricePoint, column_scales, flag_columns, flag_points, group_scales
+from .anomalies import Flag, column_scales, flag_columns
 from .cache import cached
+from .history import FOLD_SEPARATOR, price_decimal
 from .models import SyncOutcome
 from .statistics import RobustScale
-
-FOUR_PLACES = Decimal("0.0001")
 
 
 class Epoch(Func):
@@ -93,12 +92,6 @@ class MarketRow:
         """Where an offer is for by-region figures: its ISO country when known, else the
         provider's region name."""
         return self.country or self.region
-
-
-def market_rows(offers: QuerySet[GPUOffer] | None = None) -> list[MarketRow]:
-    qs = GPUOffer.objects.all() if offers is None else offers
-    qs = qs.order_by().annotate(_last_seen=Epoch("last_seen_at"), _created=Epoch("created_at"))
-    return [MarketRow(*values) for values in qs.values_list(*MARKET_FIELDS)]
 
 
 # --- the market as columns -------------------------------------------------------------------
@@ -174,7 +167,7 @@ class Market:
         return {key: i for i, key in enumerate(self.ids)}
 
     def decimal(self, i: int) -> Decimal:
-        return _decimal_price(float(self.price[i]))
+        return price_decimal(float(self.price[i]))
 
     def row(self, i: int) -> MarketRow:
         i = int(i)
@@ -191,11 +184,6 @@ class Market:
             float(self.last_seen[i]),
             float(self.created[i]),
         )
-
-
-def _decimal_price(value: float) -> Decimal:
-    """A 4-place price as the ORM returns it, from its float (exact: at most 10 digits)."""
-    return Decimal(repr(value)).quantize(FOUR_PLACES)
 
 
 def _market_of_rows(rows: Iterable[tuple[Any, ...]]) -> Market:
@@ -221,7 +209,6 @@ def _market_of_rows(rows: Iterable[tuple[Any, ...]]) -> Market:
 #: decimal text (numeric prices, numeric epochs), so ``float()`` of them is the value the ORM path
 #: gives. Text columns are split on the unit separator; a value that contains it (never seen)
 #: makes the split come out long and the ORM path is used instead.
-_SEPARATOR = "\x1f"
 _FOLD_MARKET = (
     "SELECT COUNT(*), string_agg(c0::text, ','), string_agg(COALESCE(c1, ''), chr(31)), "
     "string_agg(c2, chr(31)), string_agg(c3::text, ','), string_agg(c4::text, ','), "
@@ -250,7 +237,7 @@ def _floats(text: str | None) -> np.ndarray:
 
 
 def _texts(text: str | None, count: int) -> list[str] | None:
-    parts = text.split(_SEPARATOR) if text is not None else []
+    parts = text.split(FOLD_SEPARATOR) if text is not None else []
     return parts if len(parts) == count else None
 
 
@@ -293,7 +280,7 @@ def _fold_market(qs: QuerySet[GPUOffer], values: bool) -> Market | None:
 
 def market(offers: QuerySet[GPUOffer] | None = None, *, values: bool = False) -> Market:
     """The market (all offers, or ``offers``) as columns in one query: on PostgreSQL folded by
-    the database into one row, elsewhere the rows ``market_rows`` reads. ``values``: with each
+    the database into one row, elsewhere the ORM's rows (``MARKET_FIELDS``). ``values``: with each
     offer's value keys (``Market.tokens``, ``Market.tflops``) from the same scan."""
     qs = (GPUOffer.objects.all() if offers is None else offers).order_by()
     if connection.vendor == "postgresql":
@@ -313,24 +300,6 @@ def market(offers: QuerySet[GPUOffer] | None = None, *, values: bool = False) ->
 
 def offers_of_model(gpu_model: str) -> QuerySet[GPUOffer]:
     return GPUOffer.objects.filter(gpu_type=gpu_model)
-
-
-def price_point(row: MarketRow) -> PricePoint:
-    return PricePoint(
-        key=str(row.offer_id),
-        group=(row.gpu_model, row.tier),
-        price_per_gpu_hour=row.price_per_gpu_hour,
-        gpu_count=row.gpu_count,
-        last_seen_at=row.last_seen_at,
-        listed=row.listed,
-    )
-
-
-def flags_for_rows(rows: Iterable[MarketRow], now: datetime) -> dict[str, list[Flag]]:
-    points = [price_point(row) for row in rows]
-    return {
-        str(k): v for k, v in flag_points(points, rules=config.anomaly_rules(), now=now).items()
-    }
 
 
 def market_flag_positions(
@@ -397,10 +366,6 @@ def flags_of_offers(offer_ids: Iterable[object], now: datetime) -> dict[str, lis
 
     # A page asked again (same catalogue version, same minute) costs no query at all.
     return cached("offer_flags", {"minute": minute.isoformat(), "ids": ids}, compute)
-
-
-def model_scales(rows: Iterable[MarketRow]) -> dict[Any, Any]:
-    return group_scales(price_point(row) for row in rows)
 
 
 def offer_counts_by_model() -> dict[str, tuple[int, int]]:

@@ -77,7 +77,6 @@ from .results import (
 from .selectors import (
     Market,
     MarketRow,
-    _decimal_price,
     flags_of_offers,
     market,
     market_flag_positions,
@@ -238,6 +237,11 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
+def _clean(m: Market, now: datetime) -> np.ndarray:
+    """The listed offers of ``m`` whose price is not flagged as an anomaly, as a mask."""
+    return m.listed & ~_price_flagged(m.size, _flags(m, now))
+
+
 @dataclass(frozen=True, slots=True)
 class Past:
     """The offers of a market at a past moment, as columns aligned with the market: whether each
@@ -309,10 +313,9 @@ def _cheapest(m: Market, mask: np.ndarray) -> int | None:
 def _region_keys(m: Market) -> tuple[np.ndarray, list[str]]:
     """Per offer, the code of where it is for by-region figures (``MarketRow.region_key``: its
     ISO country when known, else the provider's region name), and the names of the codes."""
-    pairs = m.country.codes * max(len(m.region.names), 1) + m.region.codes
-    unique, inverse = np.unique(pairs, return_inverse=True)
-    names: dict[str, int] = {}
     width = max(len(m.region.names), 1)
+    unique, inverse = np.unique(m.country.codes * width + m.region.codes, return_inverse=True)
+    names: dict[str, int] = {}
     of_pair = np.array(
         [
             names.setdefault(m.country.names[p // width] or m.region.names[p % width], len(names))
@@ -345,8 +348,7 @@ def _overview(now: datetime) -> Overview:
     since = now - WINDOWS["24h"]
     past = _past_states(since)
     m = market()
-    flagged = _price_flagged(m.size, _flags(m, now))
-    clean = m.listed & ~flagged
+    clean = _clean(m, now)
     then, then_prices = _past_clean(m, _past(m, since, past()))
     models = []
     for code, model in sorted(enumerate(m.model.names), key=lambda item: item[1]):
@@ -439,8 +441,7 @@ def _gpu_metrics(
         offers = offers.filter(is_spot=tier == Tier.SPOT)
     pasts = {label: _past_states(now - window, offers) for label, window in WINDOWS.items()}
     m = market(offers)
-    flagged = _price_flagged(m.size, _flags(m, now))
-    clean = m.listed & ~flagged
+    clean = _clean(m, now)
     prices = m.per_gpu[clean]
     price = _stats(prices)
     by_provider = _grouped(m.provider.codes, m.provider.names, clean, m.per_gpu)
@@ -607,8 +608,7 @@ def provider_kpis(name: str, *, now: datetime | None = None) -> ProviderKpis:
 
 def _provider(provider: Provider, now: datetime) -> ProviderKpis:
     m = market()
-    flagged = _price_flagged(m.size, _flags(m, now))
-    clean = m.listed & ~flagged
+    clean = _clean(m, now)
     mine = m.provider.codes == m.provider.code(provider.name)
     ratios = []
     weighted, weights = 0.0, 0
@@ -703,7 +703,9 @@ def _moves(m: Market, past: Past, flagged: np.ndarray, limit: int) -> tuple[list
         moves = []
         for value, at in ranked:
             row = m.row(at)
-            before = costs.price_per_gpu_hour(_decimal_price(float(past.price[at])), row.gpu_count)
+            before = costs.price_per_gpu_hour(
+                history.price_decimal(float(past.price[at])), row.gpu_count
+            )
             after = costs.price_per_gpu_hour(row.price_per_hour, row.gpu_count)
             moves.append(PriceMove(offer_ref(row), before, after, value))
         return moves

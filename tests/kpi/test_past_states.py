@@ -1,6 +1,7 @@
 """``history.past_states`` (the KPI engine's read of every offer's state at a past moment, one
 statement on PostgreSQL) answers exactly what ``history.rewind`` answers, for the whole market and
-for a subset, with raw rows, hourly and daily rollups, equal timestamps and offers created later."""
+for a subset, and ``history.states_of_market`` what ``history.states_before`` answers, with raw
+rows, hourly and daily rollups, equal timestamps and offers created later."""
 
 from __future__ import annotations
 
@@ -72,5 +73,10 @@ def test_past_states_equal_rewind(benchmarks):
             for recent in (True, False):  # both ways of finding the changed offers
                 assert _as_dict(history.past_states(moment, offers, recent=recent)) == expected
             checked += len(expected)
+        # Every offer's state before the moment in one statement (the index engine's carry-in)
+        # is states_before's, decimals and all.
+        before = history.states_before(moment, GPUOffer.objects.all())
+        assert history.states_of_market(moment) == {str(k): v for k, v in before.items()}
+        checked += len(before)
     assert checked > 100
     assert not any(str(o.pk) in _as_dict(history.past_states(start)) for o in quiet)

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from apps.kpi import history, parallel, services
+from tests.conftest import services_required
 from tests.kpi import market
 
 
@@ -57,6 +58,8 @@ def _answers() -> dict[str, object]:
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_reads_run_beside_and_answer_the_same(benchmarks, monkeypatch):
+    if services_required():
+        assert connection.vendor == "postgresql", "REQUIRE_SERVICES=1 runs on PostgreSQL"
     if connection.vendor != "postgresql":
         pytest.skip("a second connection sees the same data on PostgreSQL only")
     _seed()

@@ -16,6 +16,7 @@ from django.db import connection
 from apps.kpi import history
 from apps.kpi.compaction import compact_price_history
 from apps.providers.models import GPUOffer
+from tests.conftest import services_required
 from tests.kpi import market
 
 
@@ -28,6 +29,8 @@ def _as_dict(states: history.PastStates) -> dict[str, tuple[float | None, str]]:
 
 @pytest.mark.django_db
 def test_past_states_equal_rewind(benchmarks):
+    if services_required():
+        assert connection.vendor == "postgresql", "REQUIRE_SERVICES=1 runs on PostgreSQL"
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement read is PostgreSQL's; elsewhere past_states is rewind")
     rng = np.random.default_rng(5)

@@ -206,7 +206,7 @@ def cost_per_gflop(
         offer_id=offer_id,
         gpu_count=gpu_count,
     )
-    with invalid_input_as_validation_error():
+    with invalid_input_as_validation_error(fields={"tflops_per_gpu": "tflops"}):
         if source.spec is None:
             assert tflops is not None
             per_gflop = costs.cost_per_gflop(
@@ -224,7 +224,7 @@ def cost_per_gflop(
                 rate(per_tflop_hour),
                 source.price_per_hour,
                 float(tflops),
-                float(tflops) * source.gpu_count,
+                costs.total_tflops(tflops_per_gpu=tflops, gpu_count=source.gpu_count),
                 None,
                 None,
                 source.gpu_count,

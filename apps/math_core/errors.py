@@ -4,7 +4,7 @@ domain's ``ValidationFailed``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 
@@ -25,8 +25,11 @@ class RecommendationErrorCode(Enum):
 
 
 @contextmanager
-def invalid_input_as_validation_error() -> Iterator[None]:
+def invalid_input_as_validation_error(fields: Mapping[str, str] | None = None) -> Iterator[None]:
+    """``fields`` renames an algorithm's argument to the request field it came from (the
+    calculators' ``tflops`` is the formulas' ``tflops_per_gpu``)."""
     try:
         yield
     except InvalidInput as exc:
-        raise ValidationFailed(exc.message, field=exc.field) from exc
+        field = (fields or {}).get(exc.field, exc.field) if exc.field else exc.field
+        raise ValidationFailed(exc.message, field=field) from exc

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.graphql_client import run_operation
+
 pytestmark = pytest.mark.django_db
 
 
@@ -145,7 +147,38 @@ def test_a_rate_too_small_for_the_price_is_a_422_not_a_500(client, path, rate, v
         f"/api/v2/math/{path}", data=json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 422, response.content
-    assert "too small for this price" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert "too small for this price" in error["message"]
+    assert error["details"][0]["field"] == rate
+
+
+def test_a_rate_too_large_to_total_is_a_422_not_an_infinite_answer(client):
+    """Found by .ci/fuzz: 1.5e308 TFLOPS × 249 GPUs answered 200 with ``total_tflops: Infinity``
+    (not JSON, and not the documented number) and a cost of 0."""
+    body = {"price_per_hour": 1.2e-84, "tflops": 1.5278176152188985e308, "gpu_count": 249}
+    response = client.post(
+        "/api/v2/math/cost-per-gflop", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert "too large" in error["message"]
+    assert error["details"][0]["field"] == "tflops"
+    # a huge figure whose rate stays finite answers
+    body.update(tflops=1e300, gpu_count=2)
+    response = client.post(
+        "/api/v2/math/cost-per-gflop", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["total_tflops"] == pytest.approx(2e300)
+    # GraphQL answers the same error from the same calculator
+    gql = run_operation(
+        client,
+        "CostPerGflop",
+        {"input": {"pricePerHour": "1", "tflops": 1.5278176152188985e308, "gpuCount": 249}},
+    )
+    assert gql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert gql["errors"][0]["extensions"]["field"] == "tflops"
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,14 @@ def test_offer_gpu_count_must_be_a_positive_whole_number(count):
 def test_price_per_gpu_hour_is_four_places(price, count, expected):
     result = costs.price_per_gpu_hour(Decimal(price), count)
     assert result == Decimal(expected) and result.as_tuple().exponent == -4
+
+
+def test_a_total_rate_that_overflows_is_an_error_not_infinity():
+    from apps.math_core.algorithms.costs import total_tflops
+
+    assert total_tflops(tflops_per_gpu=989.4, gpu_count=8) == pytest.approx(7915.2)
+    with pytest.raises(ValueError, match="too large"):
+        total_tflops(tflops_per_gpu=1.5e308, gpu_count=249)
+    with pytest.raises(ValueError, match="too large"):
+        # finite as TFLOPS, but not as GFLOP per hour (× 3.6e6)
+        cost_per_gflop(price_per_hour=1, tflops_per_gpu=1e303, gpu_count=1)

@@ -98,20 +98,33 @@ def cost_per_million_tokens(*, price_per_hour: Number, tokens_per_second: Number
     return _finite_cost("tokens_per_second", price / (rate * SECONDS_PER_HOUR) * 1_000_000)
 
 
+def total_tflops(*, tflops_per_gpu: Number, gpu_count: Number = 1) -> float:
+    """The machine's peak: TFLOPS per GPU × GPU count. A product, or its GFLOP-per-hour form,
+    that overflows a float is the caller's error (1.5e308 TFLOPS × 249 GPUs, found by
+    .ci/fuzz: it answered ``total_tflops: Infinity`` and a cost of 0), never an infinite rate."""
+    tflops = _positive("tflops_per_gpu", tflops_per_gpu)
+    count = _positive("gpu_count", gpu_count)
+    total = tflops * count
+    if not math.isfinite(total * 1_000 * SECONDS_PER_HOUR):
+        raise InvalidInput(
+            "tflops_per_gpu × gpu_count is too large: the rate is not a finite number",
+            field="tflops_per_gpu",
+        )
+    return total
+
+
 def cost_per_tflop_hour(
     *, price_per_hour: Number, tflops_per_gpu: Number, gpu_count: int = 1
 ) -> float:
     price = _non_negative("price_per_hour", price_per_hour)
-    tflops = _positive("tflops_per_gpu", tflops_per_gpu)
-    count = _positive("gpu_count", gpu_count)
-    return _finite_cost("tflops_per_gpu", price / (tflops * count))
+    total = total_tflops(tflops_per_gpu=tflops_per_gpu, gpu_count=gpu_count)
+    return _finite_cost("tflops_per_gpu", price / total)
 
 
 def cost_per_gflop(*, price_per_hour: Number, tflops_per_gpu: Number, gpu_count: int = 1) -> float:
     price = _non_negative("price_per_hour", price_per_hour)
-    tflops = _positive("tflops_per_gpu", tflops_per_gpu)
-    count = _positive("gpu_count", gpu_count)
-    gflop_per_hour = tflops * count * 1_000 * SECONDS_PER_HOUR
+    total = total_tflops(tflops_per_gpu=tflops_per_gpu, gpu_count=gpu_count)
+    gflop_per_hour = total * 1_000 * SECONDS_PER_HOUR
     return _finite_cost("tflops_per_gpu", price / gflop_per_hour)
 
 
@@ -147,7 +160,7 @@ def offer_cost_per_gflop(
             price_per_hour=price_per_hour, tflops_per_gpu=tflops, gpu_count=count
         ),
         tflops_per_gpu=tflops,
-        total_tflops=tflops * count,
+        total_tflops=total_tflops(tflops_per_gpu=tflops, gpu_count=count),
         precision=precision,
     )
 

@@ -111,6 +111,10 @@ def test_cost_per_gflop_by_hand_on_both_facades(client, benchmarks):
             {"price_per_hour": "1", "gpu_model": "RTX 4090", "model_params_billion": 70},
             "model_params_billion",
         ),
+        (
+            {"price_per_hour": "1", "gpu_model": "H100 SXM", "model_params_billion": 1e300},
+            "model_params_billion",
+        ),
         ({"offer_id": "not-a-uuid"}, "offer_id"),
     ],
 )

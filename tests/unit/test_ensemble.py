@@ -53,6 +53,16 @@ def test_weights_are_per_request_and_normalised():
     )
 
 
+def test_weights_near_the_float_limit_are_relative_not_overflowed():
+    # found probing the REST facade: 1e308 twice summed to infinity and every weight came out 0
+    assert validate_weights({"topsis": 1e308, "collaborative": 1e308, "content": 0}) == {
+        "topsis": 0.5,
+        "collaborative": 0.5,
+        "content": 0.0,
+    }
+    assert validate_weights({"topsis": 5e-324, "collaborative": 0, "content": 0})["topsis"] == 1
+
+
 def test_nothing_discriminates_gives_equal_scores_in_input_order():
     result = blend({"topsis": np.ones(3), "content": np.ones(3)}, {})
     assert result.scores.tolist() == [0.0, 0.0, 0.0]

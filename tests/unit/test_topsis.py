@@ -80,6 +80,16 @@ def test_weights_are_normalised():
     assert scaled.weights.sum() == pytest.approx(1.0)
 
 
+def test_weights_near_the_float_limit_are_relative_not_overflowed():
+    # 1e308 + 1e308 overflows a float: the weights are still a finite 1:1 (was a 422)
+    huge = topsis(AIRCRAFT, [1e308] * len(AIRCRAFT_WEIGHTS), AIRCRAFT_TYPES)
+    equal = topsis(AIRCRAFT, [1] * len(AIRCRAFT_WEIGHTS), AIRCRAFT_TYPES)
+    assert huge.weights.tolist() == pytest.approx(equal.weights.tolist())
+    assert huge.closeness == pytest.approx(equal.closeness)
+    tiny = topsis(AIRCRAFT, [5e-324, 1e-323, 5e-324, 5e-324, 5e-324, 5e-324], AIRCRAFT_TYPES)
+    assert tiny.weights.tolist() == pytest.approx([1 / 7, 2 / 7, 1 / 7, 1 / 7, 1 / 7, 1 / 7])
+
+
 def test_all_alternatives_identical_are_neutral_and_tied_in_input_order():
     result = topsis([[1, 2, 3]] * 4, [1, 1, 1], ["benefit", "cost", "benefit"])
     assert result.closeness.tolist() == [0.5] * 4

@@ -41,8 +41,11 @@ def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
         raise InvalidInput("ensemble weights must be non-negative finite numbers", field="weights")
     if values.sum() <= 0:
         raise InvalidInput("at least one ensemble weight must be positive", field="weights")
-    total = values.sum()
-    return {name: value / total for name, value in merged.items()}
+    # Relative weights: scaled by the largest first, so 1e308 twice is a finite 1:1 (the plain
+    # sum overflowed and every weight came out 0).
+    scaled = values / values.max()
+    total = scaled.sum()
+    return {name: float(value / total) for name, value in zip(merged, scaled, strict=True)}
 
 
 def min_max(values: np.ndarray) -> np.ndarray | None:

@@ -96,10 +96,10 @@ def _as_weights(weights: Any, columns: int) -> np.ndarray:
         )
     if not np.isfinite(array).all() or (array <= 0).any():
         raise InvalidInput("weights must be positive finite numbers", field="weights")
-    total = array.sum()
-    if not np.isfinite(total):
-        raise InvalidInput("weights must be positive finite numbers", field="weights")
-    return array / total
+    # Weights are relative: scaled by the largest first, so finite weights near the float
+    # limit (1e308 twice) sum to a finite total instead of being refused.
+    scaled = array / array.max()
+    return scaled / scaled.sum()
 
 
 def _as_benefit(

@@ -28,6 +28,7 @@ from limits import RateLimitItemPerMinute
 from apps.auth_app import ratelimit
 from apps.auth_app.models import Plan, User
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.text import is_blank, trimmed
 
 from . import agent_probe
 from .agent_client import AgentClient, AgentConfig
@@ -83,7 +84,7 @@ class ChatAnswer:
 
 
 def _check_message(message: Any, limits: PlanLimits) -> str:
-    if not isinstance(message, str) or not message.strip():
+    if not isinstance(message, str) or is_blank(message):
         raise ValidationFailed(
             "message must not be empty", field="message", reason=AssistantErrorCode.EMPTY_MESSAGE
         )
@@ -93,7 +94,7 @@ def _check_message(message: Any, limits: PlanLimits) -> str:
             field="message",
             reason=AssistantErrorCode.MESSAGE_TOO_LONG,
         )
-    return message.strip()
+    return trimmed(message)
 
 
 def _count_message(user: User, limits: PlanLimits) -> None:

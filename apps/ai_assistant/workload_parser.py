@@ -18,6 +18,7 @@ from typing import Any
 from django.db import DatabaseError
 
 from apps.core.errors import DomainError, ValidationFailed
+from apps.core.text import is_blank
 from apps.math_core.model_catalogue import find_model
 from apps.math_core.workloads import build_workload
 from apps.providers.offer_filters import OfferFilters
@@ -147,7 +148,7 @@ def validate(parsed: ParsedWorkload) -> ParsedWorkload:
 
 def parse_workload_text(text: str) -> ParsedWorkload:
     """The rule-based parse of ``text`` (at most ``MAX_TEXT_CHARS`` characters are read)."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or is_blank(text):
         raise ValidationFailed(
             "text must be a non-empty description",
             field="text",

@@ -37,6 +37,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.inputs import check_length
+from apps.core.text import trimmed
 
 from . import audit, ratelimit, tokens
 from .errors import AuthErrorCode
@@ -154,7 +155,7 @@ def _clean_registration(email: str, full_name: str) -> tuple[str, str]:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationFailed("Enter a valid email address.", field="email") from None
-    full_name = (full_name or "").strip()
+    full_name = trimmed(full_name or "")
     if not full_name or len(full_name) > 255:
         raise ValidationFailed("Full name must be 1 to 255 characters.", field="full_name")
     return email, full_name

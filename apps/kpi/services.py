@@ -887,8 +887,22 @@ def _as_moment(value: object, field: str) -> datetime | None:
                     f"{field} must be an ISO-8601 date or time", field=field
                 ) from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+05:00 is before the first representable UTC
+        raise ValidationFailed(
+            f"{field} is out of range", field=field, reason=KpiErrorCode.INVALID_RANGE
+        ) from exc
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """``moment - span``, or the first representable moment (found by .ci/fuzz: ``to=0001-01-01``
+    without ``from`` was a 500)."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def price_index(
@@ -908,7 +922,7 @@ def price_index(
     chosen = parse_tier(tier) or Tier.ON_DEMAND
     granularity = parse_bucket(bucket)
     to = _as_moment(end, "to") or _now(now)
-    frm = _as_moment(start, "from") or to - DEFAULT_INDEX_RANGE[granularity]
+    frm = _as_moment(start, "from") or _before(to, DEFAULT_INDEX_RANGE[granularity])
     if frm > to:
         raise ValidationFailed(
             "from must not be after to", field="from", reason=KpiErrorCode.INVALID_RANGE

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.text import trimmed
 
 from .algorithms.gpu_names import VENDORS, canonical_gpu_name
 from .algorithms.gpu_spec import GpuSpec
@@ -69,7 +70,7 @@ def list_benchmarks(
 
 def get_benchmark(gpu: str) -> GPUBenchmark:
     """The benchmark for any spelling the normaliser knows ("H100_SXM5", "GeForce RTX 4090")."""
-    name = (gpu or "").strip()
+    name = trimmed(gpu or "")
     if not name or len(name) > 200:
         raise ValidationFailed("gpu must be a GPU model name of 1-200 characters", field="gpu")
     canonical = canonical_gpu_name(name) or name

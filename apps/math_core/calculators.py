@@ -27,6 +27,9 @@ from .errors import invalid_input_as_validation_error
 
 MAX_GPU_COUNT = 4096
 MAX_PRICE_PER_HOUR = Decimal("1000000")
+#: An explicit per-GPU peak above this is not a GPU (the fastest datasheet figure, B200 FP4
+#: with sparsity, is 18,000 TFLOPS); with MAX_GPU_COUNT it keeps every FLOP rate finite.
+MAX_TFLOPS_PER_GPU = 1_000_000.0
 
 
 def get_offer(offer_id: str) -> GPUOffer:
@@ -209,6 +212,10 @@ def cost_per_gflop(
     with invalid_input_as_validation_error(fields={"tflops_per_gpu": "tflops"}):
         if source.spec is None:
             assert tflops is not None
+            if not tflops <= MAX_TFLOPS_PER_GPU:
+                raise ValidationFailed(
+                    f"tflops must be at most {MAX_TFLOPS_PER_GPU:,.0f} per GPU", field="tflops"
+                )
             per_gflop = costs.cost_per_gflop(
                 price_per_hour=source.price_per_hour,
                 tflops_per_gpu=tflops,

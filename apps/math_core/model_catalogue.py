@@ -31,6 +31,7 @@ from typing import Any
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.inputs import check_limit
+from apps.core.text import trimmed
 
 from .algorithms.architecture import (
     SLIDING_RULES,
@@ -79,7 +80,7 @@ def _rows() -> list[ModelArchitecture]:
 
 
 def _clean_query(value: str, field: str) -> str:
-    text = str(value or "").strip()
+    text = trimmed(str(value or ""))
     if len(text) > MAX_QUERY_LENGTH:
         raise ValidationFailed(
             f"{field} must be at most {MAX_QUERY_LENGTH} characters", field=field

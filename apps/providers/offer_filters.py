@@ -42,6 +42,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from apps.core.errors import ValidationFailed
+from apps.core.text import trimmed
 from apps.math_core.algorithms.costs import MONEY_STEP
 from apps.math_core.algorithms.gpu_names import VENDORS, family_named
 
@@ -222,7 +223,7 @@ def _vendor(value: Any) -> str | None:
 def _text(name: str, value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = trimmed(str(value))
     if not text or len(text) > MAX_TEXT_LENGTH:
         raise ValidationFailed(
             f"{name} must be 1-{MAX_TEXT_LENGTH} characters (not blank)", field=name

@@ -156,6 +156,9 @@ def test_rest_and_graphql_agree(client, kpi_market, rest, operation, variables, 
         ("/api/v2/kpi/index/h100?from=2026-10-10&to=2026-10-01", 422, "from"),
         ("/api/v2/kpi/index/h100?from=yesterday", 422, "from"),
         ("/api/v2/kpi/index/h100?bucket=hour&from=2026-01-01&to=2026-10-01", 422, "from"),
+        # found by .ci/fuzz: before the first representable UTC moment was a 500
+        ("/api/v2/kpi/index/h100?to=0001-01-01T00:00%2B05:00", 422, "to"),
+        ("/api/v2/kpi/index/h100?from=9999-12-31T23:00-05:00", 422, "from"),
     ],
 )
 def test_rest_bad_input(client, kpi_market, path, status, field):
@@ -165,6 +168,16 @@ def test_rest_bad_input(client, kpi_market, path, status, field):
     assert error["code"] == ("NOT_FOUND" if status == 404 else "VALIDATION_ERROR")
     if field:
         assert error["details"][0]["field"] == field
+
+
+def test_a_range_at_the_calendars_start_is_an_empty_series(client, kpi_market):
+    """Found by .ci/fuzz: ``to=0001-01-01`` without ``from`` (90 days before year 1) was a 500."""
+    for bucket in ("day", "hour"):
+        response = client.get("/api/v2/kpi/index/h100", {"to": "0001-01-01", "bucket": bucket})
+        assert response.status_code == 200, response.content
+        assert response.json()["points"] == []
+    gql = run_operation(client, "PriceIndex", {"gpuModel": "h100", "to": "0001-01-01T00:00:00Z"})
+    assert gql["data"]["priceIndex"]["points"] == []
 
 
 def test_graphql_bad_input_is_typed(client, kpi_market):

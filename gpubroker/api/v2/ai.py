@@ -17,9 +17,10 @@ from pydantic import WithJsonSchema
 
 from apps.ai_assistant import services
 from apps.ai_assistant.citations import OfferCitation
+from apps.core.text import NOT_BLANK
 
 from .derived import schema_of
-from .envelope import enforced_by_service
+from .envelope import RequestObject, enforced_by_service
 from .security import auth_user, jwt_auth
 
 router = Router()
@@ -29,11 +30,11 @@ router = Router()
 MAX_MESSAGE_CHARS = max(limits["message_chars"] for limits in settings.AI_PLAN_LIMITS.values())
 
 
-class ChatIn(Schema):
+class ChatIn(RequestObject):
     message: str = Field(
         ...,
         max_length=MAX_MESSAGE_CHARS,
-        json_schema_extra=enforced_by_service(minLength=1, pattern=r"\S"),
+        json_schema_extra=enforced_by_service(minLength=1, pattern=NOT_BLANK),
     )
     session_id: UUID | None = None
 
@@ -66,11 +67,11 @@ class ChatOut(Schema):
     created_at: datetime | None
 
 
-class ParseIn(Schema):
+class ParseIn(RequestObject):
     text: str = Field(
         ...,
         max_length=MAX_MESSAGE_CHARS,
-        json_schema_extra=enforced_by_service(minLength=1, pattern=r"\S"),
+        json_schema_extra=enforced_by_service(minLength=1, pattern=NOT_BLANK),
     )
 
 

@@ -13,8 +13,9 @@ from ninja import Field, Query, Router, Schema, Status
 from apps.auth_app import invitations, limits, mfa, selectors, services
 from apps.auth_app.middleware import client_ip, optional_principal, request_principal
 from apps.auth_app.models import AuthSession, Role, User
+from apps.core.text import NOT_BLANK
 
-from .envelope import enforced_by_service
+from .envelope import RequestObject, enforced_by_service
 from .security import auth_user, jwt_auth, tenant_admin_auth
 
 router = Router()
@@ -32,28 +33,28 @@ NewPassword = Field(
 )
 
 
-class RegisterIn(Schema):
+class RegisterIn(RequestObject):
     email: str = Email
     password: str = NewPassword
-    full_name: str = Field(..., min_length=1, max_length=limits.MAX_NAME, pattern=r"\S")
+    full_name: str = Field(..., min_length=1, max_length=limits.MAX_NAME, pattern=NOT_BLANK)
     organization: str | None = Field(None, max_length=limits.MAX_ORGANIZATION)
     invitation_token: str | None = Field(None, max_length=limits.MAX_INVITATION_TOKEN)
 
 
-class LoginIn(Schema):
+class LoginIn(RequestObject):
     email: str = Email
     password: str = Password
 
 
-class RefreshIn(Schema):
+class RefreshIn(RequestObject):
     refresh_token: str = Field(..., max_length=limits.MAX_TOKEN)
 
 
-class LogoutIn(Schema):
+class LogoutIn(RequestObject):
     refresh_token: str | None = Field(None, max_length=limits.MAX_TOKEN)
 
 
-class CodeIn(Schema):
+class CodeIn(RequestObject):
     code: str = Field(
         ...,
         max_length=limits.MAX_CODE,
@@ -66,7 +67,7 @@ class MfaVerifyIn(CodeIn):
     mfa_token: str = Field(..., max_length=limits.MAX_TOKEN)
 
 
-class InvitationIn(Schema):
+class InvitationIn(RequestObject):
     email: str = Email
     role: Role = Role.MEMBER
 

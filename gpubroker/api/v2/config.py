@@ -18,7 +18,7 @@ from apps.providers import integrations
 from apps.providers.adapters.registry import ProviderRegistry
 from apps.providers.integrations import IntegrationView
 
-from .envelope import enforced_by_service
+from .envelope import RequestObject, enforced_by_service
 from .security import auth_user, jwt_auth
 
 router = Router(auth=jwt_auth)
@@ -30,7 +30,7 @@ ProviderName = Annotated[
 ]
 
 
-class IntegrationIn(Schema):
+class IntegrationIn(RequestObject):
     provider: str = Field(
         ...,
         max_length=integrations.MAX_PROVIDER_NAME,

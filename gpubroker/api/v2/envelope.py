@@ -20,6 +20,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -28,7 +29,7 @@ from django.http.response import HttpResponseBase
 from ninja import Schema
 from ninja.parser import Parser
 from ninja.schema import DjangoGetter
-from pydantic import BaseModel, BeforeValidator, model_validator
+from pydantic import BaseModel, BeforeValidator, ValidationInfo, field_validator, model_validator
 
 API_PREFIX = "/api/v2/"
 
@@ -89,7 +90,9 @@ NotBool = BeforeValidator(refuse_bool)
 
 
 def _numeric(annotation: Any) -> bool:
-    if annotation in (int, float):
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if annotation in (int, float, Decimal):
         return True
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return any(_numeric(a) for a in typing.get_args(annotation) if a is not type(None))
@@ -119,12 +122,17 @@ class RequestObject(Schema):
             return value
         if not isinstance(raw, dict):
             raise ValueError("must be a JSON object")
-        for name, info in cls.model_fields.items():
-            given = raw.get(name)
-            if isinstance(given, bool) and _numeric(info.annotation):
-                raise ValueError(f"{name} must be a number, not a boolean")
-            if given is not None and not isinstance(given, bool) and _boolean(info.annotation):
-                raise ValueError(f"{name} must be true or false")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_kinds(cls, value: Any, info: ValidationInfo) -> Any:
+        # a field validator, so that the error's ``field`` is the field, not ``body``
+        annotation = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if isinstance(value, bool) and _numeric(annotation):
+            raise ValueError(f"{info.field_name} must be a number, not a boolean")
+        if value is not None and not isinstance(value, bool) and _boolean(annotation):
+            raise ValueError(f"{info.field_name} must be true or false")
         return value
 
 

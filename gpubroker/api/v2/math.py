@@ -15,6 +15,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 
 from apps.auth_app.middleware import optional_principal
 from apps.auth_app.models import User
+from apps.core.text import NOT_BLANK
 from apps.math_core import (
     benchmarks,
     calculators,
@@ -48,7 +49,10 @@ from .math_schemas import (
 from .security import auth_user, jwt_auth
 
 router = Router()
-ModelName = Annotated[str, Path(min_length=1, max_length=model_catalogue.MAX_QUERY_LENGTH)]
+ModelName = Annotated[
+    str, Path(min_length=1, max_length=model_catalogue.MAX_QUERY_LENGTH, pattern=NOT_BLANK)
+]
+GpuName = Annotated[str, Path(min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 BenchmarkOrder = Literal[
     "gpu_model",
@@ -117,7 +121,7 @@ def list_benchmarks(request: HttpRequest, filters: Query[BenchmarkFilters]) -> o
     response=BenchmarkOut,
     summary="One GPU's benchmark (any spelling the normaliser knows)",
 )
-def get_benchmark(request: HttpRequest, gpu: str) -> object:
+def get_benchmark(request: HttpRequest, gpu: GpuName) -> object:
     return benchmarks.get_benchmark(gpu)
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool
 
+from apps.core.text import NOT_BLANK
 from apps.math_core import (
     calculators,
     explanations,
@@ -27,7 +28,7 @@ from apps.math_core import (
 )
 from apps.math_core.algorithms.costs import TokenCostResult
 from apps.math_core.algorithms.workload_input import LIMITS as WORKLOAD_LIMITS
-from apps.math_core.calculators import MAX_GPU_COUNT
+from apps.math_core.calculators import MAX_GPU_COUNT, MAX_TFLOPS_PER_GPU
 from apps.math_core.rankings import MAX_ALTERNATIVES
 from apps.math_core.rankings import MAX_CRITERIA as MAX_TOPSIS_CRITERIA
 from apps.math_core.workload_requests import WorkloadRequest
@@ -84,7 +85,7 @@ CRITERIA_RULE = "each criterion at most once"
 # --- Calculators ------------------------------------------------------------------------------
 
 
-GpuModelName = Field(None, min_length=1, max_length=200, pattern=r"\S")
+GpuModelName = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
 Price = Field(None, description="USD per hour (not with offer_id).")
 GpuCount = Field(
     None,
@@ -115,7 +116,7 @@ def one_rate_source(rate: str) -> dict[str, Any]:
     }
 
 
-class CostPerTokenIn(Schema):
+class CostPerTokenIn(RequestObject):
     """Exactly one of tokens_per_second, gpu_model or offer_id; price_per_hour with
     tokens_per_second or gpu_model, never with offer_id (422 otherwise)."""
 
@@ -137,7 +138,7 @@ class CostPerTokenIn(Schema):
 TokenCostOut = schema_of(TokenCostResult, name="TokenCostOut")
 
 
-class CostPerGflopIn(Schema):
+class CostPerGflopIn(RequestObject):
     """Exactly one of tflops, gpu_model or offer_id; price_per_hour with tflops or gpu_model,
     never with offer_id (422 otherwise)."""
 
@@ -147,7 +148,7 @@ class CostPerGflopIn(Schema):
     tflops: float | None = Field(
         None,
         description="An explicit per-GPU TFLOPS figure.",
-        json_schema_extra=enforced_by_service(exclusiveMinimum=0),
+        json_schema_extra=enforced_by_service(exclusiveMinimum=0, maximum=MAX_TFLOPS_PER_GPU),
     )
     gpu_model: str | None = GpuModelName
     offer_id: UUID | None = None
@@ -171,7 +172,7 @@ ROW = Annotated[
 ]
 
 
-class TopsisIn(Schema):
+class TopsisIn(RequestObject):
     matrix: list[ROW] = Field(
         ...,
         description="Alternatives (rows) x criteria; every row as long as weights.",
@@ -210,7 +211,7 @@ class OfferCriterionIn(RequestObject):
     weight: float = Weight
 
 
-class TopsisOffersIn(Schema):
+class TopsisOffersIn(RequestObject):
     filter: OfferFilterIn | None = None
     criteria: list[OfferCriterionIn] = Field(
         default_factory=list,
@@ -256,7 +257,7 @@ else:
             "activation_checkpointing": StrictBool,
         },
         extras={
-            "model": {"min_length": 1, "pattern": r"\S"},
+            "model": {"min_length": 1, "pattern": NOT_BLANK},
             **{name: _workload_bounds(name) for name in WORKLOAD_LIMITS},
         },
     )
@@ -304,7 +305,7 @@ class EnsembleWeightsIn(RequestObject):
     content: float | None = ComponentWeight
 
 
-class EnsembleIn(Schema):
+class EnsembleIn(RequestObject):
     workload: WorkloadIn | None = None
     preferences: PreferencesIn | None = None
     weights: EnsembleWeightsIn | None = None
@@ -322,7 +323,7 @@ EnsembleOut = schema_of(recommendations.EnsembleResult, name="EnsembleOut")
 # --- Interactions -----------------------------------------------------------------------------
 
 
-class InteractionIn(Schema):
+class InteractionIn(RequestObject):
     offer_id: UUID
     kind: Literal["view", "select", "book"]
     run_id: UUID | None = None

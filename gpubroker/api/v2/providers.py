@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
+from apps.core.text import NOT_BLANK
 from apps.kpi import services as kpi
 from apps.kpi.results import FlagOut
 from apps.math_core.algorithms.gpu_names import FAMILIES, VENDORS, gpu_family, gpu_family_list
@@ -54,7 +55,7 @@ def _documented(schema: dict[str, Any]) -> Any:
 
 
 FilterText = Annotated[
-    str, _documented({"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": r"\S"})
+    str, _documented({"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": NOT_BLANK})
 ]
 GpuFamilyName = Annotated[str, _documented({"enum": sorted(FAMILIES)})]
 MacroRegion = Annotated[str, _documented({"enum": list(MACRO_REGIONS)})]

@@ -9,6 +9,13 @@ document states them in words (descriptions) and the server answers them with a 
 naming the rule. ``UNSTATED_RULES`` lists exactly those answers: a schema-valid request refused
 for one of them is not a failure. Anything else the server refuses with a 4xx still is.
 
+A query string carries text only. schemathesis knows that for string and number parameters, not
+for array ones: it mutates ``provider_name`` (an array of strings) into ``false``, sends
+``?provider_name=false`` (a valid one-name list on the wire) and reports the 200 as "schema-
+violating request accepted". ``wire_query_is_valid`` reads the query as the server does (an array
+parameter as the list of texts sent, a string one as its text) and drops that report only when
+what arrived is valid against the same schema.
+
 GraphQL
 schemathesis reports every GraphQL error that comes with ``data: null`` as a "server error"
 (ST113), a documented refusal (``UNAUTHENTICATED``, ``VALIDATION_ERROR`` of a service, a cost or
@@ -27,10 +34,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import schemathesis
+from schemathesis.core.failures import AcceptedNegativeData
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.graphql.checks import GraphQLClientError, GraphQLServerError
 from schemathesis.openapi.checks import RejectedPositiveData
 
@@ -143,10 +154,68 @@ def graphql_failure_is_real(failure: Any) -> bool:
     return True
 
 
+def _allows(schema: Any, kind: str) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    declared = schema.get("type")
+    if declared == kind or (isinstance(declared, list) and kind in declared):
+        return True
+    return any(_allows(sub, kind) for key in ("anyOf", "oneOf") for sub in schema.get(key, []))
+
+
+def wire_query_is_valid(
+    properties: Mapping[str, Any],
+    generated: Mapping[str, Any],
+    sent: Mapping[str, list[str]],
+    is_valid: Callable[[dict[str, Any]], bool],
+) -> bool:
+    """Whether the query the server received is valid: each array parameter read as the texts
+    sent, each string parameter as its text, any other keeps its generated value (the server
+    parses that text back into it)."""
+    read: dict[str, Any] = {}
+    for name, value in generated.items():
+        if name not in sent:  # [] and None are not sent
+            continue
+        schema = properties.get(name, {})
+        if _allows(schema, "array"):
+            read[name] = list(sent[name])
+        elif _allows(schema, "string") and len(sent[name]) == 1:
+            read[name] = sent[name][0]
+        else:
+            read[name] = value
+    return is_valid(read)
+
+
+OTHER_LOCATIONS = (
+    ParameterLocation.BODY,
+    ParameterLocation.PATH,
+    ParameterLocation.HEADER,
+    ParameterLocation.COOKIE,
+)
+
+
+def _negative_query_valid_on_wire(case: Any, response: Any) -> bool:
+    meta = case.meta
+    if meta is None or not meta.is_negative_at(ParameterLocation.QUERY):
+        return False
+    if any(meta.is_negative_at(location) for location in OTHER_LOCATIONS):
+        return False
+    container = case.operation.get_parameter_set(ParameterLocation.QUERY)
+    sent = parse_qs(urlsplit(response.request.url).query, keep_blank_values=True)
+    return wire_query_is_valid(
+        container.schema.get("properties", {}),
+        case.query or {},
+        sent,
+        container.get_strict_validator().is_valid,
+    )
+
+
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     if isinstance(failure, (GraphQLServerError, GraphQLClientError)):
         return graphql_failure_is_real(failure)
+    if isinstance(failure, AcceptedNegativeData):
+        return not _negative_query_valid_on_wire(case, response)
     if not isinstance(failure, RejectedPositiveData):
         return True
     label = f"{case.method.upper()} {case.path}"

@@ -79,3 +79,35 @@ def test_only_listed_unstated_rules_excuse_a_422(hooks):
     assert not rule("POST /api/v2/auth/register", 422, "VALIDATION_ERROR: matrix must be a rect")
     assert not rule("POST /api/v2/math/topsis", 400, "VALIDATION_ERROR: matrix must be a rect")
     assert not rule("GET /api/v2/providers", 422, "VALIDATION_ERROR: gpu_type must be 1-200")
+
+
+def test_a_query_mutation_that_arrives_valid_is_not_an_accepted_negative(hooks):
+    """Found by .ci/fuzz: ``provider_name`` (an array of strings) mutated into ``false`` is sent
+    as ``?provider_name=false``, a valid one-name list on the wire."""
+    import jsonschema_rs
+
+    name = {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string", "pattern": "[^ ]"}},
+            {"type": "null"},
+        ],
+        "maxItems": 50,
+    }
+    schema = {
+        "type": "object",
+        "properties": {"provider_name": name, "page": {"type": "integer", "minimum": 1}},
+    }
+    valid = jsonschema_rs.validator_for(schema).is_valid
+    properties = schema["properties"]
+    # what the generator made is invalid; what arrived is a valid list of one name
+    assert not valid({"provider_name": False})
+    assert hooks.wire_query_is_valid(
+        properties, {"provider_name": False}, {"provider_name": ["false"]}, valid
+    )
+    # a blank name is invalid on the wire too: the report stands
+    assert not hooks.wire_query_is_valid(
+        properties, {"provider_name": " "}, {"provider_name": [" "]}, valid
+    )
+    # a non-string parameter keeps its generated value (the server parses the text back)
+    assert not hooks.wire_query_is_valid(properties, {"page": 0}, {"page": ["0"]}, valid)
+    assert hooks.wire_query_is_valid(properties, {"page": 3}, {"page": ["3"]}, valid)

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ def test_nginx_accepts_the_config(tmp_path):
 @pytest.fixture
 def routed(transactional_db, tmp_path, make_user) -> Iterator[dict[str, Any]]:
     from apps.auth_app.services import issue_tokens
+
+    # before any server starts: a skip after it would leave both servers running
+    nginx_path = nginx_binary()
     from tests.realtime.helpers import make_offers
 
     make_offers(6)
@@ -91,24 +95,27 @@ def routed(transactional_db, tmp_path, make_user) -> Iterator[dict[str, Any]]:
     token = issue_tokens(user)["access_token"]
     # Both processes tick (the in-memory channel layer of the embedded run does not cross
     # processes; with Redis every event reaches both anyway).
-    servers = [
-        DaphneServer(
-            DEMO_TICKER=1,
-            DEMO_TICKER_INTERVAL=0.4,
-            DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
-            WS_ALLOW_ANONYMOUS=0,
-            TRUSTED_PROXY_COUNT=1,
-        ).start()
-        for _ in range(2)
-    ]
-    port = free_port()
-    conf = runnable_copy(tmp_path, [s.port for s in servers], port)
-    nginx = subprocess.Popen(
-        [nginx_binary(), "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with ExitStack() as running:  # whatever started stops, however the setup ends
+        servers = []
+        for _ in range(2):
+            server = DaphneServer(
+                DEMO_TICKER=1,
+                DEMO_TICKER_INTERVAL=0.4,
+                DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+                WS_ALLOW_ANONYMOUS=0,
+                TRUSTED_PROXY_COUNT=1,
+            )
+            running.callback(server.stop)
+            servers.append(server.start())
+        port = free_port()
+        conf = runnable_copy(tmp_path, [s.port for s in servers], port)
+        nginx = subprocess.Popen(
+            [nginx_path, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        running.callback(nginx.wait, 10)
+        running.callback(nginx.terminate)
         base = f"127.0.0.1:{port}"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -118,11 +125,6 @@ def routed(transactional_db, tmp_path, make_user) -> Iterator[dict[str, Any]]:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
         yield {"base": base, "token": token, "servers": servers, "dir": tmp_path}
-    finally:
-        nginx.terminate()
-        nginx.wait(10)
-        for server in servers:
-            server.stop()
 
 
 def get(url: str, **headers: str) -> tuple[int, Message, bytes]:

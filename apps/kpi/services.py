@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.text import trimmed
 from apps.math_core.algorithms import costs
 from apps.math_core.algorithms.amounts import money, rate
 from apps.math_core.algorithms.errors import InvalidInput
@@ -140,7 +141,7 @@ def resolve_gpu(gpu_type: str) -> GpuScope:
     """A family name ("H100", "A100") covers every variant (issue 14's one rule: a family name
     matches every variant, a variant only itself); any other spelling the normaliser knows is its
     canonical model; a listed model's own name is itself; anything else is a 404."""
-    text = (gpu_type or "").strip()
+    text = trimmed(gpu_type or "")
     if not text or len(text) > 100:
         raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
     family = family_named(text)
@@ -152,7 +153,7 @@ def resolve_gpu(gpu_type: str) -> GpuScope:
 
 def resolve_gpu_model(gpu_type: str) -> str:
     """The canonical model any known spelling names, or a listed model's own name; else 404."""
-    text = (gpu_type or "").strip()
+    text = trimmed(gpu_type or "")
     if not text or len(text) > 100:
         raise NotFound(f"Unknown GPU {gpu_type!r}.", reason=KpiErrorCode.UNKNOWN_GPU)
     canonical = canonical_gpu_name(text)
@@ -169,7 +170,7 @@ def resolve_gpu_model(gpu_type: str) -> str:
 
 
 def resolve_provider(name: str) -> Provider:
-    provider = Provider.objects.filter(name__iexact=(name or "").strip()).first()
+    provider = Provider.objects.filter(name__iexact=trimmed(name or "")).first()
     if provider is None:
         raise NotFound(f"Unknown provider {name!r}.", reason=KpiErrorCode.UNKNOWN_PROVIDER)
     return provider

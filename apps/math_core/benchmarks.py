@@ -36,6 +36,10 @@ BENCHMARK_ORDERING = {
 }
 
 
+#: The longest GPU model name a look-up takes.
+MAX_GPU_NAME = 200
+
+
 def list_benchmarks(
     *,
     vendor: str | None = None,
@@ -71,8 +75,10 @@ def list_benchmarks(
 def get_benchmark(gpu: str) -> GPUBenchmark:
     """The benchmark for any spelling the normaliser knows ("H100_SXM5", "GeForce RTX 4090")."""
     name = trimmed(gpu or "")
-    if not name or len(name) > 200:
-        raise ValidationFailed("gpu must be a GPU model name of 1-200 characters", field="gpu")
+    if not name or len(name) > MAX_GPU_NAME:
+        raise ValidationFailed(
+            f"gpu must be a GPU model name of 1-{MAX_GPU_NAME} characters", field="gpu"
+        )
     canonical = canonical_gpu_name(name) or name
     found = GPUBenchmark.objects.filter(gpu_model__iexact=canonical).first()
     if found is None:

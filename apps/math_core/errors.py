@@ -31,5 +31,5 @@ def invalid_input_as_validation_error(fields: Mapping[str, str] | None = None) -
     try:
         yield
     except InvalidInput as exc:
-        field = (fields or {}).get(exc.field, exc.field) if exc.field else exc.field
+        field = (fields or {}).get(exc.field or "", exc.field)
         raise ValidationFailed(exc.message, field=field) from exc

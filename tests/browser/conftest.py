@@ -21,7 +21,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.conftest import services_required
-from tests.realtime.live_servers import BASE_DIR, DaphneServer
+from tests.realtime.live_servers import BASE_DIR, DaphneServer, ticking
 
 ARTIFACTS = BASE_DIR / "var" / "test-artifacts" / "browser"
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -129,9 +129,7 @@ def site(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
         )
         token = issue_tokens(user)["access_token"]
     server = DaphneServer(
-        DEMO_TICKER=1,
-        DEMO_TICKER_INTERVAL=0.5,
-        DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+        **ticking(0.5),
         WS_ALLOW_ANONYMOUS=0,
         GRAPHQL_GRAPHIQL=1,
     ).start()

@@ -18,7 +18,7 @@ import pytest
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.realtime.live_servers import DaphneServer, PrivateRedis
+from tests.realtime.live_servers import DaphneServer, PrivateRedis, ticking
 
 RECOVERY_BOUND = 20.0
 SUBSCRIPTION = "subscription { priceUpdates { offerId newPricePerHour } }"
@@ -64,9 +64,7 @@ def server_on_private_redis(transactional_db) -> Iterator[tuple[DaphneServer, Pr
     redis.start()
     server = DaphneServer(
         REDIS_URL=redis.url,
-        DEMO_TICKER=1,
-        DEMO_TICKER_INTERVAL=0.3,
-        DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+        **ticking(0.3),
         WS_ALLOW_ANONYMOUS=1,
     ).start()
     try:

@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from tests.conftest import services_required
-from tests.realtime.live_servers import BASE_DIR, DaphneServer, free_port
+from tests.realtime.live_servers import BASE_DIR, DaphneServer, free_port, ticking
 
 NGINX_CONF = BASE_DIR / "deploy" / "nginx.conf"
 
@@ -99,9 +99,7 @@ def routed(transactional_db, tmp_path, make_user) -> Iterator[dict[str, Any]]:
         servers = []
         for _ in range(2):
             server = DaphneServer(
-                DEMO_TICKER=1,
-                DEMO_TICKER_INTERVAL=0.4,
-                DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+                **ticking(0.4),
                 WS_ALLOW_ANONYMOUS=0,
                 TRUSTED_PROXY_COUNT=1,
             )

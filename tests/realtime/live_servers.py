@@ -65,6 +65,15 @@ def server_env(**overrides: Any) -> dict[str, str]:
     return env
 
 
+def ticking(interval: float) -> dict[str, Any]:
+    """Server settings for a demo ticker that moves prices every ``interval`` seconds."""
+    return {
+        "DEMO_TICKER": 1,
+        "DEMO_TICKER_INTERVAL": interval,
+        "DEMO_TICKER_FUNCTION": "apps.websocket_gateway.demo_market.simulate_price_moves",
+    }
+
+
 class DaphneServer:
     def __init__(self, **env: Any) -> None:
         self.port = free_port()

@@ -27,7 +27,7 @@ from websockets.typing import Subprotocol
 from apps.providers.models import PriceHistory
 from apps.websocket_gateway.groups import ALL_PRICES_GROUP, gpu_model_group
 from tests.realtime.helpers import SUBSCRIBE_PRICES, make_offers, wait_for_group
-from tests.realtime.live_servers import DaphneServer, manage
+from tests.realtime.live_servers import DaphneServer, manage, ticking
 
 PRESENCE_TTL = 3.0
 GRAPHQL_WS = [Subprotocol("graphql-transport-ws")]
@@ -42,9 +42,7 @@ def ticker_server(transactional_db):
     # mechanism is tested with the light in-place tick; the replay tick (the development
     # default) is tested in tests/providers/test_commands.py.
     server = DaphneServer(
-        DEMO_TICKER=1,
-        DEMO_TICKER_INTERVAL=0.3,
-        DEMO_TICKER_FUNCTION="apps.websocket_gateway.demo_market.simulate_price_moves",
+        **ticking(0.3),
         **LIVE_ENV,
     ).start()
     yield server

@@ -33,13 +33,11 @@ from .gpu_spec import (
     peak_tflops,
 )
 from .throughput import LLAMA3_8B_PARAMS_BILLION, decode_rate
-from .workload_input import LIMITS as WORKLOAD_LIMITS
+from .workload_input import check_limit
 
 Number = float | int | Decimal
 
 SECONDS_PER_HOUR = 3600.0
-#: Model sizes a token cost takes: the workload estimator's range (billions of parameters).
-PARAMS_BILLION_RANGE = WORKLOAD_LIMITS["params_billion"]
 #: Money's step: USD amounts are stored and shown with 4 decimal places.
 MONEY_STEP = Decimal("0.0001")
 
@@ -204,14 +202,9 @@ def offer_cost_per_million_tokens(
     ``MULTI_GPU_SCALING``). The price covers the whole offer."""
     count = _gpu_count(gpu_count)
     params = _positive("model_params_billion", params_billion)
-    low, high = PARAMS_BILLION_RANGE
-    if not low <= params <= high:
-        # the workload estimator's bounds: a 1e300B model is not a model, and its GPU count
-        # would fill the message with 300 digits
-        raise InvalidInput(
-            f"model_params_billion must be between {low:g} and {high:g}",
-            field="model_params_billion",
-        )
+    # the workload estimator's model sizes: a 1e300B model is not a model (its GPU count
+    # filled the message with 300 digits)
+    check_limit("params_billion", params, field="model_params_billion")
     per_gpu = gpus_to_hold_weights(
         params_billion=params, precision=precision, vram_gb=vram_gb or spec.vram_gb
     )

@@ -22,7 +22,7 @@ import numpy as np
 
 from .content_based import ContentScores
 from .errors import InvalidInput
-from .topsis import TopsisResult, rank_scores, relative_position
+from .topsis import TopsisResult, normalised_weights, rank_scores, relative_position
 
 COMPONENTS: tuple[str, ...] = ("topsis", "collaborative", "content")
 DEFAULT_WEIGHTS: dict[str, float] = {"topsis": 0.5, "collaborative": 0.2, "content": 0.3}
@@ -41,11 +41,8 @@ def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
         raise InvalidInput("ensemble weights must be non-negative finite numbers", field="weights")
     if values.sum() <= 0:
         raise InvalidInput("at least one ensemble weight must be positive", field="weights")
-    # Relative weights: scaled by the largest first, so 1e308 twice is a finite 1:1 (the plain
-    # sum overflowed and every weight came out 0).
-    scaled = values / values.max()
-    total = scaled.sum()
-    return {name: float(value / total) for name, value in zip(merged, scaled, strict=True)}
+    # (a plain sum of 1e308 twice overflowed, and every weight came out 0)
+    return dict(zip(merged, normalised_weights(values).tolist(), strict=True))
 
 
 def min_max(values: np.ndarray) -> np.ndarray | None:

@@ -96,9 +96,13 @@ def _as_weights(weights: Any, columns: int) -> np.ndarray:
         )
     if not np.isfinite(array).all() or (array <= 0).any():
         raise InvalidInput("weights must be positive finite numbers", field="weights")
-    # Weights are relative: scaled by the largest first, so finite weights near the float
-    # limit (1e308 twice) sum to a finite total instead of being refused.
-    scaled = array / array.max()
+    return normalised_weights(array)
+
+
+def normalised_weights(weights: np.ndarray) -> np.ndarray:
+    """Non-negative weights (at least one positive) scaled to sum 1. Scaled by the largest
+    first: weights are relative, and 1e308 twice is 1:1, not an overflowed sum."""
+    scaled = weights / weights.max()
     return scaled / scaled.sum()
 
 

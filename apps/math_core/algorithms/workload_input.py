@@ -38,6 +38,19 @@ TRAINING_TYPES = frozenset(
         WorkloadType.FINE_TUNE_QLORA,
     }
 )
+
+
+def check_limit(name: str, value: object, *, field: str | None = None) -> None:
+    """``value`` is a number within ``LIMITS[name]``, else ``InvalidInput`` naming ``field``
+    (default ``name``)."""
+    low, high = LIMITS[name]
+    field = field or name
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{field} must be a number", field=field)
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidInput(f"{field} must be between {low:g} and {high:g}", field=field)
+
+
 ADAPTER_TYPES = frozenset({WorkloadType.FINE_TUNE_LORA, WorkloadType.FINE_TUNE_QLORA})
 
 DEFAULT_CONTEXT_LENGTH = 4096
@@ -114,14 +127,10 @@ class Workload:
         return 1.0 if self.weight_format().compute is Precision.FP8 else 2.0
 
     def validate(self) -> None:
-        for name, (low, high) in LIMITS.items():
+        for name in LIMITS:
             value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidInput(f"{name} must be a number", field=name)
-            if not math.isfinite(value) or not low <= value <= high:
-                raise InvalidInput(f"{name} must be between {low:g} and {high:g}", field=name)
+            if value is not None:
+                check_limit(name, value)
         fmt = self.weight_format()
         self.kv_element_bytes()
         if self.model is not None:

@@ -10,8 +10,9 @@ response under ``/api/v2/`` that is not already JSON into the envelope, keeping 
 ``ObjectJSONParser`` is the API's body parser: JSON only (anything else is 415), and the body of
 an endpoint that takes an object must be a JSON object (``42``, ``"hello"``, ``[null, null]``
 are 422 naming ``body``, before any validation or service runs). ``RequestObject`` is the base of
-request schemas nested in a body (``filter``, ``workload``, ...): ninja's ``Schema`` reads
-attributes of any value, so without it ``"filter": [null, null]`` passed as an empty filter.
+every request body and of the objects nested in one (``filter``, ``workload``, ...): ninja's
+``Schema`` reads attributes of any value, so without it ``"filter": [null, null]`` passed as an
+empty filter; and its number fields refuse JSON booleans with a 422 naming the field.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ router = Router()
 ModelName = Annotated[
     str, Path(min_length=1, max_length=model_catalogue.MAX_QUERY_LENGTH, pattern=NOT_BLANK)
 ]
-GpuName = Annotated[str, Path(min_length=1, max_length=200, pattern=NOT_BLANK)]
+GpuName = Annotated[str, Path(min_length=1, max_length=benchmarks.MAX_GPU_NAME, pattern=NOT_BLANK)]
 
 BenchmarkOrder = Literal[
     "gpu_model",

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, StrictBool
 
 from apps.core.text import NOT_BLANK
 from apps.math_core import (
+    benchmarks,
     calculators,
     explanations,
     gpu_estimates,
@@ -85,7 +86,7 @@ CRITERIA_RULE = "each criterion at most once"
 # --- Calculators ------------------------------------------------------------------------------
 
 
-GpuModelName = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
+GpuModelName = Field(None, min_length=1, max_length=benchmarks.MAX_GPU_NAME, pattern=NOT_BLANK)
 Price = Field(None, description="USD per hour (not with offer_id).")
 GpuCount = Field(
     None,
